@@ -1,0 +1,24 @@
+"""Who may apply to OCOP (chủ thể)."""
+
+from enum import StrEnum
+
+
+class ApplicantKind(StrEnum):
+    ENTERPRISE = "enterprise"  # doanh nghiệp
+    COOPERATIVE = "cooperative"  # hợp tác xã
+    COOPERATIVE_GROUP = "cooperative_group"  # tổ hợp tác
+    HOUSEHOLD = "household"  # hộ sản xuất / cơ sở sản xuất
+
+
+APPLICANT_KIND_LABELS_VI: dict[ApplicantKind, str] = {
+    ApplicantKind.ENTERPRISE: "Doanh nghiệp",
+    ApplicantKind.COOPERATIVE: "Hợp tác xã",
+    ApplicantKind.COOPERATIVE_GROUP: "Tổ hợp tác",
+    ApplicantKind.HOUSEHOLD: "Hộ sản xuất, cơ sở sản xuất",
+}
+
+
+class RegistrationKind(StrEnum):
+    FIRST = "first"  # đánh giá lần đầu
+    UPGRADE = "upgrade"  # nâng hạng
+    REEVALUATION = "reevaluation"  # đánh giá lại khi hết hạn

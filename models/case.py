@@ -1,0 +1,359 @@
+"""A product's case: its input, the human decisions that move it, and what it shows.
+
+These are the typed messages of the product lifecycle workflow. They are validated on
+arrival (pydantic for shape, the rules in this package for meaning), so a bad request
+is refused before it touches a running case.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from models.applicants import RegistrationKind
+from models.catalogue import DocumentKind
+from models.clock import VIETNAM, BusinessClock
+from models.council import Council, CouncilResult
+from models.dossier import DocumentNumber, DocumentRef, Dossier, Language, SingleLine
+from models.rulebook import Rulebook
+from models.scorecard import Scorecard
+from models.stars import Stars
+from models.validity import DEFAULT_REMINDER_DAYS, check_reminder_offsets
+
+Days = Annotated[int, Field(ge=1, le=3650)]
+
+
+def product_workflow_id(province: str, product_code: str) -> str:
+    """One stable id per product, so a second submission finds the first case."""
+    return f"ocop-product-{province}-{product_code}".lower()
+
+
+class CaseStage(StrEnum):
+    SUBMITTED = "submitted"
+    LOCAL_REVIEW = "local_review"
+    AWAITING_SUPPLEMENT = "awaiting_supplement"
+    COUNCIL_SCORING = "council_scoring"
+    AWAITING_RECOGNITION = "awaiting_recognition"
+    CERTIFIED = "certified"
+    RETURNED = "returned"  # the supplement did not arrive in time
+    REJECTED = "rejected"
+    NOT_CERTIFIED = "not_certified"
+    LAPSED = "lapsed"
+    REVOKED = "revoked"
+
+
+FINAL_ROUND_STAGES = frozenset(
+    {CaseStage.RETURNED, CaseStage.REJECTED, CaseStage.NOT_CERTIFIED, CaseStage.CERTIFIED}
+)
+
+
+class CasePolicy(BaseModel):
+    """Every duration of a case, with the official defaults; pinned when the case starts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    review_deadline_days: Days = 30
+    supplement_deadline_days: Days = 15
+    council_deadline_days: Days = 30
+    recognition_deadline_days: Days = 30
+    reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS
+    reevaluation_window_days: Days = Field(
+        default=180, description="How long before expiry a re-evaluation may be applied for"
+    )
+    clock_speed: float = Field(
+        default=1.0, ge=1.0, le=1e9, description="Business seconds per real second (demos)"
+    )
+
+    @model_validator(mode="after")
+    def _official_reminders(self) -> CasePolicy:
+        check_reminder_offsets(self.reminder_days)
+        return self
+
+
+class Contact(BaseModel):
+    """Someone the case writes to: an administrator of the coordinating office."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: SingleLine
+    email: EmailStr
+    language: Language = Language.VI
+
+
+class Certificate(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    number: str
+    stars: Stars
+    level: str
+    authority: str
+    decision_number: str
+    valid_from: date
+    valid_until: date
+    reminders_sent: tuple[int, ...] = ()
+
+
+class DecisionKind(StrEnum):
+    RECOGNITION = "recognition"
+    REVOCATION = "revocation"
+
+
+class DecisionRecord(BaseModel):
+    """A decision (quyết định) that touched this product."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: DecisionKind
+    level: str
+    authority: str
+    number: str
+    decided_on: date
+    summary: str
+
+
+class RoundSummary(BaseModel):
+    """How one evaluation round ended, kept across continue-as-new for the story."""
+
+    model_config = ConfigDict(frozen=True)
+
+    round_number: int
+    registration_kind: RegistrationKind
+    cycle_year: int
+    outcome: CaseStage
+    level: str | None
+    mean: Decimal | None
+    stars: Stars | None
+    ended_at: AwareDatetime
+    reason: str = ""
+
+    @property
+    def ended_on(self) -> date:
+        return self.ended_at.astimezone(VIETNAM).date()
+
+
+class CarriedState(BaseModel):
+    """What one run hands the next on continue-as-new: identity, certificate, story."""
+
+    case_id: str
+    clock: BusinessClock
+    round_number: int = Field(ge=1)
+    event_seq: int = Field(ge=0)
+    certificate: Certificate | None
+    current_stars: Stars | None
+    decisions: tuple[DecisionRecord, ...] = ()
+    rounds: tuple[RoundSummary, ...] = ()
+
+
+class LifecycleInput(BaseModel):
+    """Everything a product's case needs, pinned at start: a rule change never rewrites it."""
+
+    dossier: Dossier
+    rulebook: Rulebook
+    policy: CasePolicy = CasePolicy()
+    councils: tuple[Council, ...]
+    administrators: tuple[Contact, ...] = ()
+    cycle_year: int = Field(ge=2018, le=2100)
+    business_start: AwareDatetime | None = Field(
+        default=None, description="Business date the case starts on (default: now)"
+    )
+    carried: CarriedState | None = None
+    cycle_workflow_id: str | None = Field(
+        default=None, description="The annual cycle this round belongs to; told of each stage"
+    )
+
+    @model_validator(mode="after")
+    def _a_council_for_every_scoring_level(self) -> LifecycleInput:
+        scoring = [level.name for level in self.rulebook.levels if level.scores]
+        have = {council.level for council in self.councils}
+        missing = [name for name in scoring if name not in have]
+        if missing:
+            raise ValueError(
+                f"rulebook {self.rulebook.id} scores at {', '.join(scoring)}; "
+                f"no council roster given for: {', '.join(missing)}"
+            )
+        return self
+
+    def council(self, level: str) -> Council:
+        return next(council for council in self.councils if council.level == level)
+
+
+# Human steps, each arriving as a workflow Update.
+
+
+class ReviewAction(StrEnum):
+    ACCEPT = "accept"
+    REQUEST_SUPPLEMENT = "request_supplement"
+    REJECT = "reject"
+
+
+class ReviewDecision(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    action: ReviewAction
+    reviewer: SingleLine
+    reason: str = Field(default="", max_length=2000)
+    documents_requested: tuple[DocumentKind, ...] = Field(
+        default=(), description="For a supplement: what to bring (default: what is missing)"
+    )
+
+    @model_validator(mode="after")
+    def _reasons_where_needed(self) -> ReviewDecision:
+        if self.action == ReviewAction.REJECT and not self.reason.strip():
+            raise ValueError("a rejection must give its reason")
+        return self
+
+
+class SupplementSubmission(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    submitted_by: SingleLine
+    documents: tuple[DocumentRef, ...] = Field(min_length=1)
+
+
+class ScorecardSubmission(BaseModel):
+    """A council member's scorecard; sending it again replaces the earlier one."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scorecard: Scorecard
+
+
+class CloseSession(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    level: str
+    closed_by: SingleLine
+
+
+class SessionClosed(BaseModel):
+    """What closing a session led to; a re-score reopens the session."""
+
+    outcome: str
+    explanation: str
+    result: CouncilResult | None = None
+
+
+class RecognitionDecision(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    level: str
+    authority: SingleLine
+    decision_number: DocumentNumber
+    decided_on: date
+    certificate_number: DocumentNumber
+
+
+class RevocationGround(StrEnum):
+    PROCESS_NOT_FOLLOWED = "process_not_followed"
+    FOOD_SAFETY = "food_safety"
+    QUALITY_MISMATCH = "quality_mismatch"
+    DESIGN_MISMATCH = "design_mismatch"
+    CEASED_PRODUCTION = "ceased_production"
+    OTHER = "other"
+
+
+REVOCATION_GROUNDS_VI: dict[RevocationGround, str] = {
+    RevocationGround.PROCESS_NOT_FOLLOWED: "Không thực hiện đúng quy trình sản xuất đã công bố",
+    RevocationGround.FOOD_SAFETY: "Vi phạm an toàn thực phẩm",
+    RevocationGround.QUALITY_MISMATCH: "Chất lượng không đúng với sản phẩm đã được công nhận",
+    RevocationGround.DESIGN_MISMATCH: "Mẫu mã, bao bì không đúng với sản phẩm đã được công nhận",
+    RevocationGround.CEASED_PRODUCTION: "Chủ thể ngừng sản xuất",
+    RevocationGround.OTHER: "Lý do khác",
+}
+
+
+class RevocationDecision(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    authority: SingleLine
+    decision_number: DocumentNumber
+    decided_on: date
+    grounds: RevocationGround
+    details: str = Field(default="", max_length=2000)
+
+
+class Application(BaseModel):
+    """An application for upgrade or re-evaluation of a certified product."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    dossier: Dossier
+    cycle_year: int = Field(ge=2018, le=2100)
+    rulebook: Rulebook | None = Field(
+        default=None, description="Rules for the new round (default: those of the last round)"
+    )
+    councils: tuple[Council, ...] = Field(
+        default=(), description="Council rosters for the new round (default: the last ones)"
+    )
+    cycle_workflow_id: str | None = Field(
+        default=None, description="The annual cycle the new round belongs to, if any"
+    )
+
+    @model_validator(mode="after")
+    def _not_a_first_registration(self) -> Application:
+        if self.dossier.registration_kind == RegistrationKind.FIRST:
+            raise ValueError(
+                "an application on a certified product must be an 'upgrade' or a "
+                "'reevaluation' registration"
+            )
+        return self
+
+
+# What operators see.
+
+
+class NextDeadline(BaseModel):
+    what: str
+    due: AwareDatetime
+
+
+class MemberScore(BaseModel):
+    member_id: str
+    total: int
+    part_a: int
+    part_b: int
+    part_c: int
+    mandatory_criteria_met: bool
+
+
+class CaseStatus(BaseModel):
+    """Where a case stands, for the `status` query and `ocop status`."""
+
+    workflow_id: str
+    case_id: str
+    province: str
+    locality: str
+    product_code: str
+    product_name: str
+    rulebook: str
+    round_number: int
+    registration_kind: RegistrationKind
+    cycle_year: int
+    stage: CaseStage
+    level: str | None
+    session_attempt: int
+    scores: list[MemberScore]
+    last_result: CouncilResult | None
+    missing_documents: list[DocumentKind]
+    certificate: Certificate | None
+    current_stars: Stars | None
+    next_deadline: NextDeadline | None
+    decisions: list[DecisionRecord]
+    rounds: list[RoundSummary]
+    business_now: AwareDatetime
+    emails_queued: int = Field(default=0, description="Notifications not yet handed to SMTP")
+    register_writes_pending: int = Field(default=0, description="Transitions being recorded")
+    cycle_workflow_id: str | None = Field(default=None, description="The round's annual cycle")
+    clock: BusinessClock | None = Field(
+        default=None,
+        description="The case's calendar: business_now is as of the last event; "
+        "clock.business_now(real now) is the business time now",
+    )
+
+
+def days(value: int) -> timedelta:
+    return timedelta(days=value)

@@ -1,0 +1,100 @@
+"""The producer's dossier: registration form, applicant, and typed document references."""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+
+from models.applicants import ApplicantKind, RegistrationKind
+from models.catalogue import DocumentKind, check_product_set, product_group, required_documents
+from models.stars import Stars
+
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+
+
+def _single_line(value: str) -> str:
+    """Refuse line breaks and control characters: these names end up in email headers."""
+    if _CONTROL_CHARACTERS.search(value):
+        raise ValueError("must be a single line of text without line breaks or control characters")
+    return value.strip()
+
+
+SingleLine = Annotated[str, AfterValidator(_single_line), Field(min_length=1, max_length=200)]
+Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+# Decision and certificate numbers as offices write them, e.g. "125/QĐ-UBND".
+DocumentNumber = Annotated[str, Field(pattern=r"^\w[\w./ -]{0,63}$")]
+
+
+class Language(StrEnum):
+    VI = "vi"
+    EN = "en"
+
+
+class Applicant(BaseModel):
+    """The producer (chủ thể) who owns the product and receives every status email."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: SingleLine
+    kind: ApplicantKind
+    email: EmailStr
+    phone: Annotated[str, Field(pattern=r"^\+?[0-9 .-]{8,20}$")] | None = None
+    preferred_language: Language = Language.VI
+
+
+class DocumentRef(BaseModel):
+    """A named, typed reference to a file kept elsewhere; the hash pins its content."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    file_name: SingleLine
+    kind: DocumentKind
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    size_bytes: int = Field(gt=0, le=200 * 1024 * 1024)
+
+
+class Dossier(BaseModel):
+    """What a producer submits for one product and one round of evaluation."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    province: Code = Field(description="Province code, e.g. quang-ninh")
+    locality: Code = Field(description="District (2023 rules) or commune (2025 rules) code")
+    product_code: Code = Field(description="The producer's or province's code for the product")
+    product_name: SingleLine
+    applicant: Applicant
+    group: str = Field(description="Product group code, e.g. food")
+    product_set: str = Field(description="Product set code within the group, e.g. processed_food")
+    registration_kind: RegistrationKind = RegistrationKind.FIRST
+    self_assessed_score: int | None = Field(default=None, ge=0, le=100)
+    current_stars: Stars | None = Field(
+        default=None, description="For upgrade or re-evaluation: the stars held now"
+    )
+    documents: tuple[DocumentRef, ...] = ()
+
+    @model_validator(mode="after")
+    def _known_group_and_set(self) -> Dossier:
+        product_group(self.group)
+        check_product_set(self.group, self.product_set)
+        if self.registration_kind != RegistrationKind.FIRST and self.current_stars is None:
+            raise ValueError(
+                f"a {self.registration_kind.value} registration must state the current stars"
+            )
+        return self
+
+
+def missing_documents(dossier: Dossier) -> list[DocumentKind]:
+    """Required documents of the dossier's group and registration kind that it lacks."""
+    present = {document.kind for document in dossier.documents}
+    needed = required_documents(dossier.group, dossier.registration_kind)
+    return sorted(needed - present)
+
+
+def with_documents(dossier: Dossier, added: tuple[DocumentRef, ...]) -> Dossier:
+    """The dossier after a supplement: new references replace older ones of the same file."""
+    names = {document.file_name for document in added}
+    kept = tuple(d for d in dossier.documents if d.file_name not in names)
+    return dossier.model_copy(update={"documents": kept + added})
