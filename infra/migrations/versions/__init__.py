@@ -1,0 +1,1 @@
+"""Migration scripts of the register, applied in revision order by Alembic."""

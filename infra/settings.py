@@ -1,0 +1,98 @@
+"""Configuration from the environment (prefix ``OCOP_``), with embedded defaults.
+
+Every value can be set by an environment variable named after the field, e.g.
+``OCOP_TEMPORAL_ADDRESS`` or ``OCOP_SMTP_PORT``. A bad value stops start-up with a
+message naming the variable and what it accepts.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "OCOP_"
+
+
+class SmtpSecurity(StrEnum):
+    """How the connection to the SMTP server is protected."""
+
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
+class ConfigurationError(Exception):
+    """Start-up configuration is invalid; the message names each bad variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+
+    data_dir: Path = Field(
+        default=Path("data"), description="Folder of the embedded stack: databases, mail."
+    )
+
+    temporal_address: str = Field(default="localhost:7233", pattern=r"^[^\s:]+:\d{1,5}$")
+    temporal_namespace: str = Field(default="default", min_length=1)
+    task_queue: str = Field(default="ocop", min_length=1)
+    temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy async URL of the register; default: SQLite in data_dir.",
+    )
+
+    smtp_host: str = Field(default="localhost", min_length=1)
+    smtp_port: int = Field(default=8025, ge=1, le=65535)
+    smtp_security: SmtpSecurity = SmtpSecurity.NONE
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    mail_sender: str = Field(default="OCOP <ocop@localhost>", min_length=3)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str | None) -> str | None:
+        if url is None:
+            return None
+        accepted = ("sqlite+aiosqlite://", "postgresql+asyncpg://")
+        if url.startswith("postgresql://") or url.startswith("postgres://"):
+            return "postgresql+asyncpg://" + url.split("://", 1)[1]
+        if not url.startswith(accepted):
+            raise ValueError(
+                "must be an async SQLAlchemy URL starting with one of " + ", ".join(accepted)
+            )
+        return url
+
+    @cached_property
+    def register_url(self) -> str:
+        """The register's URL: the configured one, or a SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'register.db').resolve()}"
+
+    @property
+    def temporal_host(self) -> str:
+        return self.temporal_address.rsplit(":", 1)[0]
+
+    @property
+    def temporal_port(self) -> int:
+        return int(self.temporal_address.rsplit(":", 1)[1])
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, turning validation errors into one clear message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as error:
+        problems = []
+        for item in error.errors():
+            field = str(item["loc"][0]) if item["loc"] else "?"
+            problems.append(
+                f"{ENV_PREFIX}{field.upper()}: {item['msg']} (got {item.get('input')!r})"
+            )
+        raise ConfigurationError("Invalid configuration — " + "; ".join(problems)) from None
