@@ -1,0 +1,237 @@
+"""Writes each transition of a case to the register, once.
+
+One activity, one transaction: the product and its applicant, the evaluation round,
+a scorecard, a decision, a certificate change and the audit event all land together.
+The audit event's key is the transition's idempotency key, so a retried or replayed
+activity finds it and writes nothing more.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from activities.contracts import RECORD_CASE_EVENT
+from models import register as tables
+from models.records import CaseRecord, CertificateStatus
+
+
+class RegisterActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @activity.defn(name=RECORD_CASE_EVENT)
+    async def record_case_event(self, record: CaseRecord) -> bool:
+        """Write the transition; False when it had been written already."""
+        try:
+            async with self._sessions.begin() as session:
+                if await _already_recorded(session, record.key):
+                    return False
+                await _write(session, record)
+        except IntegrityError:
+            # A concurrent attempt of the same activity won the race: nothing to add.
+            async with self._sessions() as session:
+                if await _already_recorded(session, record.key):
+                    return False
+            raise
+        return True
+
+
+async def _already_recorded(session: AsyncSession, key: str) -> bool:
+    found = await session.scalar(
+        select(tables.AuditEventRecord.id).where(tables.AuditEventRecord.event_key == key)
+    )
+    return found is not None
+
+
+async def _write(session: AsyncSession, record: CaseRecord) -> None:
+    product = await _upsert_product(session, record)
+    round_row = await _upsert_round(session, record, product.id)
+    if record.scorecard is not None:
+        await _upsert_scorecard(session, record, round_row.id)
+    decision_id = None
+    if record.decision is not None:
+        decision_id = await _upsert_decision(session, record, product.id)
+    if record.certificate is not None:
+        await _upsert_certificate(session, record, product.id, decision_id)
+    session.add(
+        tables.AuditEventRecord(
+            event_key=record.key,
+            workflow_id=record.workflow_id,
+            product_id=product.id,
+            actor=record.actor[:200],
+            action=record.action,
+            reason=record.reason or None,
+            details={"case_id": record.case_id, "round": record.round.round_number}
+            | record.details,
+            occurred_at=record.occurred_at,
+        )
+    )
+
+
+async def _upsert_product(session: AsyncSession, record: CaseRecord) -> tables.ProductRecord:
+    snapshot = record.product
+    # The product's natural key: a product keeps its row when a later case reopens it.
+    product = await session.scalar(
+        select(tables.ProductRecord).where(
+            tables.ProductRecord.province == snapshot.province,
+            tables.ProductRecord.product_code == snapshot.product_code,
+        )
+    )
+    applicant_fields = {
+        "name": snapshot.applicant.name,
+        "kind": snapshot.applicant.kind.value,
+        "email": str(snapshot.applicant.email),
+        "phone": snapshot.applicant.phone,
+        "preferred_language": snapshot.applicant.preferred_language.value,
+    }
+    if product is None:
+        applicant = tables.ApplicantRecord(**applicant_fields)
+        session.add(applicant)
+        await session.flush()
+        product = tables.ProductRecord(
+            workflow_id=snapshot.workflow_id,
+            province=snapshot.province,
+            locality=snapshot.locality,
+            product_code=snapshot.product_code,
+            name=snapshot.product_name,
+            group_code=snapshot.group,
+            set_code=snapshot.product_set,
+            applicant_id=applicant.id,
+            current_stars=snapshot.current_stars,
+        )
+        session.add(product)
+        await session.flush()
+        return product
+    applicant_row = await session.get(tables.ApplicantRecord, product.applicant_id)
+    if applicant_row is not None:
+        for name, value in applicant_fields.items():
+            setattr(applicant_row, name, value)
+    product.workflow_id = snapshot.workflow_id
+    product.name = snapshot.product_name
+    product.locality = snapshot.locality
+    product.group_code = snapshot.group
+    product.set_code = snapshot.product_set
+    product.current_stars = snapshot.current_stars
+    return product
+
+
+async def _upsert_round(
+    session: AsyncSession, record: CaseRecord, product_id: int
+) -> tables.EvaluationRoundRecord:
+    snapshot = record.round
+    round_row = await session.scalar(
+        select(tables.EvaluationRoundRecord).where(
+            tables.EvaluationRoundRecord.product_id == product_id,
+            tables.EvaluationRoundRecord.round_number == snapshot.round_number,
+        )
+    )
+    if round_row is None:
+        round_row = tables.EvaluationRoundRecord(
+            product_id=product_id,
+            round_number=snapshot.round_number,
+            registration_kind=snapshot.registration_kind.value,
+            rulebook_id=snapshot.rulebook_id,
+            cycle_year=snapshot.cycle_year,
+            started_at=snapshot.started_at,
+            stage=snapshot.stage.value,
+            level=snapshot.level or "",
+        )
+        session.add(round_row)
+    round_row.stage = snapshot.stage.value
+    round_row.level = snapshot.level or round_row.level
+    round_row.outcome = snapshot.outcome
+    round_row.mean_score = snapshot.mean_score
+    round_row.stars = snapshot.stars
+    round_row.ended_at = snapshot.ended_at
+    await session.flush()
+    return round_row
+
+
+async def _upsert_scorecard(session: AsyncSession, record: CaseRecord, round_id: int) -> None:
+    entry = record.scorecard
+    assert entry is not None
+    card = entry.scorecard
+    row = await session.scalar(
+        select(tables.ScorecardRecord).where(
+            tables.ScorecardRecord.round_id == round_id,
+            tables.ScorecardRecord.level == card.level,
+            tables.ScorecardRecord.member_id == card.member_id,
+            tables.ScorecardRecord.attempt == entry.attempt,
+        )
+    )
+    if row is None:
+        row = tables.ScorecardRecord(
+            round_id=round_id, level=card.level, member_id=card.member_id, attempt=entry.attempt
+        )
+        session.add(row)
+    row.part_a, row.part_b, row.part_c = card.part_a, card.part_b, card.part_c
+    row.total = card.total
+    row.mandatory_criteria_met = card.mandatory_criteria_met
+    row.comment = card.comment or None
+    row.submitted_at = record.occurred_at
+
+
+async def _upsert_decision(session: AsyncSession, record: CaseRecord, product_id: int) -> int:
+    decision = record.decision
+    assert decision is not None
+    row = await session.scalar(
+        select(tables.DecisionRecord).where(
+            tables.DecisionRecord.issuing_authority == decision.authority,
+            tables.DecisionRecord.number == decision.number,
+        )
+    )
+    if row is None:
+        row = tables.DecisionRecord(
+            issuing_authority=decision.authority,
+            number=decision.number,
+            decided_on=decision.decided_on,
+            level=decision.level,
+            kind=decision.kind.value,
+        )
+        session.add(row)
+        await session.flush()
+    link = await session.get(tables.DecisionProductRecord, (row.id, product_id))
+    if link is None:
+        session.add(tables.DecisionProductRecord(decision_id=row.id, product_id=product_id))
+    return row.id
+
+
+async def _upsert_certificate(
+    session: AsyncSession, record: CaseRecord, product_id: int, decision_id: int | None
+) -> None:
+    change = record.certificate
+    assert change is not None
+    certificate = change.certificate
+    row = await session.scalar(
+        select(tables.CertificateRecord).where(
+            tables.CertificateRecord.issuing_authority == certificate.authority,
+            tables.CertificateRecord.number == certificate.number,
+        )
+    )
+    if row is None:
+        issuing = await session.scalar(
+            select(tables.DecisionRecord.id).where(
+                tables.DecisionRecord.issuing_authority == certificate.authority,
+                tables.DecisionRecord.number == certificate.decision_number,
+            )
+        )
+        row = tables.CertificateRecord(
+            product_id=product_id,
+            decision_id=issuing if issuing is not None else decision_id,
+            number=certificate.number,
+            issuing_authority=certificate.authority,
+            level=certificate.level,
+            stars=int(certificate.stars),
+            valid_from=certificate.valid_from,
+            valid_until=certificate.valid_until,
+        )
+        session.add(row)
+    row.status = change.status.value
+    row.ended_on = change.ended_on
+    row.end_reason = change.end_reason
+    if change.status == CertificateStatus.REVOKED and decision_id is not None:
+        row.ended_by_decision_id = decision_id
+    await session.flush()

@@ -1,0 +1,76 @@
+"""Runs the ocop worker: every workflow and activity on the configured task queue.
+
+Workers scale out horizontally: start as many as needed on the same task queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.worker import Worker
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from activities.cycle import CycleActivities
+from activities.notify import NotificationActivities
+from activities.register import RegisterActivities
+from infra.database import create_engine, migrate, session_factory
+from infra.settings import Settings, load_settings
+from infra.temporal import connect
+from workflows.annual_cycle import AnnualCycleWorkflow, CycleLauncherWorkflow
+from workflows.product_lifecycle import ProductLifecycleWorkflow
+
+WORKFLOWS: Sequence[type] = (ProductLifecycleWorkflow, AnnualCycleWorkflow, CycleLauncherWorkflow)
+
+# pydantic's EmailStr imports email_validator lazily; it is deterministic, so workflows
+# may share the worker's copy instead of re-importing it inside the sandbox.
+SANDBOX = SandboxedWorkflowRunner(
+    restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
+)
+
+log = logging.getLogger("ocop.worker")
+
+
+def build_worker(
+    client: Client,
+    settings: Settings,
+    sessions: async_sessionmaker[AsyncSession],
+    task_queue: str | None = None,
+) -> Worker:
+    queue = task_queue or settings.task_queue
+    register = RegisterActivities(sessions)
+    notifications = NotificationActivities(sessions, settings)
+    cycles = CycleActivities(client, sessions, queue)
+    return Worker(
+        client,
+        task_queue=queue,
+        workflows=list(WORKFLOWS),
+        activities=[register.record_case_event, notifications.send_notification, *cycles.all()],
+        workflow_runner=SANDBOX,
+    )
+
+
+async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> None:
+    """Migrate the register, then poll the task queue until `stop` is set (or forever)."""
+    await migrate(settings.register_url)
+    engine = create_engine(settings.register_url)
+    client = await connect(settings)
+    worker = build_worker(client, settings, session_factory(engine))
+    log.info("worker polling task queue %r at %s", settings.task_queue, settings.temporal_address)
+    try:
+        async with worker:
+            await (stop.wait() if stop is not None else asyncio.Future())
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    asyncio.run(run_worker(load_settings()))
+
+
+if __name__ == "__main__":
+    main()
