@@ -1,0 +1,301 @@
+"""Turns a case event into the email a recipient reads: subject, plain text and HTML.
+
+Wording lives in Jinja2 templates, one per event kind and language
+(``templates/vi/recognised.j2``, ``templates/en/recognised.j2`` …). Each template is
+written once and rendered by two environments: one for plain text (no escaping) and one
+for HTML (autoescaped, so a product called ``<script>…`` is shown, never run). The
+environments differ only in their layout (``_base.txt.j2`` / ``_base.html.j2``) and in
+the small ``ui`` macro set (paragraphs, fact lists, bullet lists), so translators edit
+one file per event and language and both bodies follow.
+
+A template defines ``{% block subject %}`` and ``{% block body %}`` and extends its
+language's letter (``vi/_letter.j2``), which adds the greeting, signature and footer.
+Undefined variables fail loudly (StrictUndefined): a missing fact is a bug, not a blank.
+
+Facts are formatted by filters that follow the recipient's language: dates
+(``dd/mm/yyyy`` in Vietnamese), points (decimal comma in Vietnamese), stars ("4 sao"),
+levels ("cấp huyện"), documents, stages, registration kinds, revocation grounds.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+import unicodedata
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any, Final, get_args
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
+from jinja2.runtime import Context
+
+from models.applicants import RegistrationKind
+from models.case import REVOCATION_GROUNDS_VI, CaseStage, RevocationGround
+from models.catalogue import DOCUMENT_LABELS_EN, DOCUMENT_LABELS_VI, DocumentKind
+from models.dossier import Language
+from models.events import CaseEvent, Recipient
+
+TEMPLATE_DIR: Final = Path(__file__).resolve().parent / "templates"
+"""Where the templates live, next to this module (shipped as package data)."""
+
+LANGUAGES: Final = tuple(language.value for language in Language)
+
+EVENT_KINDS: Final[tuple[str, ...]] = tuple(
+    str(model.model_fields["kind"].default) for model in get_args(get_args(CaseEvent)[0])
+)
+"""Every event kind of `models.events.CaseEvent`; each has a template in every language."""
+
+REVOCATION_GROUNDS_EN: Final[dict[RevocationGround, str]] = {
+    RevocationGround.PROCESS_NOT_FOLLOWED: "The declared production process was not followed",
+    RevocationGround.FOOD_SAFETY: "Food-safety violation",
+    RevocationGround.QUALITY_MISMATCH: "Quality does not match the recognised product",
+    RevocationGround.DESIGN_MISMATCH: ("Design or packaging does not match the recognised product"),
+    RevocationGround.CEASED_PRODUCTION: "The producer has ceased production",
+    RevocationGround.OTHER: "Other grounds",
+}
+
+LEVEL_NAMES: Final[dict[str, dict[str, str]]] = {
+    "vi": {
+        "commune": "cấp xã",
+        "district": "cấp huyện",
+        "province": "cấp tỉnh",
+        "central": "cấp trung ương",
+    },
+    "en": {
+        "commune": "commune level",
+        "district": "district level",
+        "province": "provincial level",
+        "central": "central level",
+    },
+}
+
+STAGE_NAMES: Final[dict[str, dict[CaseStage, str]]] = {
+    "vi": {
+        CaseStage.SUBMITTED: "tiếp nhận hồ sơ",
+        CaseStage.LOCAL_REVIEW: "thẩm định hồ sơ",
+        CaseStage.AWAITING_SUPPLEMENT: "bổ sung hồ sơ",
+        CaseStage.COUNCIL_SCORING: "chấm điểm của Hội đồng",
+        CaseStage.AWAITING_RECOGNITION: "ban hành quyết định công nhận",
+        CaseStage.CERTIFIED: "đã được công nhận",
+        CaseStage.RETURNED: "trả lại hồ sơ",
+        CaseStage.REJECTED: "không chấp nhận hồ sơ",
+        CaseStage.NOT_CERTIFIED: "không đủ điều kiện công nhận",
+        CaseStage.LAPSED: "hết hiệu lực",
+        CaseStage.REVOKED: "thu hồi",
+    },
+    "en": {
+        CaseStage.SUBMITTED: "dossier intake",
+        CaseStage.LOCAL_REVIEW: "dossier review",
+        CaseStage.AWAITING_SUPPLEMENT: "dossier supplement",
+        CaseStage.COUNCIL_SCORING: "council scoring",
+        CaseStage.AWAITING_RECOGNITION: "recognition decision",
+        CaseStage.CERTIFIED: "certified",
+        CaseStage.RETURNED: "dossier returned",
+        CaseStage.REJECTED: "dossier rejected",
+        CaseStage.NOT_CERTIFIED: "not certified",
+        CaseStage.LAPSED: "lapsed",
+        CaseStage.REVOKED: "revoked",
+    },
+}
+
+REGISTRATION_NAMES: Final[dict[str, dict[RegistrationKind, str]]] = {
+    "vi": {
+        RegistrationKind.FIRST: "đánh giá, phân hạng lần đầu",
+        RegistrationKind.UPGRADE: "đánh giá nâng hạng",
+        RegistrationKind.REEVALUATION: "đánh giá lại",
+    },
+    "en": {
+        RegistrationKind.FIRST: "first evaluation",
+        RegistrationKind.UPGRADE: "upgrade evaluation",
+        RegistrationKind.REEVALUATION: "re-evaluation",
+    },
+}
+
+PART_NAMES: Final[dict[str, dict[str, str]]] = {
+    "vi": {
+        "part_a": "Phần A – Sản phẩm và sức mạnh cộng đồng",
+        "part_b": "Phần B – Khả năng tiếp thị",
+        "part_c": "Phần C – Chất lượng sản phẩm",
+    },
+    "en": {
+        "part_a": "Part A – Product and community strength",
+        "part_b": "Part B – Marketing",
+        "part_c": "Part C – Product quality",
+    },
+}
+
+_DOCUMENT_NAMES: Final[dict[str, dict[DocumentKind, str]]] = {
+    "vi": DOCUMENT_LABELS_VI,
+    "en": DOCUMENT_LABELS_EN,
+}
+_GROUND_NAMES: Final[dict[str, dict[RevocationGround, str]]] = {
+    "vi": REVOCATION_GROUNDS_VI,
+    "en": REVOCATION_GROUNDS_EN,
+}
+_MONTHS_EN: Final = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+TEXT_WIDTH: Final = 76
+"""Plain-text paragraphs are wrapped to this width, as mail readers expect."""
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """One recipient's email, ready for the mailer. `subject` is always a single line."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def render(event: CaseEvent, recipient: Recipient) -> RenderedEmail:
+    """Render `event` for `recipient`, in the recipient's language."""
+    language = Language(recipient.language).value
+    name = f"{language}/{event.kind}.j2"
+    context: dict[str, Any] = {
+        "event": event,
+        "case": event.case,
+        "recipient": recipient,
+        "lang": language,
+    }
+    text_template = _environment("txt").get_template(name)
+    subject_parts = text_template.blocks["subject"](text_template.new_context(dict(context)))
+    subject = single_line("".join(subject_parts))
+    text = _tidy_text(text_template.render(context))
+    html = _environment("html").get_template(name).render(context, subject=subject)
+    return RenderedEmail(subject=subject, text=text, html=html)
+
+
+def single_line(value: str) -> str:
+    """Collapse every line break, control character and run of spaces into one space.
+
+    Used for subjects and header values, so no rendered fact can start a new header.
+    """
+    visible = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in value)
+    return " ".join(visible.split())
+
+
+# ------------------------------------------------------------------------ environments
+
+
+@cache
+def _environment(fmt: str) -> Environment:
+    """The text ("txt") or HTML ("html") environment; only HTML autoescapes."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=fmt == "html",
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+        extensions=["jinja2.ext.do"],
+    )
+    env.filters.update(
+        day=_day,
+        points=_points,
+        stars=_stars,
+        level=_level,
+        document=_document,
+        stage=_stage,
+        registration=_registration,
+        ground=_ground,
+        part=_part,
+        reflow=_reflow,
+    )
+    env.globals["base"] = f"_base.{fmt}.j2"
+    env.globals["ui"] = env.get_template(f"_ui.{fmt}.j2").module
+    return env
+
+
+def _lang(context: Context) -> str:
+    return str(context["lang"])
+
+
+@pass_context
+def _day(context: Context, value: date) -> str:
+    if _lang(context) == "vi":
+        return value.strftime("%d/%m/%Y")
+    return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
+
+
+@pass_context
+def _points(context: Context, value: Decimal | int) -> str:
+    """Points without trailing zeros (72.50 → 72.5); Vietnamese uses a decimal comma."""
+    shown = format(Decimal(value).normalize(), "f")
+    return shown.replace(".", ",") if _lang(context) == "vi" else shown
+
+
+@pass_context
+def _stars(context: Context, value: int) -> str:
+    count = int(value)
+    if _lang(context) == "vi":
+        return f"{count} sao"
+    return f"{count} star" if count == 1 else f"{count} stars"
+
+
+@pass_context
+def _level(context: Context, value: str) -> str:
+    language = _lang(context)
+    known = LEVEL_NAMES[language].get(value)
+    if known is not None:
+        return known
+    return f"cấp {value}" if language == "vi" else f"{value} level"
+
+
+@pass_context
+def _document(context: Context, value: DocumentKind) -> str:
+    return _DOCUMENT_NAMES[_lang(context)].get(DocumentKind(value), str(value))
+
+
+@pass_context
+def _stage(context: Context, value: CaseStage) -> str:
+    return STAGE_NAMES[_lang(context)].get(CaseStage(value), str(value))
+
+
+@pass_context
+def _registration(context: Context, value: RegistrationKind) -> str:
+    return REGISTRATION_NAMES[_lang(context)].get(RegistrationKind(value), str(value))
+
+
+@pass_context
+def _ground(context: Context, value: RevocationGround) -> str:
+    return _GROUND_NAMES[_lang(context)].get(RevocationGround(value), str(value))
+
+
+@pass_context
+def _part(context: Context, value: str) -> str:
+    return PART_NAMES[_lang(context)].get(value, value)
+
+
+def _reflow(value: str) -> str:
+    """One plain-text paragraph: whitespace collapsed, wrapped without breaking words."""
+    return textwrap.fill(
+        " ".join(str(value).split()),
+        width=TEXT_WIDTH,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+
+
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
+def _tidy_text(value: str) -> str:
+    """Trailing spaces removed, at most one blank line in a row, one final newline."""
+    lines = [line.rstrip() for line in value.splitlines()]
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip() + "\n"
