@@ -1,0 +1,335 @@
+"""What the annual cycle does outside itself: open cases, recognise in batches, record.
+
+Every activity here may run twice and must leave one result:
+
+- `open_cycle_case` starts the product's lifecycle workflow, or applies on its running
+  case. A retry finds the case it started (the memo names the cycle) or the round it
+  applied for (the case's status names the cycle) and reports success again.
+- `recognise_batch` sends the `recognise` Update to each product of a decision, a
+  group at a time, heartbeating its progress. A product whose certificate already
+  comes from this decision is not asked again.
+- `record_cycle_event` writes one audit line; its key makes a second write a no-op.
+- `start_cycle` starts a year's cycle for the yearly schedule; one already started (or
+  already run) for that year is left as it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.client import (
+    Client,
+    WorkflowExecutionDescription,
+    WorkflowExecutionStatus,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from infra.cases import case_handle, explain_refusal
+from models import register as tables
+from models.case import CaseStage, CaseStatus, RecognitionDecision, product_workflow_id
+from models.cycle import (
+    CaseOpened,
+    CycleAuditEntry,
+    CycleCaseRequest,
+    CycleInput,
+    CycleReport,
+    OpenAction,
+    PlannedDecision,
+    RecognitionBatch,
+    RecognitionBatchResult,
+    RecognitionItem,
+    RecognitionOutcome,
+    RecognitionResult,
+)
+from workflows.annual_cycle import (
+    OPEN_CYCLE_CASE,
+    RECOGNISE_BATCH,
+    RECORD_CYCLE_EVENT,
+    START_CYCLE,
+    AnnualCycleWorkflow,
+)
+from workflows.product_lifecycle import ProductLifecycleWorkflow
+
+CYCLE_MEMO = "ocop_cycle"
+"""Memo key naming the cycle that started a case."""
+
+CaseHandle = WorkflowHandle[ProductLifecycleWorkflow, Any]
+
+
+def refused(message: str, kind: str) -> ApplicationError:
+    """A refusal the cycle passes on to the submitter: retrying would not change it."""
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+async def start_cycle_workflow(
+    client: Client, cycle: CycleInput, task_queue: str, *, existing_ok: bool
+) -> tuple[WorkflowHandle[AnnualCycleWorkflow, CycleReport], bool]:
+    """Start a year's cycle; (handle, True) if started now, (handle, False) if it existed.
+
+    A cycle id is used once: a closed cycle is never started again for the same year.
+    Without `existing_ok`, an existing cycle raises WorkflowAlreadyStartedError.
+    """
+    try:
+        handle = await client.start_workflow(
+            AnnualCycleWorkflow.run,
+            cycle,
+            id=cycle.workflow_id,
+            task_queue=task_queue,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+        )
+    except WorkflowAlreadyStartedError:
+        if not existing_ok:
+            raise
+        return client.get_workflow_handle_for(AnnualCycleWorkflow.run, cycle.workflow_id), False
+    return handle, True
+
+
+class CycleActivities:
+    """Holds the Temporal client (to reach cases), the register and the task queue."""
+
+    def __init__(
+        self, client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str
+    ) -> None:
+        self._client = client
+        self._sessions = sessions
+        self._task_queue = task_queue
+
+    def all(self) -> Sequence[Callable[..., Any]]:
+        return (
+            self.open_cycle_case,
+            self.recognise_batch,
+            self.record_cycle_event,
+            self.start_cycle,
+        )
+
+    # ------------------------------------------------------------- open a case
+
+    @activity.defn(name=OPEN_CYCLE_CASE)
+    async def open_cycle_case(self, request: CycleCaseRequest) -> CaseOpened:
+        """Start the product's case, or apply on its certified case; refuse otherwise."""
+        dossier = request.case.dossier
+        workflow_id = product_workflow_id(dossier.province, dossier.product_code)
+        handle = case_handle(self._client, workflow_id)
+        for _ in range(3):
+            running = await _running(handle)
+            if running is None:
+                try:
+                    await self._client.start_workflow(
+                        ProductLifecycleWorkflow.run,
+                        request.case,
+                        id=workflow_id,
+                        task_queue=self._task_queue,
+                        id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                        id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+                        memo={CYCLE_MEMO: request.cycle_workflow_id},
+                    )
+                except WorkflowAlreadyStartedError:
+                    continue  # started meanwhile, perhaps by an earlier attempt: look again
+                return CaseOpened(workflow_id=workflow_id, action=OpenAction.STARTED)
+            # The cycle refuses a product twice, so a case it started is this submission's.
+            memo = await running.memo()
+            if memo.get(CYCLE_MEMO) == request.cycle_workflow_id:
+                return CaseOpened(workflow_id=workflow_id, action=OpenAction.STARTED)
+            return await self._continue_case(handle, request)
+        raise ApplicationError(f"{workflow_id} kept changing while it was being opened; retrying")
+
+    async def _continue_case(self, handle: CaseHandle, request: CycleCaseRequest) -> CaseOpened:
+        dossier = request.case.dossier
+        status = await handle.query(ProductLifecycleWorkflow.status)
+        if status.cycle_workflow_id == request.cycle_workflow_id:
+            return CaseOpened(workflow_id=handle.id, action=_action(request))
+        certificate = status.certificate
+        if certificate is None or status.stage != CaseStage.CERTIFIED:
+            raise refused(
+                f"sản phẩm {dossier.product_code} đang có hồ sơ chưa xử lý xong (vòng "
+                f"{status.round_number}, giai đoạn {status.stage.value}) — product "
+                f"{dossier.product_code} already has an open case ({handle.id}, round "
+                f"{status.round_number}, stage {status.stage.value}); wait for its round to end",
+                "CaseAlreadyOpen",
+            )
+        if request.application is None:
+            raise refused(
+                f"sản phẩm {dossier.product_code} đang có giấy chứng nhận OCOP "
+                f"{int(certificate.stars)} sao số {certificate.number} còn hiệu lực đến "
+                f"{certificate.valid_until.strftime('%d/%m/%Y')}; đề nghị đăng ký nâng hạng "
+                f"hoặc đánh giá lại — product {dossier.product_code} holds a valid "
+                f"{int(certificate.stars)}★ certificate: submit an 'upgrade' or "
+                f"'reevaluation' dossier",
+                "AlreadyCertified",
+            )
+        try:
+            await handle.execute_update(ProductLifecycleWorkflow.apply, request.application)
+        except WorkflowUpdateFailedError as error:
+            if await _became_ours(handle, request.cycle_workflow_id):
+                return CaseOpened(workflow_id=handle.id, action=OpenAction.APPLIED)
+            raise refused(explain_refusal(error), "ApplicationRefused") from None
+        return CaseOpened(workflow_id=handle.id, action=OpenAction.APPLIED)
+
+    # --------------------------------------------------------------- recognise
+
+    @activity.defn(name=RECOGNISE_BATCH)
+    async def recognise_batch(self, batch: RecognitionBatch) -> RecognitionBatchResult:
+        """Recognise each listed product, `concurrency` at a time, heartbeating progress."""
+        decision = batch.decision
+        outcomes: list[RecognitionOutcome] = []
+        for start in range(0, len(batch.items), batch.concurrency):
+            group = batch.items[start : start + batch.concurrency]
+            outcomes.extend(
+                await asyncio.gather(*(self._recognise_one(decision, item) for item in group))
+            )
+            activity.heartbeat(len(outcomes))
+        return RecognitionBatchResult(outcomes=tuple(outcomes))
+
+    async def _recognise_one(
+        self, decision: PlannedDecision, item: RecognitionItem
+    ) -> RecognitionOutcome:
+        handle = case_handle(self._client, item.workflow_id)
+
+        def outcome(
+            result: RecognitionResult, status: CaseStatus | None, reason: str = ""
+        ) -> RecognitionOutcome:
+            certificate = status.certificate if status else None
+            return RecognitionOutcome(
+                product_code=item.product_code,
+                certificate_number=item.certificate_number,
+                result=result,
+                stars=certificate.stars if certificate else None,
+                reason=reason,
+            )
+
+        try:
+            status = await handle.query(ProductLifecycleWorkflow.status)
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return outcome(RecognitionResult.SKIPPED, None, "the product's case was not found")
+            raise
+        if _by(decision, status):
+            return outcome(RecognitionResult.RECOGNISED, status)
+        if status.stage != CaseStage.AWAITING_RECOGNITION or status.level != decision.level:
+            return outcome(
+                RecognitionResult.SKIPPED,
+                None,
+                f"not awaiting recognition at {decision.level} (stage {status.stage.value}"
+                f" at {status.level})",
+            )
+        try:
+            await handle.execute_update(
+                ProductLifecycleWorkflow.recognise,
+                RecognitionDecision(
+                    level=decision.level,
+                    authority=decision.authority,
+                    decision_number=decision.number,
+                    decided_on=decision.decided_on,
+                    certificate_number=item.certificate_number,
+                ),
+            )
+        except WorkflowUpdateFailedError as error:
+            status = await handle.query(ProductLifecycleWorkflow.status)
+            if _by(decision, status):  # an earlier attempt got there first
+                return outcome(RecognitionResult.RECOGNISED, status)
+            return outcome(RecognitionResult.SKIPPED, None, explain_refusal(error))
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:  # the case ended meanwhile
+                return outcome(RecognitionResult.SKIPPED, None, error.message)
+            raise
+        status = await handle.query(ProductLifecycleWorkflow.status)
+        return outcome(RecognitionResult.RECOGNISED, status)
+
+    # ------------------------------------------------------------------ record
+
+    @activity.defn(name=RECORD_CYCLE_EVENT)
+    async def record_cycle_event(self, entry: CycleAuditEntry) -> bool:
+        """Write one audit line of the cycle; False when it was written before."""
+        try:
+            async with self._sessions.begin() as session:
+                if await _recorded(session, entry.key):
+                    return False
+                session.add(
+                    tables.AuditEventRecord(
+                        event_key=entry.key,
+                        workflow_id=entry.workflow_id,
+                        product_id=None,
+                        actor=entry.actor[:200],
+                        action=entry.action,
+                        reason=entry.reason or None,
+                        details=entry.details,
+                        occurred_at=entry.occurred_at,
+                    )
+                )
+        except IntegrityError:
+            async with self._sessions() as session:
+                if await _recorded(session, entry.key):
+                    return False
+            raise
+        return True
+
+    # ------------------------------------------------------------- start cycle
+
+    @activity.defn(name=START_CYCLE)
+    async def start_cycle(self, cycle: CycleInput) -> str:
+        """Start the year's cycle unless it exists (running or already run)."""
+        handle, started = await start_cycle_workflow(
+            self._client, cycle, self._task_queue, existing_ok=True
+        )
+        activity.logger.info(
+            "cycle %s %s", handle.id, "started" if started else "exists already; left as it is"
+        )
+        return handle.id
+
+
+def _action(request: CycleCaseRequest) -> OpenAction:
+    return OpenAction.APPLIED if request.application is not None else OpenAction.STARTED
+
+
+def _by(decision: PlannedDecision, status: CaseStatus) -> bool:
+    """Whether the case's certificate comes from this decision."""
+    certificate = status.certificate
+    return (
+        certificate is not None
+        and certificate.decision_number == decision.number
+        and certificate.authority == decision.authority
+    )
+
+
+async def _running(handle: CaseHandle) -> WorkflowExecutionDescription | None:
+    """The description of the product's running case, or None if it has none."""
+    try:
+        description = await handle.describe()
+    except RPCError as error:
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    if description.status != WorkflowExecutionStatus.RUNNING:
+        return None
+    return description
+
+
+async def _became_ours(handle: CaseHandle, cycle_workflow_id: str, within: float = 3.0) -> bool:
+    """After a refused application: did an earlier attempt's application open our round?"""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    while True:
+        status = await handle.query(ProductLifecycleWorkflow.status)
+        if status.cycle_workflow_id == cycle_workflow_id:
+            return True
+        if loop.time() > deadline:
+            return False
+        await asyncio.sleep(0.2)
+
+
+async def _recorded(session: AsyncSession, key: str) -> bool:
+    found = await session.scalar(
+        select(tables.AuditEventRecord.id).where(tables.AuditEventRecord.event_key == key)
+    )
+    return found is not None

@@ -1,0 +1,543 @@
+"""The annual cycle: one workflow per province and year (`ocop-cycle-{province}-{year}`).
+
+It receives submissions through the `submit` Update (refused, before they touch
+history, outside the window, for a product already in the cycle or for a dossier that
+does not belong here), starts or continues each product's own lifecycle workflow
+through an activity, and keeps only the latest `CaseProgress` each case signals.
+On each level's recognition date it issues one numbered decision per authority for
+every product awaiting recognition there and fans the `recognise` Update out to them
+through an activity. At the close (an administrator's `close` Update, or the end of
+the calendar) it emails the report to the administrators and records it.
+
+Scale: no child workflows, one small record per product, and continue-as-new when
+the server suggests it or the history passes `max_history_events`, after every
+running handler has finished.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import JsonValue
+
+    from activities.contracts import SEND_NOTIFICATION
+    from models.applicants import RegistrationKind
+    from models.case import (
+        Application,
+        CarriedState,
+        CaseStage,
+        LifecycleInput,
+        product_workflow_id,
+    )
+    from models.clock import VIETNAM, BusinessClock, start_of_day
+    from models.cycle import (
+        CASE_PROGRESS_SIGNAL,
+        CaseOpened,
+        CaseProgress,
+        CloseCycle,
+        CycleAuditEntry,
+        CycleCarried,
+        CycleCaseRequest,
+        CycleInput,
+        CycleReport,
+        DecisionSummary,
+        OpenAction,
+        PlannedDecision,
+        RecognitionBatch,
+        RecognitionBatchResult,
+        RecognitionOutcome,
+        RecognitionResult,
+        ScheduledCycles,
+        SubmissionReceipt,
+        awaiting_at,
+        build_report,
+        case_policy,
+        cycle_input,
+        dossier_refusal,
+        plan_decisions,
+        recognising_levels,
+        scheduled_cycle_year,
+        submission_refusal,
+        summarise_decision,
+    )
+    from models.dossier import Dossier
+    from models.events import CycleReported, Notification, Recipient, RecipientRole
+
+OPEN_CYCLE_CASE = "open_cycle_case"
+RECOGNISE_BATCH = "recognise_batch"
+RECORD_CYCLE_EVENT = "record_cycle_event"
+START_CYCLE = "start_cycle"
+
+DECISION_TIME = timedelta(hours=12)
+"""Decisions are signed at midday of their date, leaving slack for clocks a little behind."""
+
+OPEN_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10), maximum_attempts=10)
+REGISTER_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+FANOUT_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+NOTIFY_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=10),
+)
+_DUE_SLACK = timedelta(milliseconds=1)
+
+
+@workflow.defn
+class AnnualCycleWorkflow:
+    @workflow.init
+    def __init__(self, input: CycleInput) -> None:
+        self._input = input
+        carried = input.carried
+        if carried is None:
+            now = workflow.now()
+            carried = CycleCarried(
+                clock=BusinessClock(
+                    real_origin=now,
+                    business_origin=input.business_start or now,
+                    speed=input.policy.clock_speed,
+                ),
+                run_number=1,
+            )
+        self._clock = carried.clock
+        self._run_number = carried.run_number
+        self._products: dict[str, CaseProgress] = {
+            progress.product_code.lower(): progress
+            for progress in map(CaseProgress.from_row, carried.products)
+        }
+        self._decisions: list[DecisionSummary] = list(carried.decisions)
+        self._levels_done: set[str] = set(carried.levels_done)
+        self._issued: dict[str, int] = dict(carried.issued)
+        # Listed in a decision but not recognised (their case had gone, or refused it):
+        # not listed again by the closing decisions.
+        self._skipped: set[str] = set(carried.skipped)
+        self._case_policy = case_policy(input)
+        # Submissions whose case is being opened: a second one for them is a duplicate.
+        self._pending: dict[str, int] = {}
+        self._close: CloseCycle | None = None
+        self._closing = False
+        self._final: CycleReport | None = None
+
+    # ------------------------------------------------------------------ run
+
+    @workflow.run
+    async def run(self, input: CycleInput) -> CycleReport:
+        while True:
+            if self._close is None and self._business_now() >= self._end_moment():
+                self._close = CloseCycle(closed_by="system", reason="the cycle's calendar ended")
+            if self._close is not None:
+                break
+            for level in self._due_levels():
+                await self._recognise_level(level)
+            if self._history_full():
+                await self._continue_as_new()
+                continue
+            delay = self._clock.real_delay(workflow.now(), self._next_moment())
+            with contextlib.suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self._close is not None or self._history_full(),
+                    timeout=max(delay, _DUE_SLACK),
+                )
+        return await self._finish()
+
+    async def _finish(self) -> CycleReport:
+        """Let submissions under way finish, recognise whoever still waits, then report."""
+        closing = self._close
+        assert closing is not None
+        self._closing = True
+        await workflow.wait_condition(lambda: not self._pending)
+        for level in recognising_levels(self._input.rulebook):
+            await self._recognise_level(level)
+        report = self._report(closed=True)
+        self._final = report
+        await self._record(
+            "cycle_report",
+            actor=closing.closed_by,
+            reason=closing.reason,
+            details=report.model_dump(mode="json"),
+        )
+        await workflow.execute_activity(
+            SEND_NOTIFICATION,
+            Notification(
+                key=f"{workflow.info().workflow_id}:report",
+                workflow_id=workflow.info().workflow_id,
+                event=CycleReported(
+                    reference=workflow.info().workflow_id,
+                    occurred_on=self._today(),
+                    closed_by=closing.closed_by,
+                    reason=closing.reason,
+                    report=report,
+                ),
+                recipients=tuple(
+                    Recipient(
+                        email=admin.email,
+                        name=admin.name,
+                        language=admin.language,
+                        role=RecipientRole.ADMINISTRATOR,
+                    )
+                    for admin in self._input.administrators
+                ),
+            ),
+            start_to_close_timeout=timedelta(minutes=2),
+            retry_policy=NOTIFY_RETRY,
+        )
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        return report
+
+    async def _continue_as_new(self) -> None:
+        """Hand the state to a fresh run once every handler has finished (unless closing)."""
+        await workflow.wait_condition(
+            lambda: workflow.all_handlers_finished() or self._close is not None
+        )
+        if self._close is not None:
+            return
+        carried = CycleCarried(
+            clock=self._clock,
+            run_number=self._run_number + 1,
+            products=tuple(progress.row() for progress in self._products.values()),
+            decisions=tuple(self._decisions),
+            levels_done=tuple(sorted(self._levels_done)),
+            issued=dict(self._issued),
+            skipped=tuple(sorted(self._skipped)),
+        )
+        workflow.continue_as_new(self._input.model_copy(update={"carried": carried}))
+
+    # ------------------------------------------------------- batch decisions
+
+    async def _recognise_level(self, level: str) -> None:
+        """One decision per authority for every product awaiting recognition at `level`."""
+        self._levels_done.add(level)
+        awaiting = [
+            progress
+            for progress in awaiting_at(self._products.values(), level)
+            if progress.product_code.lower() not in self._skipped
+        ]
+        if not awaiting:
+            return
+        plans = plan_decisions(self._input, level, self._today(), awaiting, self._issued)
+        for plan in plans:
+            outcomes = await self._fan_out(plan)
+            self._issued[plan.authority_key] = self._issued.get(plan.authority_key, 0) + 1
+            self._decisions.append(summarise_decision(plan, outcomes))
+            self._note_recognised(plan, outcomes)
+            # The register gets the decision's list in parts, so no single write (and no
+            # event of this history) grows with the size of the province.
+            chunk = self._input.fanout_chunk
+            parts = range(0, len(outcomes), chunk)
+            for part, start in enumerate(parts, start=1):
+                await self._record(
+                    "recognition_decision",
+                    actor=plan.authority,
+                    reason=f"{level}: {len(plan.items)} products listed",
+                    details={
+                        "level": plan.level,
+                        "authority": plan.authority,
+                        "number": plan.number,
+                        "decided_on": plan.decided_on.isoformat(),
+                        "part": part,
+                        "parts": len(parts),
+                        "products": [
+                            {
+                                "product_code": outcome.product_code,
+                                "certificate_number": outcome.certificate_number,
+                                "result": outcome.result.value,
+                                "stars": int(outcome.stars) if outcome.stars else None,
+                                "reason": outcome.reason,
+                            }
+                            for outcome in outcomes[start : start + chunk]
+                        ],
+                    },
+                    key=f"decision:{plan.number}:{part}",
+                )
+
+    async def _fan_out(self, plan: PlannedDecision) -> list[RecognitionOutcome]:
+        chunk = self._input.fanout_chunk
+        header = plan.model_copy(update={"items": ()})
+        outcomes: list[RecognitionOutcome] = []
+        for start in range(0, len(plan.items), chunk):
+            result = await workflow.execute_activity(
+                RECOGNISE_BATCH,
+                RecognitionBatch(
+                    decision=header,
+                    items=plan.items[start : start + chunk],
+                    concurrency=self._input.recognition_concurrency,
+                ),
+                result_type=RecognitionBatchResult,
+                start_to_close_timeout=timedelta(minutes=30),
+                heartbeat_timeout=timedelta(minutes=2),
+                retry_policy=FANOUT_RETRY,
+            )
+            outcomes.extend(result.outcomes)
+        return outcomes
+
+    def _note_recognised(
+        self, plan: PlannedDecision, outcomes: Sequence[RecognitionOutcome]
+    ) -> None:
+        """Count recognised products as certified even if their own signal is still on its way."""
+        self._skipped.update(
+            o.product_code.lower() for o in outcomes if o.result == RecognitionResult.SKIPPED
+        )
+        recognised = {
+            o.product_code.lower(): o for o in outcomes if o.result == RecognitionResult.RECOGNISED
+        }
+        for code, outcome in recognised.items():
+            current = self._products.get(code)
+            if current is not None and current.stage == CaseStage.AWAITING_RECOGNITION:
+                self._products[code] = current.model_copy(
+                    update={
+                        "stage": CaseStage.CERTIFIED,
+                        "stars": outcome.stars,
+                        "awaiting_recognition": False,
+                    }
+                )
+
+    async def _record(
+        self,
+        action: str,
+        *,
+        actor: str,
+        reason: str = "",
+        details: dict[str, JsonValue] | None = None,
+        key: str | None = None,
+    ) -> None:
+        cycle_id = workflow.info().workflow_id
+        await workflow.execute_activity(
+            RECORD_CYCLE_EVENT,
+            CycleAuditEntry(
+                key=f"{cycle_id}:{key or action}",
+                workflow_id=cycle_id,
+                occurred_at=self._business_now(),
+                actor=actor,
+                action=action,
+                reason=reason,
+                details=details or {},
+            ),
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=REGISTER_RETRY,
+        )
+
+    # -------------------------------------------------------------- updates
+
+    @workflow.update
+    async def submit(self, dossier: Dossier) -> SubmissionReceipt:
+        code = dossier.product_code.lower()
+        self._pending[code] = self._pending.get(code, 0) + 1
+        try:
+            if self._input.start_cases:
+                opened = await workflow.execute_activity(
+                    OPEN_CYCLE_CASE,
+                    self._case_request(dossier),
+                    result_type=CaseOpened,
+                    start_to_close_timeout=timedelta(seconds=60),
+                    retry_policy=OPEN_RETRY,
+                )
+            else:
+                opened = CaseOpened(
+                    workflow_id=product_workflow_id(dossier.province, dossier.product_code),
+                    action=OpenAction.RECORDED,
+                )
+        except ActivityError as error:
+            cause = error.cause
+            if isinstance(cause, ApplicationError):
+                raise ApplicationError(
+                    cause.message, type=cause.type or "CaseRefused", non_retryable=True
+                ) from None
+            raise ApplicationError(
+                f"không mở được hồ sơ của sản phẩm {dossier.product_code}, đề nghị gửi lại sau — "
+                f"the product's case could not be opened ({error.message}); try again later",
+                type="CaseNotOpened",
+            ) from None
+        finally:
+            self._pending[code] -= 1
+            if not self._pending[code]:
+                del self._pending[code]
+        # The case may already have told us its first stage: keep what it said.
+        self._products.setdefault(
+            code,
+            CaseProgress(
+                workflow_id=opened.workflow_id,
+                product_code=dossier.product_code,
+                locality=dossier.locality,
+                applicant_kind=dossier.applicant.kind,
+                registration_kind=dossier.registration_kind,
+                stage=CaseStage.SUBMITTED,
+                level=self._input.rulebook.levels[0].name,
+                stars=dossier.current_stars,
+            ),
+        )
+        return SubmissionReceipt(
+            cycle=workflow.info().workflow_id,
+            product_code=dossier.product_code,
+            product_name=dossier.product_name,
+            workflow_id=opened.workflow_id,
+            action=opened.action,
+            received_on=self._today(),
+        )
+
+    @submit.validator
+    def _validate_submission(self, dossier: Dossier) -> None:
+        if self._close is not None or self._closing:
+            raise ApplicationError(
+                f"chu trình OCOP {self._input.year} của {self._input.province} đã kết thúc, "
+                f"không nhận thêm hồ sơ — the {self._input.year} cycle is closed",
+                type="CycleClosed",
+            )
+        refusal = submission_refusal(self._input.calendar, self._today())
+        if refusal is not None:
+            raise ApplicationError(refusal, type="OutsideWindow")
+        refusal = dossier_refusal(self._input, dossier)
+        if refusal is not None:
+            raise ApplicationError(refusal, type="InvalidDossier")
+        code = dossier.product_code.lower()
+        if code in self._pending:
+            raise ApplicationError(
+                f"hồ sơ sản phẩm {dossier.product_code} đang được tiếp nhận — product "
+                f"{dossier.product_code} is being submitted already",
+                type="AlreadySubmitted",
+            )
+        known = self._products.get(code)
+        if known is not None:
+            raise ApplicationError(
+                f"sản phẩm {dossier.product_code} đã đăng ký trong chu trình OCOP "
+                f"{self._input.year} (giai đoạn: {known.stage.value}) — product "
+                f"{dossier.product_code} is already in this cycle (stage {known.stage.value})",
+                type="AlreadySubmitted",
+            )
+
+    @workflow.update
+    async def close(self, request: CloseCycle) -> CycleReport:
+        if self._close is None:
+            self._close = request
+        await workflow.wait_condition(lambda: self._final is not None)
+        assert self._final is not None
+        return self._final
+
+    @close.validator
+    def _validate_close(self, request: CloseCycle) -> None:
+        if self._close is not None:
+            raise ApplicationError(
+                f"the cycle is already closing (by {self._close.closed_by})", type="CycleClosed"
+            )
+        who = request.closed_by.strip().casefold()
+        admins = self._input.administrators
+        if not any(who in (str(a.email).casefold(), a.name.casefold()) for a in admins):
+            raise ApplicationError(
+                f"only the cycle's administrators may close it: "
+                f"{', '.join(str(a.email) for a in admins)}",
+                type="NotAnAdministrator",
+            )
+
+    @workflow.signal(name=CASE_PROGRESS_SIGNAL)
+    def case_progress(self, progress: CaseProgress) -> None:
+        code = progress.product_code.lower()
+        known = self._products.get(code)
+        if known is not None and progress.round_number < known.round_number:
+            return  # a late word from an earlier round
+        self._products[code] = progress
+
+    @workflow.query
+    def report(self) -> CycleReport:
+        return self._final or self._report(closed=False)
+
+    # -------------------------------------------------------------- helpers
+
+    def _case_request(self, dossier: Dossier) -> CycleCaseRequest:
+        cycle_id = workflow.info().workflow_id
+        case = LifecycleInput(
+            dossier=dossier,
+            rulebook=self._input.rulebook,
+            policy=self._case_policy,
+            councils=self._input.councils,
+            administrators=self._input.administrators,
+            cycle_year=self._input.year,
+            cycle_workflow_id=cycle_id,
+            # A new case keeps the cycle's clock, so their business dates agree exactly.
+            carried=CarriedState(
+                case_id=str(workflow.uuid4()),
+                clock=self._clock,
+                round_number=1,
+                event_seq=0,
+                certificate=None,
+                current_stars=None,
+            ),
+        )
+        application = None
+        if dossier.registration_kind != RegistrationKind.FIRST:
+            application = Application(
+                dossier=dossier,
+                cycle_year=self._input.year,
+                rulebook=self._input.rulebook,
+                councils=self._input.councils,
+                cycle_workflow_id=cycle_id,
+            )
+        return CycleCaseRequest(cycle_workflow_id=cycle_id, case=case, application=application)
+
+    def _report(self, *, closed: bool) -> CycleReport:
+        return build_report(
+            self._input,
+            self._products,
+            self._decisions,
+            self._today(),
+            closed=closed,
+            run_number=self._run_number,
+        )
+
+    def _history_full(self) -> bool:
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= self._input.max_history_events
+        )
+
+    def _business_now(self) -> datetime:
+        return self._clock.business_now(workflow.now())
+
+    def _today(self) -> date:
+        return self._clock.business_today(workflow.now())
+
+    def _decision_moment(self, level: str) -> datetime:
+        return start_of_day(self._input.calendar.recognition[level]) + DECISION_TIME
+
+    def _end_moment(self) -> datetime:
+        return start_of_day(self._input.calendar.closes_on + timedelta(days=1))
+
+    def _due_levels(self) -> list[str]:
+        now = workflow.now()
+        return [
+            level
+            for level in recognising_levels(self._input.rulebook)
+            if level not in self._levels_done
+            and self._clock.real_delay(now, self._decision_moment(level)) <= _DUE_SLACK
+        ]
+
+    def _next_moment(self) -> datetime:
+        moments = [
+            self._decision_moment(level)
+            for level in recognising_levels(self._input.rulebook)
+            if level not in self._levels_done
+        ]
+        return min([*moments, self._end_moment()])
+
+
+@workflow.defn
+class CycleLauncherWorkflow:
+    """Started by the yearly Schedule: opens the province's cycle for the coming year."""
+
+    @workflow.run
+    async def run(self, request: ScheduledCycles) -> str:
+        today = workflow.now().astimezone(VIETNAM).date()
+        cycle = cycle_input(request.province, scheduled_cycle_year(today), request.settings)
+        started: str = await workflow.execute_activity(
+            START_CYCLE,
+            cycle,
+            result_type=str,
+            start_to_close_timeout=timedelta(seconds=60),
+            retry_policy=OPEN_RETRY,
+        )
+        return started
