@@ -1,0 +1,552 @@
+"""The per-case command line against the real stack: Temporal's dev server, the worker
+`worker.build_worker` builds, a SQLite register and an SMTP server.
+
+Each `ocop` command runs through Typer's CliRunner in a helper thread (the command
+calls `asyncio.run`, which must not run in the thread of pytest-asyncio's loop; that
+loop meanwhile runs the worker). The case's calendar runs at real speed from
+1 March 2024, so no deadline passes while the test runs and decisions are dated that day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from temporalio.client import Client, WorkflowQueryRejectedError
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from typer.testing import CliRunner, Result
+
+import cli.case
+from infra.database import create_engine, migrate, session_factory
+from infra.settings import Settings
+from models.case import product_workflow_id
+from starter import app
+from tests.fixtures.smtp import SmtpTestServer
+from worker import build_worker
+from workflows.product_lifecycle import ProductLifecycleWorkflow
+
+pytestmark = pytest.mark.devserver
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+PROVINCE = "quang-ninh"
+REVIEWER = "Phòng Nông nghiệp huyện Bình Liêu"
+PRODUCER = "HTX Hợp Tiến"
+SECRETARY = "Thư ký hội đồng huyện"
+TODAY = "2024-03-01"  # the case's business date (business_start in the example)
+
+DISTRICT = ["bl-chair", "bl-agri", "bl-econ", "bl-health", "bl-culture"]
+
+
+@dataclass
+class CliWorld:
+    env: dict[str, str]
+    client: Client
+    folder: Path
+    runner: CliRunner = field(default_factory=CliRunner)
+    workflow_ids: list[str] = field(default_factory=list)
+
+    async def ocop(self, *args: str) -> Result:
+        """Run `ocop ARGS…` as a person would, in a thread of its own."""
+        return await asyncio.to_thread(self.runner.invoke, app, list(args), env=self.env)
+
+    def case_file(self, code: str, **changes: Any) -> Path:
+        """The example case, for a product code of this test (the dev server is shared)."""
+        data = yaml.safe_load((EXAMPLES / "case-mat-ong-binh-lieu.yaml").read_text("utf-8"))
+        data["dossier"]["product_code"] = code
+        data.update(changes)
+        self.workflow_ids.append(product_workflow_id(PROVINCE, code))
+        return self.write(f"case-{code}.yaml", data)
+
+    def write(self, name: str, data: Any) -> Path:
+        path = self.folder / name
+        path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        return path
+
+    def scorecard(self, member: str, a: int, b: int, c: int, **extra: Any) -> Path:
+        data = yaml.safe_load((EXAMPLES / "scorecard-district-chair.yaml").read_text("utf-8"))
+        data.update(member_id=member, part_a=a, part_b=b, part_c=c, **extra)
+        return self.write(f"scorecard-{member}-{uuid.uuid4().hex[:4]}.yaml", data)
+
+
+@pytest.fixture
+async def world(
+    dev_server_env: WorkflowEnvironment, smtp_server: SmtpTestServer, tmp_path: Path
+) -> AsyncIterator[CliWorld]:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'register.db'}"
+    await migrate(url)
+    engine = create_engine(url)
+    settings = Settings(
+        data_dir=tmp_path, database_url=url, smtp_host=smtp_server.host, smtp_port=smtp_server.port
+    )
+    client = dev_server_env.client
+    task_queue = f"cli-case-{uuid.uuid4().hex[:8]}"
+    env = {
+        "OCOP_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+        "OCOP_TEMPORAL_NAMESPACE": client.namespace,
+        "OCOP_TASK_QUEUE": task_queue,
+        "OCOP_DATA_DIR": str(tmp_path),
+        "OCOP_DATABASE_URL": url,
+    }
+    world = CliWorld(env=env, client=client, folder=tmp_path)
+    try:
+        async with build_worker(client, settings, session_factory(engine), task_queue=task_queue):
+            yield world
+            for workflow_id in world.workflow_ids:
+                await _settle_and_end(client, workflow_id)
+    finally:
+        await engine.dispose()
+
+
+async def _settle_and_end(client: Client, workflow_id: str) -> None:
+    """End a case once it has recorded and mailed everything (no activity left mid-way)."""
+    handle = client.get_workflow_handle_for(ProductLifecycleWorkflow.run, workflow_id)
+    with contextlib.suppress(RPCError, WorkflowQueryRejectedError):
+        for _ in range(100):
+            status = await handle.query(ProductLifecycleWorkflow.status)
+            if not (status.emails_queued or status.register_writes_pending):
+                break
+            await asyncio.sleep(0.05)
+    with contextlib.suppress(RPCError):  # ended already, or never opened
+        await handle.terminate("test finished")
+
+
+def ok(result: Result, *fragments: str) -> str:
+    """The command succeeded and said each fragment; its output, for more checks."""
+    assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}"
+    for fragment in fragments:
+        assert fragment in result.stdout, f"{fragment!r} not in:\n{result.stdout}"
+    return result.stdout
+
+
+def refused(result: Result, code: int, *fragments: str) -> str:
+    """The command failed with exit `code` and exactly one line on stderr naming why."""
+    assert result.exit_code == code, f"exit {result.exit_code}: {result.output}"
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, f"expected one line, got:\n{result.stderr}"
+    for fragment in fragments:
+        assert fragment in lines[0], f"{fragment!r} not in: {lines[0]}"
+    return lines[0]
+
+
+def code() -> str:
+    return f"MO-BL-{uuid.uuid4().hex[:6].upper()}"
+
+
+async def test_a_case_from_opening_to_certificate_upgrade_and_revocation(
+    world: CliWorld,
+) -> None:
+    product = code()
+    case_file = world.case_file(product)
+    workflow_id = product_workflow_id(PROVINCE, product)
+    at = (PROVINCE, product)
+
+    refused(await world.ocop("status", *at), 1, f"no case exists for product {product}")
+    ok(await world.ocop("open", str(case_file)), f"Opened case {workflow_id}", "district review")
+    refused(await world.ocop("open", str(case_file)), 1, "already has an open case")
+
+    # The district review: the test results are missing, so they are asked for and supplied.
+    refused(
+        await world.ocop("review", *at, "accept", "--by", REVIEWER),
+        1,
+        "refused: the dossier cannot be accepted while documents are missing: test_results",
+    )
+    ok(
+        await world.ocop(
+            "review", *at, "request-supplement", "--by", REVIEWER, "--reason", "Thiếu kiểm nghiệm"
+        ),
+        "supplement requested (documents: test_results)",
+        "now awaiting a supplement from the producer at district level",
+    )
+    results = world.folder / "phieu-kiem-nghiem.pdf"
+    results.write_bytes(b"%PDF-1.7 phieu ket qua kiem nghiem mat ong" * 100)
+    ok(
+        await world.ocop("supply", *at, str(results), "--kind", "test-results", "--by", PRODUCER),
+        "received: phieu-kiem-nghiem.pdf (test_results); still missing: nothing",
+        "now in dossier review at district level",
+    )
+    ok(
+        await world.ocop("review", *at, "accept", "--by", REVIEWER),
+        "accepted; now in council scoring at district level",
+    )
+
+    # Scorecards: refusals first, then the whole council at once.
+    refused(
+        await world.ocop("score", *at, str(world.scorecard("bl-chair", 45, 15, 20))),
+        1,
+        "part_a has 45 points but its maximum is 40",
+    )
+    refused(
+        await world.ocop("score", *at, str(world.scorecard("stranger", 20, 15, 20))),
+        1,
+        "'stranger' is not a member of the district council",
+    )
+    refused(
+        await world.ocop("score", *at, str(world.scorecard("bl-chair", -1, 15, 20))),
+        2,
+        "part_a: Input should be greater than or equal to 0",
+    )
+    first = [
+        world.scorecard("bl-chair", 20, 12, 18),  # 50
+        world.scorecard("bl-agri", 26, 15, 21),  # 62
+    ]
+    ok(await world.ocop("score", *at, *(str(p) for p in first)), "= 50 points", "= 62 points")
+    refused(
+        await world.ocop("close-session", *at, "--level", "district", "--by", SECRETARY),
+        1,
+        "quorum not reached: 2 of the 4 scorecards needed",
+    )
+    rest = [
+        world.scorecard("bl-econ", 27, 16, 21),  # 64
+        world.scorecard("bl-health", 27, 17, 22),  # 66
+        world.scorecard("bl-culture", 28, 18, 24),  # 70
+    ]
+    ok(
+        await world.ocop("score", *at, *(str(p) for p in rest)),
+        "5 scorecard(s) in for session attempt 1",
+    )
+    refused(
+        await world.ocop("close-session", *at, "--level", "province", "--by", SECRETARY),
+        1,
+        "the open session is at district level, not province",
+    )
+    ok(
+        await world.ocop("close-session", *at, "--level", "district", "--by", SECRETARY),
+        "The district council must re-score: members' totals range from 50 to 70 points",
+        "Session attempt 2 is open",
+    )
+
+    # The re-score, each member on their own (by workflow id, as an operator might).
+    for member, parts in zip(
+        DISTRICT,
+        [(26, 15, 19), (26, 15, 21), (27, 16, 21), (26, 15, 20), (27, 16, 20)],
+        strict=True,
+    ):
+        ok(
+            await world.ocop("score", "--id", workflow_id, str(world.scorecard(member, *parts))),
+            f"Scorecard of {member} at district level",
+        )
+    ok(
+        await world.ocop("close-session", *at, "--level", "district", "--by", SECRETARY),
+        "The district council's result: mean 62.00 points → 3★",
+        "bl-chair 60",
+        "now awaiting a recognition decision at district level",
+    )
+
+    # Recognition: refused for the wrong level or a date to come, then recorded.
+    decision = ["--authority", "UBND huyện Bình Liêu", "--decision", "1024/QĐ-UBND"]
+    certificate = ["--certificate", "BL-OCOP-2024-017"]
+    refused(
+        await world.ocop(
+            "recognise", *at, "--level", "province", *decision, "--date", TODAY, *certificate
+        ),
+        1,
+        "to be recognised at district level, not province",
+    )
+    refused(
+        await world.ocop(
+            "recognise", *at, "--level", "district", *decision, "--date", "2030-01-01", *certificate
+        ),
+        1,
+        "a decision dated 2030-01-01 is in the future (today is 2024-03-01)",
+    )
+    ok(
+        await world.ocop(
+            "recognise", *at, "--level", "district", *decision, "--date", TODAY, *certificate
+        ),
+        "recognised 3★ at district level by decision 1024/QĐ-UBND",
+        "certificate BL-OCOP-2024-017, valid 2024-03-01 to 2027-03-01",
+    )
+
+    # Reading: a view for people, the model for programs.
+    view = ok(await world.ocop("status", *at), "Mật ong rừng Bình Liêu", "certified", "Decisions")
+    assert "BL-OCOP-2024-017" in view and "1024/QĐ-UBND" in view
+    status = json.loads(ok(await world.ocop("status", "--id", workflow_id, "--json")))
+    assert (status["stage"], status["current_stars"]) == ("certified", 3)
+    assert status["certificate"]["number"] == "BL-OCOP-2024-017"
+    assert status["last_result"]["mean"] == "62.00"
+    assert [r["outcome"] for r in status["rounds"]] == ["certified"]
+
+    # Re-evaluation is years away; an upgrade may be sought at once: round 2.
+    reevaluation = yaml.safe_load((EXAMPLES / "reevaluation-mat-ong.yaml").read_text("utf-8"))
+    reevaluation["product_code"] = product
+    refused(
+        await world.ocop("apply", *at, str(world.write("reeval.yaml", reevaluation))),
+        1,
+        "re-evaluation opens on 2026-",
+        "apply for an upgrade",
+    )
+    upgrade = {**reevaluation, "registration_kind": "upgrade"}
+    ok(
+        await world.ocop("apply", *at, str(world.write("upgrade.yaml", upgrade)), "--year", "2025"),
+        f"Application for upgrade of product {product} of {PROVINCE} received (cycle 2025)",
+        "now in dossier review at district level (round 2)",
+    )
+
+    # A post-inspection: the province revokes the 3★ certificate.
+    revoke = ["--authority", "UBND tỉnh Quảng Ninh", "--decision", "QD-THUHOI-07"]
+    refused(
+        await world.ocop("revoke", *at, *revoke, "--date", TODAY, "--grounds", "bad-honey"),
+        2,
+        "--grounds: 'bad-honey' is not accepted; accepted values: process_not_followed, "
+        "food_safety, quality_mismatch",
+    )
+    refused(
+        await world.ocop("revoke", *at, *revoke, "--date", "2024-02-01", "--grounds", "other"),
+        1,
+        "precedes the certificate it revokes",
+    )
+    ok(
+        await world.ocop(
+            "revoke",
+            *at,
+            *revoke,
+            "--date",
+            TODAY,
+            "--grounds",
+            "quality-mismatch",
+            "--details",
+            "Mẫu kiểm tra không đạt chỉ tiêu vi sinh",
+        ),
+        "revoked by decision QD-THUHOI-07 (quality_mismatch)",
+    )
+    status = json.loads(ok(await world.ocop("status", *at, "--json")))
+    assert status["certificate"] is None and status["round_number"] == 2
+    assert [d["kind"] for d in status["decisions"]] == ["recognition", "revocation"]
+
+
+async def test_bad_input_is_one_line_and_exit_2(world: CliWorld, tmp_path: Path) -> None:
+    at = (PROVINCE, "MO-NONE")
+    missing = str(tmp_path / "missing.yaml")
+    refused(await world.ocop("open", missing), 2, "cannot read", "missing.yaml")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("dossier: [unclosed\n", encoding="utf-8")
+    refused(
+        await world.ocop("open", str(broken)),
+        2,
+        "broken.yaml is not valid YAML: expected ',' or ']', but got '<stream end>' (line 2",
+    )
+    refused(
+        await world.ocop("open", str(world.case_file(code(), rulebook="qd-2099"))),
+        2,
+        "unknown rulebook 'qd-2099'; accepted: qd148-2023, qd1489-2025",
+    )
+    bad_email = yaml.safe_load((EXAMPLES / "case-mat-ong-binh-lieu.yaml").read_text("utf-8"))
+    bad_email["dossier"]["applicant"]["email"] = "not-an-email"
+    refused(
+        await world.ocop("open", str(world.write("bad-email.yaml", bad_email))),
+        2,
+        "dossier.applicant.email: value is not a valid email address",
+    )
+    refused(
+        await world.ocop("review", *at, "approve", "--by", REVIEWER),
+        2,
+        "ACTION: 'approve' is not accepted; accepted values: accept, request-supplement, reject",
+    )
+    refused(await world.ocop("review", *at, "--by", REVIEWER), 2, "ACTION is missing")
+    refused(await world.ocop("review", PROVINCE, "--by", REVIEWER), 2, "name the product")
+    refused(
+        await world.ocop("review", *at, "request-supplement", "--by", REVIEWER, "--document", "x"),
+        2,
+        "--document: 'x' is not accepted; accepted values: registration_form",
+    )
+    refused(
+        await world.ocop("review", *at, "reject", "--by", REVIEWER),
+        2,
+        "a rejection must give its reason",
+    )
+    refused(await world.ocop("review", *at, "accept", "--by", " "), 2, "--by: must not be empty")
+    document = tmp_path / "kiem-nghiem.pdf"
+    document.write_bytes(b"%PDF")
+    refused(
+        await world.ocop("supply", *at, missing, "--kind", "test_results", "--by", PRODUCER),
+        2,
+        "cannot read",
+        "missing.yaml",
+    )
+    refused(await world.ocop("supply", *at, str(document), "--by", PRODUCER), 2, "--kind")
+    refused(
+        await world.ocop(
+            "supply",
+            *at,
+            str(document),
+            str(document),
+            "--kind",
+            "test_results",
+            "--kind",
+            "barcode",
+            "--kind",
+            "other",
+            "--by",
+            PRODUCER,
+        ),
+        2,
+        "2 files but 3 --kind options",
+    )
+    empty = tmp_path / "empty.pdf"
+    empty.touch()
+    refused(
+        await world.ocop("supply", *at, str(empty), "--kind", "test_results", "--by", PRODUCER),
+        2,
+        "empty.pdf is empty",
+    )
+    refused(await world.ocop("supply", *at, "--by", PRODUCER), 2, "no documents")
+    refused(
+        await world.ocop(
+            "recognise",
+            *at,
+            "--level",
+            "district",
+            "--authority",
+            "UBND",
+            "--decision",
+            "1/QĐ",
+            "--date",
+            "1/3/2024",
+            "--certificate",
+            "C-1",
+        ),
+        2,
+        "--date: '1/3/2024' is not a date; write it as YYYY-MM-DD",
+    )
+    refused(
+        await world.ocop(
+            "recognise",
+            *at,
+            "--level",
+            "district",
+            "--authority",
+            "UBND",
+            "--decision",
+            "#1",
+            "--date",
+            TODAY,
+            "--certificate",
+            "C-1",
+        ),
+        2,
+        "--decision: '#1' is not a decision number such as 125/QĐ-UBND",
+    )
+    card = world.scorecard("bl-chair", 20, 10, 20)
+    card.write_text(card.read_text("utf-8") + "bonus: 5\n", encoding="utf-8")
+    refused(await world.ocop("score", *at, str(card)), 2, "bonus: Extra inputs are not permitted")
+    refused(await world.ocop("apply", *at), 2, "DOSSIER.yaml")
+    refused(
+        await world.ocop("status", "--id", "ocop-product-x", "extra"),
+        2,
+        "unexpected argument(s) 'extra'",
+    )
+
+
+async def test_unknown_and_ended_cases_and_supplements_from_yaml(world: CliWorld) -> None:
+    # Every command that acts on a case says so when the product has none.
+    unknown = (PROVINCE, "MO-NONE")
+    for command in (
+        ["review", *unknown, "accept", "--by", REVIEWER],
+        ["close-session", *unknown, "--level", "district", "--by", SECRETARY],
+        [
+            "recognise",
+            *unknown,
+            "--level",
+            "district",
+            "--authority",
+            "UBND",
+            "--decision",
+            "1/QĐ",
+            "--date",
+            TODAY,
+            "--certificate",
+            "C-1",
+        ],
+        [
+            "revoke",
+            *unknown,
+            "--authority",
+            "UBND",
+            "--decision",
+            "2/QĐ",
+            "--date",
+            TODAY,
+            "--grounds",
+            "other",
+        ],
+    ):
+        refused(await world.ocop(*command), 1, "no case exists for product MO-NONE of quang-ninh")
+    refused(
+        await world.ocop("status", "--id", "ocop-product-nowhere-x"),
+        1,
+        "no case has workflow id ocop-product-nowhere-x",
+    )
+
+    # A supplement listed in YAML: one local file (hashed here), one reference kept elsewhere.
+    product = code()
+    at = (PROVINCE, product)
+    ok(await world.ocop("open", str(world.case_file(product))))
+    ok(
+        await world.ocop(
+            "review",
+            *at,
+            "request-supplement",
+            "--by",
+            REVIEWER,
+            "--document",
+            "test_results",
+            "--document",
+            "barcode",
+        )
+    )
+    (world.folder / "kiem-nghiem.pdf").write_bytes(b"%PDF kiem nghiem")
+    refs = world.write(
+        "supplement.yaml",
+        [
+            {"path": "kiem-nghiem.pdf", "kind": "test_results"},
+            {
+                "file_name": "ma-vach-gs1.pdf",
+                "kind": "barcode",
+                "sha256": "ab" * 32,
+                "size_bytes": 20480,
+            },
+        ],
+    )
+    ok(
+        await world.ocop("supply", *at, "--refs", str(refs), "--by", PRODUCER),
+        "kiem-nghiem.pdf (test_results), ma-vach-gs1.pdf (barcode); still missing: nothing",
+    )
+    refused(
+        await world.ocop("supply", *at, "--refs", str(refs), "--by", PRODUCER),
+        1,
+        "refused: no supplement has been requested for this case (stage: local_review)",
+    )
+
+    # A rejected case has ended: it says so, and its status still reads.
+    ok(
+        await world.ocop("review", *at, "reject", "--by", REVIEWER, "--reason", "Trùng sản phẩm"),
+        "rejected; now rejected",
+    )
+    ended = world.client.get_workflow_handle(product_workflow_id(PROVINCE, product))
+    await asyncio.wait_for(ended.result(), timeout=10)  # its last emails are out
+    refused(
+        await world.ocop("review", *at, "accept", "--by", REVIEWER),
+        1,
+        f"the case of product {product} of {PROVINCE} has ended (stage rejected, round 1)",
+    )
+    ok(await world.ocop("status", *at), "rejected")
+
+
+async def test_a_case_without_a_worker_is_one_line_not_a_hang(
+    world: CliWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(cli.case, "ANSWER_TIMEOUT", 1.0)
+    world.env["OCOP_TASK_QUEUE"] = f"nobody-{uuid.uuid4().hex[:6]}"
+    product = code()
+    ok(await world.ocop("open", str(world.case_file(product))))
+    refused(await world.ocop("status", PROVINCE, product), 1, "no worker answered within 1 s")
+    await world.client.get_workflow_handle(world.workflow_ids.pop()).terminate("no worker")
