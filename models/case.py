@@ -292,6 +292,11 @@ class Application(BaseModel):
     cycle_workflow_id: str | None = Field(
         default=None, description="The annual cycle the new round belongs to, if any"
     )
+    policy: CasePolicy | None = Field(
+        default=None,
+        description="Durations for the new round, e.g. its cycle's recognition wait "
+        "(default: the last round's)",
+    )
 
     @model_validator(mode="after")
     def _not_a_first_registration(self) -> Application:

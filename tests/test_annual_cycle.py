@@ -300,7 +300,8 @@ async def test_one_decision_recognises_every_product_awaiting_at_the_district(
 async def test_next_years_cycle_takes_an_upgrade_on_the_certified_case(
     cycle_world: CycleWorld,
 ) -> None:
-    first = await cycle_world.start(calendar={"recognition": {"district": "2024-04-15"}})
+    spring_decisions = {"district": "2024-04-15", "province": "2024-04-22", "central": "2024-04-29"}
+    first = await cycle_world.start(calendar={"recognition": spring_decisions})
     honey = first.dossier("MO-BINHLIEU", "Mật ong rừng Bình Liêu", email="hoptien@example.vn")
     await first.submit(honey)
     case = first.case("MO-BINHLIEU")
@@ -348,6 +349,12 @@ async def test_next_years_cycle_takes_an_upgrade_on_the_certified_case(
     await case.accept()
     await case.score_and_close("district", 76, 74, 78, 75)
     await case.score_and_close("province", 80, 78, 79, 81)
+    # The round waits for the 2025 cycle's province decision in November: its deadline
+    # comes from this cycle's calendar (the 2024 one decided in April), so nobody is told
+    # the recognition is overdue meanwhile.
+    waiting = await case.status()
+    assert waiting.next_deadline is not None
+    assert waiting.next_deadline.due.date() >= date(2025, 11, 15)
     await second.skip_to(noon(date(2025, 11, 15)) + timedelta(hours=1))
     stars = await eventually(
         lambda: _certified_stars(case, round_number=2), "the province decision"

@@ -475,6 +475,8 @@ class AnnualCycleWorkflow:
                 rulebook=self._input.rulebook,
                 councils=self._input.councils,
                 cycle_workflow_id=cycle_id,
+                # The new round waits for this cycle's batch decisions, not the last one's.
+                policy=self._case_policy,
             )
         return CycleCaseRequest(cycle_workflow_id=cycle_id, case=case, application=application)
 

@@ -607,7 +607,7 @@ class ProductLifecycleWorkflow:
         return LifecycleInput(
             dossier=application.dossier,
             rulebook=application.rulebook or self._input.rulebook,
-            policy=self._input.policy,
+            policy=application.policy or self._input.policy,
             councils=application.councils or self._input.councils,
             administrators=self._input.administrators,
             cycle_year=application.cycle_year,
