@@ -17,7 +17,6 @@ from typing import Annotated, Any, NoReturn, TypeVar
 import typer
 import yaml
 from pydantic import BaseModel, ValidationError
-from rich.markup import escape
 from rich.text import Text
 from temporalio.client import (
     Client,
@@ -44,7 +43,6 @@ from cli.common import (
     console,
     describe_validation,
     fail,
-    load_model,
     print_json,
     print_table,
     run,
@@ -102,29 +100,38 @@ TARGET_LABELS = {
 
 
 def _fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
-    fail(escape(message), code)
+    """One line, exit `code`; `fail` escapes Rich markup itself (twice showed a backslash)."""
+    fail(message, code)
 
 
 def _say(message: str) -> None:
     console.print(Text(message), soft_wrap=True)
 
 
-def _read_mapping(path: Path | None) -> dict[str, Any]:
-    """A config file's top-level mapping; a missing or unparsable file is one line, exit 2."""
+def _read_mapping(path: Path | None, what: str = "settings") -> dict[str, Any]:
+    """A file's top-level mapping; a missing or unparsable file is one line, exit 2."""
     if path is None:
         return {}
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        _fail(f"cannot read {path}: {error.strerror}", EXIT_BAD_INPUT)
+        _fail(f"cannot read {path}: {error.strerror or error}", EXIT_BAD_INPUT)
+    except UnicodeDecodeError:
+        _fail(f"{path} is not a UTF-8 text file (JSON or YAML)", EXIT_BAD_INPUT)
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        _fail(f"{path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {error}", EXIT_BAD_INPUT)
+        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as error:
+        _fail(f"{path} is not valid JSON: {error}", EXIT_BAD_INPUT)
+    except yaml.YAMLError as error:
+        detail = " ".join(str(error).split())
+        if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+            mark = error.problem_mark
+            detail = f"{error.problem} (line {mark.line + 1}, column {mark.column + 1})"
+        _fail(f"{path} is not valid YAML: {detail}", EXIT_BAD_INPUT)
     if data is None:
         return {}
     if not isinstance(data, dict):
-        _fail(f"{path}: expected a mapping of settings at the top level", EXIT_BAD_INPUT)
+        _fail(f"{path}: expected a mapping of {what} at the top level", EXIT_BAD_INPUT)
     return data
 
 
@@ -237,6 +244,13 @@ def schedule_command(
         ScheduledCycles, {"province": province, "settings": standing.model_dump()}, "--province"
     )
     month, day = _parse_pair(on, "-", "--on", "MM-DD, e.g. 01-02", (1, 12), (1, 31))
+    try:
+        date(2001, month, day)  # not a leap year: the day must come every year
+    except ValueError:
+        _fail(
+            f"--on: {on!r} is not a day that comes every year (MM-DD, e.g. 01-02)",
+            EXIT_BAD_INPUT,
+        )
     hour, minute = _parse_pair(at, ":", "--at", "HH:MM, e.g. 08:00", (0, 23), (0, 59))
     schedule_id = f"ocop-cycle-schedule-{province}".lower()
 
@@ -350,7 +364,10 @@ async def _report(client: Client, province: str, year: int) -> CycleReport:
     try:
         return await handle.result()
     except Exception as error:  # terminated, failed: say so rather than a stack trace
-        _fail(f"the {year} cycle of {province} ended without a report ({error})")
+        status = (await handle.describe()).status
+        how = status.name.lower().replace("_", " ") if status else "ended"
+        cause = getattr(error, "cause", None) or error  # "Workflow execution failed" says little
+        _fail(f"the {year} cycle of {province} ended without a report ({how}: {cause})")
 
 
 @cycle_app.command("status")
@@ -522,7 +539,7 @@ def submit(
     cycle, or for a dossier of another province or locality; an accepted dossier opens
     the product's case (or a re-evaluation / upgrade round on its certified case).
     """
-    dossier = load_model(dossier_file, Dossier)
+    dossier = _validated(Dossier, _read_mapping(dossier_file, "dossier fields"), str(dossier_file))
 
     closed = (
         f"chu trình OCOP {year} của {province} đã kết thúc — the {year} cycle of {province} "
