@@ -399,6 +399,16 @@ def awaiting_at(products: Iterable[CaseProgress], level: str) -> list[CaseProgre
     )
 
 
+def decision_day(calendar: CycleCalendar, level: str, today: date) -> date:
+    """The date a level's batch decision bears: its recognition date, once that has come.
+
+    Signing takes moments on a real calendar; on a compressed one (or after an outage)
+    the cycle may get to a level's decisions days late, and they still bear the date
+    the calendar set. Before that date (a cycle closed early) they bear today's.
+    """
+    return min(today, calendar.recognition.get(level, today))
+
+
 def plan_decisions(
     cycle: CycleInput,
     level: str,

@@ -26,6 +26,7 @@ from models.cycle import (
     build_report,
     case_policy,
     cycle_input,
+    decision_day,
     official_calendar,
     plan_decisions,
     scheduled_cycle_year,
@@ -213,6 +214,16 @@ def test_each_product_awaiting_is_listed_once_by_its_own_authority(
             locality = by_code[item.product_code].locality
             assert authority_for(the_cycle, "district", locality) == authority
             assert item.certificate_number.startswith(plan.number + "-")
+
+
+@given(st.dates(min_value=date(2024, 3, 1), max_value=date(2024, 12, 31)))
+def test_a_batch_decision_bears_its_calendar_date_even_when_reached_late(today: date) -> None:
+    calendar = official_calendar(2024)  # district decisions on 15 October
+    day = decision_day(calendar, "district", today)
+    if today >= date(2024, 10, 15):
+        assert day == date(2024, 10, 15)  # signed that day, whenever the batch got out
+    else:
+        assert day == today  # a cycle closed early decides on the day it closes
 
 
 def test_without_authorities_the_rulebook_names_who_decides() -> None:

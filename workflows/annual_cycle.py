@@ -60,6 +60,7 @@ with workflow.unsafe.imports_passed_through():
         build_report,
         case_policy,
         cycle_input,
+        decision_day,
         dossier_refusal,
         plan_decisions,
         recognising_levels,
@@ -74,6 +75,8 @@ OPEN_CYCLE_CASE = "open_cycle_case"
 RECOGNISE_BATCH = "recognise_batch"
 RECORD_CYCLE_EVENT = "record_cycle_event"
 START_CYCLE = "start_cycle"
+
+PATCH_DECISIONS_ON_CALENDAR_DATE = "decisions-on-calendar-date"
 
 DECISION_TIME = timedelta(hours=12)
 """Decisions are signed at midday of their date, leaving slack for clocks a little behind."""
@@ -134,7 +137,7 @@ class AnnualCycleWorkflow:
             if self._close is not None:
                 break
             for level in self._due_levels():
-                await self._recognise_level(level)
+                await self._recognise_level(level, self._decision_day(level))
             if self._history_full():
                 await self._continue_as_new()
                 continue
@@ -153,7 +156,7 @@ class AnnualCycleWorkflow:
         self._closing = True
         await workflow.wait_condition(lambda: not self._pending)
         for level in recognising_levels(self._input.rulebook):
-            await self._recognise_level(level)
+            await self._recognise_level(level, self._today())
         report = self._report(closed=True)
         self._final = report
         await self._record(
@@ -210,7 +213,7 @@ class AnnualCycleWorkflow:
 
     # ------------------------------------------------------- batch decisions
 
-    async def _recognise_level(self, level: str) -> None:
+    async def _recognise_level(self, level: str, decided_on: date) -> None:
         """One decision per authority for every product awaiting recognition at `level`."""
         self._levels_done.add(level)
         awaiting = [
@@ -220,7 +223,7 @@ class AnnualCycleWorkflow:
         ]
         if not awaiting:
             return
-        plans = plan_decisions(self._input, level, self._today(), awaiting, self._issued)
+        plans = plan_decisions(self._input, level, decided_on, awaiting, self._issued)
         for plan in plans:
             outcomes = await self._fan_out(plan)
             self._issued[plan.authority_key] = self._issued.get(plan.authority_key, 0) + 1
@@ -502,6 +505,12 @@ class AnnualCycleWorkflow:
 
     def _today(self) -> date:
         return self._clock.business_today(workflow.now())
+
+    def _decision_day(self, level: str) -> date:
+        """Decisions reached late still bear the calendar's date (see `decision_day`)."""
+        if workflow.patched(PATCH_DECISIONS_ON_CALENDAR_DATE):
+            return decision_day(self._input.calendar, level, self._today())
+        return self._today()
 
     def _decision_moment(self, level: str) -> datetime:
         return start_of_day(self._input.calendar.recognition[level]) + DECISION_TIME
