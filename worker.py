@@ -26,9 +26,13 @@ from workflows.product_lifecycle import ProductLifecycleWorkflow
 WORKFLOWS: Sequence[type] = (ProductLifecycleWorkflow, AnnualCycleWorkflow, CycleLauncherWorkflow)
 
 # pydantic's EmailStr imports email_validator lazily; it is deterministic, so workflows
-# may share the worker's copy instead of re-importing it inside the sandbox.
+# may share the worker's copy instead of re-importing it inside the sandbox. Rich renders
+# the console's log lines (`ocop dev up`, the demo), workflow.logger's included: its lazy
+# imports inside the sandbox hit restricted calls (os.getcwd) and failed the workflow task.
 SANDBOX = SandboxedWorkflowRunner(
-    restrictions=SandboxRestrictions.default.with_passthrough_modules("email_validator", "idna")
+    restrictions=SandboxRestrictions.default.with_passthrough_modules(
+        "email_validator", "idna", "rich"
+    )
 )
 
 log = logging.getLogger("ocop.worker")

@@ -9,7 +9,9 @@ by signalling `case_progress` themselves; the others start real product cases.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +19,8 @@ from typing import TypeVar
 
 import pytest
 import yaml
+from rich.console import Console
+from rich.logging import RichHandler
 from sqlalchemy import func, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
@@ -27,7 +31,7 @@ from activities.cycle import CycleActivities
 from infra.cases import explain_refusal
 from models import register as tables
 from models.applicants import ApplicantKind
-from models.case import Application, CaseStage
+from models.case import Application, CaseStage, RevocationGround
 from models.clock import VIETNAM, start_of_day
 from models.cycle import (
     CycleCaseRequest,
@@ -542,6 +546,37 @@ async def test_three_thousand_submissions_keep_each_history_small(
     lengths = await _history_lengths(cycle)
     assert len(lengths) == report.run_number
     assert max(lengths) <= limit + 500, lengths
+
+
+async def test_a_case_outlives_its_closed_cycle_under_the_consoles_rich_logging(
+    cycle_world: CycleWorld,
+) -> None:
+    # `ocop dev up` and the demo log through Rich. A case that tells its closed cycle
+    # of a later stage logs it from inside the workflow sandbox, where Rich's lazy
+    # imports once failed every workflow task of the case from then on.
+    handler = RichHandler(console=Console(file=io.StringIO()))
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        spring = {"district": "2024-04-15", "province": "2024-04-22", "central": "2024-04-29"}
+        cycle = await cycle_world.start(calendar={"recognition": spring})
+        await cycle.submit(cycle.dossier("MO-BINHLIEU", "Mật ong rừng Bình Liêu"))
+        case = cycle.case("MO-BINHLIEU")
+        await case.accept()
+        await case.score_and_close("district", 62, 60, 65, 61)
+        await cycle.skip_to(noon(date(2024, 4, 15)) + timedelta(hours=1))
+        await eventually(lambda: _certified_stars(case), "the district decision")
+
+        await cycle.skip_to(noon(date(2025, 1, 6)))  # the cycle closed itself on 31 December
+        assert (await cycle.report()).closed
+        # Bounded: with the bug, the Update waited for a workflow task that always failed.
+        await asyncio.wait_for(case.revoke(date(2025, 1, 6), RevocationGround.FOOD_SAFETY), 30)
+        assert (await case.status()).stage == CaseStage.REVOKED
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 async def test_a_closed_cycle_refuses_new_submissions(cycle_world: CycleWorld) -> None:
