@@ -211,6 +211,27 @@ async def _upsert_certificate(
             tables.CertificateRecord.number == certificate.number,
         )
     )
+    if row is not None and row.product_id != product_id:
+        # A mistyped or reused number: the certificate belongs to another product. Its row
+        # stays as it is; the clash is recorded for operators and the case goes on.
+        owner = await session.get(tables.ProductRecord, row.product_id)
+        session.add(
+            tables.AuditEventRecord(
+                event_key=f"{record.key}:certificate-conflict",
+                workflow_id=record.workflow_id,
+                product_id=product_id,
+                actor="register",
+                action="certificate_number_conflict",
+                reason=(
+                    f"certificate {certificate.number} of {certificate.authority} already "
+                    f"belongs to product {owner.product_code if owner else row.product_id} "
+                    f"({owner.province if owner else '?'}); not recorded for this product"
+                ),
+                details={"certificate_number": certificate.number, "status": change.status.value},
+                occurred_at=record.occurred_at,
+            )
+        )
+        return
     if row is None:
         issuing = await session.scalar(
             select(tables.DecisionRecord.id).where(

@@ -20,7 +20,19 @@ from sqlalchemy import Connection, delete, func, inspect, select, text
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from activities.register import RegisterActivities
 from infra.database import alembic_config, create_engine, migrate, sqlite_file
+from models.applicants import ApplicantKind, RegistrationKind
+from models.case import CaseStage, Certificate, DecisionKind
+from models.case import DecisionRecord as CaseDecision
+from models.dossier import Applicant
+from models.records import (
+    CaseRecord,
+    CertificateChange,
+    CertificateStatus,
+    ProductSnapshot,
+    RoundSnapshot,
+)
 from models.register import (
     ONE_ACTIVE_CERTIFICATE_INDEX,
     ApplicantRecord,
@@ -34,6 +46,7 @@ from models.register import (
     ProductRecord,
     ScorecardRecord,
 )
+from models.stars import Stars
 from tests.fixtures.database import Register
 
 HANOI = timezone(timedelta(hours=7))
@@ -582,3 +595,89 @@ async def test_foreign_keys_are_enforced_on_sqlite_too(register: Register) -> No
                 delete(ApplicantRecord).where(ApplicantRecord.id == honey.applicant_id)
             )
     assert await count(register, ProductRecord) == 1
+
+
+# --- the register activity -----------------------------------------------------------------
+
+
+def recognition_record(code: str, certificate_number: str) -> CaseRecord:
+    """What a case writes when it is recognised (3★ by the district, certificate issued)."""
+    day = date(2024, 10, 15)
+    issued = Certificate(
+        number=certificate_number,
+        stars=Stars.THREE,
+        level="district",
+        authority=BINH_LIEU,
+        decision_number="125/2024/QĐ-UBND",
+        valid_from=day,
+        valid_until=date(2027, 10, 14),
+    )
+    return CaseRecord(
+        key=f"case-{code}:r1:00012:recognised",
+        workflow_id=f"ocop-product-quang-ninh-{code.lower()}",
+        case_id=f"case-{code}",
+        occurred_at=datetime(2024, 10, 15, 12, 0, tzinfo=HANOI),
+        actor=BINH_LIEU,
+        action="recognised",
+        product=ProductSnapshot(
+            workflow_id=f"ocop-product-quang-ninh-{code.lower()}",
+            province="quang-ninh",
+            locality="binh-lieu",
+            product_code=code,
+            product_name=f"Sản phẩm {code}",
+            group="food",
+            product_set="raw_semi_processed",
+            applicant=Applicant(
+                name="HTX Hợp Tiến", kind=ApplicantKind.COOPERATIVE, email="hoptien@example.vn"
+            ),
+            current_stars=Stars.THREE,
+        ),
+        round=RoundSnapshot(
+            round_number=1,
+            registration_kind=RegistrationKind.FIRST,
+            rulebook_id="qd148-2023",
+            cycle_year=2024,
+            stage=CaseStage.CERTIFIED,
+            level="district",
+            started_at=datetime(2024, 3, 5, 9, 0, tzinfo=HANOI),
+        ),
+        decision=CaseDecision(
+            kind=DecisionKind.RECOGNITION,
+            level="district",
+            authority=BINH_LIEU,
+            number="125/2024/QĐ-UBND",
+            decided_on=day,
+            summary="3★ by the district",
+        ),
+        certificate=CertificateChange(certificate=issued, status=CertificateStatus.ACTIVE),
+    )
+
+
+async def test_a_certificate_number_already_held_by_another_product_is_not_taken_over(
+    register: Register,
+) -> None:
+    activities = RegisterActivities(register.sessions)
+    assert await activities.record_case_event(recognition_record("MO-BINHLIEU", "125-001"))
+    # A second product recognised with the same number (a typing slip in the decision):
+    # the honey's certificate stays the honey's, and the clash is on record.
+    assert await activities.record_case_event(recognition_record("MIEN-DONG-BL", "125-001"))
+
+    async with register() as session:
+        owners = (
+            await session.execute(
+                select(ProductRecord.product_code, CertificateRecord.status).join(
+                    CertificateRecord, CertificateRecord.product_id == ProductRecord.id
+                )
+            )
+        ).all()
+        clash = await session.scalar(
+            select(AuditEventRecord.reason).where(
+                AuditEventRecord.action == "certificate_number_conflict"
+            )
+        )
+        decision_lists = await session.scalar(
+            select(func.count()).select_from(DecisionProductRecord)
+        )
+    assert owners == [("MO-BINHLIEU", "active")]
+    assert clash is not None and "already belongs to product MO-BINHLIEU" in clash
+    assert decision_lists == 2  # one decision listing both products is normal
