@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -22,9 +21,7 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
-import yaml
-from pydantic import BaseModel, ValidationError
-from rich.markup import escape
+from pydantic import BaseModel
 from rich.table import Table
 from rich.text import Text
 from temporalio.client import (
@@ -38,12 +35,18 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from cli.common import (
     EXIT_BAD_INPUT,
-    EXIT_REFUSED,
     JsonOption,
+    answer_query,
+    answer_update,
     console,
     fail,
+    load_model,
+    plural,
     print_json,
+    read_data,
+    read_mapping,
     run,
+    validated,
 )
 from infra.cases import case_handle, open_case
 from infra.settings import Settings
@@ -77,9 +80,6 @@ E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
 
 Handle = WorkflowHandle[ProductLifecycleWorkflow, Any]
-
-ANSWER_TIMEOUT = 30.0
-"""Seconds to wait for a worker to answer a query or an Update before giving up."""
 
 MAX_DOCUMENT_BYTES = 200 * 1024 * 1024
 
@@ -135,13 +135,8 @@ PATTERN_HINTS = {
 # ------------------------------------------------------------------ plumbing
 
 
-def _fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
-    """`common.fail` with the message taken literally (no Rich markup in user text)."""
-    fail(escape(message), code)
-
-
 def _bad_input(message: str) -> NoReturn:
-    _fail(message, EXIT_BAD_INPUT)
+    fail(message, EXIT_BAD_INPUT)
 
 
 def _say(message: str) -> None:
@@ -154,6 +149,8 @@ class Target:
 
     workflow_id: str
     label: str
+    address: str
+    """How a command names it: PROVINCE PRODUCT_CODE, or --id WORKFLOW_ID."""
     by_id: bool = False
 
     @property
@@ -199,7 +196,7 @@ def _target(
     """
     given = [value for value in (province, code, *rest) if value is not None]
     if workflow_id is not None:
-        return Target(workflow_id, f"case {workflow_id}", by_id=True), given
+        return Target(workflow_id, f"case {workflow_id}", f"--id {workflow_id}", by_id=True), given
     if len(given) < 2:
         _bad_input("name the product: PROVINCE PRODUCT_CODE (or --id WORKFLOW_ID)")
     province_code, product_code, *positionals = given
@@ -207,6 +204,7 @@ def _target(
         Target(
             product_workflow_id(province_code, product_code),
             f"product {product_code} of {province_code}",
+            f"{province_code} {product_code}",
         ),
         positionals,
     )
@@ -214,8 +212,9 @@ def _target(
 
 def _no_extra(positionals: Sequence[str], command: str) -> None:
     if positionals:
+        what = "argument" if len(positionals) == 1 else "arguments"
         _bad_input(
-            f"unexpected argument(s) {' '.join(positionals)!r}; "
+            f"unexpected {what} {' '.join(positionals)!r}; "
             f"see `ocop {command} --help` for what it takes"
         )
 
@@ -237,57 +236,10 @@ def _parse_date(value: str, flag: str) -> date:
         _bad_input(f"{flag}: {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2024-03-15")
 
 
-def _explain(error: ValidationError, where: str = "") -> str:
-    """pydantic's findings as one line, naming the options the user typed."""
-    parts = []
-    for item in error.errors():
-        loc = [str(step) for step in item["loc"]]
-        if loc and loc[0] in FLAGS and not where:
-            loc[0] = FLAGS[loc[0]]
-        place = ".".join(loc)
-        message = str(item["msg"]).removeprefix("Value error, ")
-        value = item.get("input")
-        if item["type"] == "string_pattern_mismatch" and place in PATTERN_HINTS:
-            message = f"{value!r} is not {PATTERN_HINTS[place]}"
-        elif isinstance(value, str) and not value.strip() and "short" in item["type"]:
-            message = "must not be empty"
-        parts.append(f"{place}: {message}" if place else message)
-    text = "; ".join(parts)
-    return f"{where}: {text}" if where else text
-
-
 def _build(model: type[M], data: Mapping[str, Any], where: str = "") -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        _bad_input(_explain(error, where))
-
-
-def _read(path: Path) -> Any:
-    """The data of a JSON or YAML file; a missing or unparsable file is one line, exit 2."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        _bad_input(f"cannot read {path}: {error.strerror or error}")
-    except UnicodeDecodeError:
-        _bad_input(f"{path} is not a UTF-8 text file")
-    try:
-        return json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as error:
-        _bad_input(f"{path} is not valid JSON: {error}")
-    except yaml.YAMLError as error:
-        detail = " ".join(str(error).split())
-        if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
-            mark = error.problem_mark
-            detail = f"{error.problem} (line {mark.line + 1}, column {mark.column + 1})"
-        _bad_input(f"{path} is not valid YAML: {detail}")
-
-
-def _load(path: Path, model: type[M]) -> M:
-    data = _read(path)
-    if not isinstance(data, dict):
-        _bad_input(f"{path}: expected a mapping of {model.__name__} fields at the top")
-    return _build(model, data, str(path))
+    """`data` as a model; what is wrong is one line naming the options the user typed
+    (or, for a file's fields, the file and the fields)."""
+    return validated(model, data, where, flags=None if where else FLAGS, hints=PATTERN_HINTS)
 
 
 def _on_date(moment: datetime) -> str:
@@ -312,17 +264,6 @@ def _where(status: CaseStatus) -> str:
     return text
 
 
-async def _answered(work: Awaitable[T]) -> T:
-    try:
-        return await asyncio.wait_for(work, ANSWER_TIMEOUT)
-    except TimeoutError:
-        _fail(
-            f"no worker answered within {ANSWER_TIMEOUT:.0f} s: is the ocop worker running "
-            "(`ocop dev up`, or `python worker.py`) on the case's task queue? An Update may "
-            "still be applied when one starts; check with `ocop status`"
-        )
-
-
 async def _unknown(client: Client, target: Target, error: RPCError) -> NoReturn:
     """Explain an RPC 'not found': no such case, or a case that has ended."""
     handle = case_handle(client, target.workflow_id)
@@ -330,25 +271,34 @@ async def _unknown(client: Client, target: Target, error: RPCError) -> NoReturn:
         description = await handle.describe()
     except RPCError as missing:
         if missing.status == RPCStatusCode.NOT_FOUND:
-            _fail(f"{target.nothing_here}; open one with `ocop open CASE.yaml`")
+            fail(f"{target.nothing_here}; open one with `ocop open CASE.yaml`")
         raise error from None
     if description.status == WorkflowExecutionStatus.RUNNING:
         raise error
     ended = (description.status.name if description.status else "closed").lower()
     with contextlib.suppress(RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
-        status = await _answered(handle.query(ProductLifecycleWorkflow.status))
+        status = await answer_query(handle, handle.query(ProductLifecycleWorkflow.status))
         ended = f"stage {status.stage.value}, round {status.round_number}"
-    _fail(
+    fail(
         f"the case of {target.label} has ended ({ended}); "
         "a new case for the product can be opened with `ocop open CASE.yaml`"
     )
 
 
-async def _call(client: Client, target: Target, work: Callable[[Handle], Awaitable[T]]) -> T:
-    """Run one query or Update on the case, turning 'not found' into one clear line."""
+async def _call(
+    client: Client,
+    target: Target,
+    work: Callable[[Handle], Awaitable[T]],
+    *,
+    update: bool = True,
+) -> T:
+    """Run one Update (or query) on the case, turning 'not found' and a missing worker
+    into one clear line."""
     handle = case_handle(client, target.workflow_id)
     try:
-        return await _answered(work(handle))
+        if update:
+            return await answer_update(handle, work(handle), f"`ocop status {target.address}`")
+        return await answer_query(handle, work(handle))
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             await _unknown(client, target, error)
@@ -356,7 +306,9 @@ async def _call(client: Client, target: Target, work: Callable[[Handle], Awaitab
 
 
 async def _status(client: Client, target: Target) -> CaseStatus:
-    return await _call(client, target, lambda h: h.query(ProductLifecycleWorkflow.status))
+    return await _call(
+        client, target, lambda h: h.query(ProductLifecycleWorkflow.status), update=False
+    )
 
 
 def _act(
@@ -410,9 +362,7 @@ def open_command(
 
 
 def _load_case(path: Path) -> LifecycleInput:
-    data = _read(path)
-    if not isinstance(data, dict):
-        _bad_input(f"{path}: expected a mapping with dossier, rulebook, councils, cycle_year")
+    data = read_mapping(path, "case fields (dossier, rulebook, councils, cycle_year)")
     book = data.get("rulebook")
     if isinstance(book, str):
         if book not in RULEBOOKS:
@@ -592,7 +542,7 @@ def _document(path: Path, kind: DocumentKind, file_name: str | None = None) -> D
 
 
 def _documents_from_yaml(path: Path) -> list[DocumentRef]:
-    data = _read(path)
+    data = read_data(path)
     if isinstance(data, dict) and "documents" in data:
         data = data["documents"]
     if not isinstance(data, list) or not data:
@@ -637,7 +587,7 @@ def score_command(
     target, paths = _target(province, product_code, workflow_id, *(scorecards or ()))
     if not paths:
         _bad_input("give at least one SCORECARD.yaml (see examples/scorecard-district-chair.yaml)")
-    cards = [_load(Path(path), Scorecard) for path in paths]
+    cards = [load_model(Path(path), Scorecard, "scorecard fields") for path in paths]
 
     async def action(client: Client, _: Settings) -> CaseStatus:
         for card in cards:
@@ -652,7 +602,8 @@ def score_command(
 
     status = run(action)
     _say(
-        f"{len(status.scores)} scorecard(s) in for session attempt {status.session_attempt}; "
+        f"{plural(len(status.scores), 'scorecard')} in for session attempt "
+        f"{status.session_attempt}; "
         f"{_where(status)}."
     )
 
@@ -784,7 +735,7 @@ def apply_command(
     if not positionals:
         _bad_input("give the DOSSIER.yaml of the application")
     _no_extra(positionals[1:], "apply")
-    dossier = _load(Path(positionals[0]), Dossier)
+    dossier = load_model(Path(positionals[0]), Dossier, "dossier fields")
 
     async def action(client: Client, settings: Settings) -> tuple[Application, CaseStatus]:
         before = await _status(client, target)
@@ -936,9 +887,9 @@ def show_status(status: CaseStatus) -> None:
     rows.append(("Business date", _on_date(status.business_now)))
     pending = []
     if status.emails_queued:
-        pending.append(f"{status.emails_queued} email(s) queued")
+        pending.append(f"{plural(status.emails_queued, 'email')} queued")
     if status.register_writes_pending:
-        pending.append(f"{status.register_writes_pending} register write(s)")
+        pending.append(plural(status.register_writes_pending, "register write"))
     if pending:
         rows.append(("Pending", ", ".join(pending)))
     for name, value in rows:

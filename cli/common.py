@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -18,7 +18,12 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
-from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    RPCTimeoutOrCancelledError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
 from temporalio.service import RPCError
 
 from infra.cases import CaseAlreadyOpenError, explain_refusal
@@ -38,7 +43,11 @@ EXIT_BAD_INPUT = 2
 
 
 def fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
-    """One line on stderr, then exit: what went wrong and what is accepted."""
+    """One line on stderr, then exit: what went wrong and what is accepted.
+
+    `message` is printed as it is: Rich markup in it (a file named `dossier [draft].yaml`)
+    is escaped here, so callers must not escape it themselves.
+    """
     errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
@@ -74,29 +83,142 @@ def run(action: Callable[[Client, Settings], Awaitable[T]]) -> T:
         fail(f"Temporal answered: {error.message}")
 
 
-def load_model(path: Path, model: type[M]) -> M:
-    """Read a JSON or YAML file into a model; a bad file is one clear line, exit 2."""
+def read_data(path: Path) -> Any:
+    """What a JSON or YAML file holds (JSON for `.json`, YAML otherwise).
+
+    A file that is missing, not UTF-8 text or does not parse is one line naming it, with
+    the line and column of a YAML error, and exit 2. Every command reads its files here.
+    """
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
-        fail(f"cannot read {path}: {error.strerror}", EXIT_BAD_INPUT)
+        fail(f"cannot read {path}: {error.strerror or error}", EXIT_BAD_INPUT)
+    except UnicodeDecodeError:
+        fail(f"{path} is not a UTF-8 text file (JSON or YAML)", EXIT_BAD_INPUT)
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as error:
-        fail(f"{path} is not valid {path.suffix.lstrip('.') or 'YAML'}: {error}", EXIT_BAD_INPUT)
+        return json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
+    except json.JSONDecodeError as error:
+        fail(f"{path} is not valid JSON: {error}", EXIT_BAD_INPUT)
+    except yaml.YAMLError as error:
+        detail = " ".join(str(error).split())  # PyYAML's message spans several lines
+        if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+            mark = error.problem_mark
+            detail = f"{error.problem} (line {mark.line + 1}, column {mark.column + 1})"
+        fail(f"{path} is not valid YAML: {detail}", EXIT_BAD_INPUT)
+
+
+def read_mapping(path: Path | None, what: str) -> dict[str, Any]:
+    """A file's top-level mapping (`what` names its fields); no file or an empty one is {}."""
+    if path is None:
+        return {}
+    data = read_data(path)
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        fail(f"{path}: expected a mapping of {what} at the top level", EXIT_BAD_INPUT)
+    return data
+
+
+def load_model(path: Path, model: type[M], what: str) -> M:
+    """A JSON or YAML file as a model; a bad file is one clear line, exit 2."""
+    return validated(model, read_mapping(path, what), str(path))
+
+
+def validated(
+    model: type[M],
+    data: Mapping[str, Any],
+    where: str = "",
+    *,
+    flags: Mapping[str, str] | None = None,
+    hints: Mapping[str, str] | None = None,
+) -> M:
+    """`data` as a model; what is wrong with it is one line (prefixed by `where`), exit 2."""
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        fail(f"{path}: {describe_validation(error)}", EXIT_BAD_INPUT)
+        text = describe_validation(error, flags=flags, hints=hints)
+        fail(f"{where}: {text}" if where else text, EXIT_BAD_INPUT)
 
 
-def describe_validation(error: ValidationError) -> str:
-    """pydantic's findings as one line: where, what was wrong."""
+def describe_validation(
+    error: ValidationError,
+    *,
+    flags: Mapping[str, str] | None = None,
+    hints: Mapping[str, str] | None = None,
+) -> str:
+    """pydantic's findings as one line: where, what was wrong.
+
+    `flags` names a top-level field by the option that filled it (``reviewer`` → ``--by``);
+    `hints` says what a value of a field with a pattern (named as in `flags`) looks like.
+    """
     parts = []
     for item in error.errors():
-        where = ".".join(str(step) for step in item["loc"]) or "input"
-        parts.append(f"{where}: {item['msg']}")
+        loc = [str(step) for step in item["loc"]]
+        if flags and loc and loc[0] in flags:
+            loc[0] = flags[loc[0]]
+        place = ".".join(loc)
+        message = str(item["msg"]).removeprefix("Value error, ")
+        value = item.get("input")
+        if hints and item["type"] == "string_pattern_mismatch" and place in hints:
+            message = f"{value!r} is not {hints[place]}"
+        elif isinstance(value, str) and not value.strip() and "short" in item["type"]:
+            message = "must not be empty"
+        parts.append(f"{place}: {message}" if place else message)
     return "; ".join(parts)
+
+
+# ------------------------------------------------- a worker that does not answer
+
+QUERY_TIMEOUT = 5.0
+"""Seconds a worker has to answer a query (it takes well under one)."""
+
+UPDATE_TIMEOUT = 30.0
+"""Seconds a worker has to complete an Update (it may record and mail first)."""
+
+WORKER_HINT = "start one with `ocop dev up` or `python worker.py` (OCOP_TASK_QUEUE={queue})"
+
+
+async def answer_query(handle: WorkflowHandle[Any, Any], query: Awaitable[T]) -> T:
+    """The answer to `query` on `handle`'s workflow, or one line when no worker gives it."""
+    return await _answered(handle, query, QUERY_TIMEOUT, "")
+
+
+async def answer_update(handle: WorkflowHandle[Any, Any], update: Awaitable[T], check: str) -> T:
+    """The outcome of `update`, or one line when no worker completes it in time; `check`
+    says how to see later whether it was applied (it may be, once a worker starts)."""
+    return await _answered(
+        handle,
+        update,
+        UPDATE_TIMEOUT,
+        f"; the update may still be applied when a worker starts: check with {check}",
+    )
+
+
+async def _answered(
+    handle: WorkflowHandle[Any, Any], work: Awaitable[T], within: float, after: str
+) -> T:
+    try:
+        return await asyncio.wait_for(work, within)
+    # An Update cut short answers "timeout or cancellation waiting for update" instead.
+    except (TimeoutError, RPCTimeoutOrCancelledError):
+        queue = await _task_queue(handle)
+        fail(
+            f"no worker answered within {within:g} s: no worker seems to be polling task "
+            f"queue {queue}; {WORKER_HINT.format(queue=queue)}{after}"
+        )
+
+
+async def _task_queue(handle: WorkflowHandle[Any, Any]) -> str:
+    """The task queue the workflow runs on (the server knows it without a worker)."""
+    try:
+        return (await asyncio.wait_for(handle.describe(), QUERY_TIMEOUT)).task_queue
+    except (RPCError, TimeoutError):
+        return settings().task_queue
+
+
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """'1 dossier', '2 dossiers' ('1 register write', '0 register writes')."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def print_json(data: Any) -> None:

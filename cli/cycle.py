@@ -8,15 +8,12 @@ outside its window, for a product already in the cycle or a dossier that is not 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
-import yaml
-from pydantic import BaseModel, ValidationError
 from rich.text import Text
 from temporalio.client import (
     Client,
@@ -38,14 +35,18 @@ from temporalio.service import RPCError, RPCStatusCode
 from activities.cycle import start_cycle_workflow
 from cli.common import (
     EXIT_BAD_INPUT,
-    EXIT_REFUSED,
     JsonOption,
+    answer_query,
+    answer_update,
     console,
-    describe_validation,
     fail,
+    load_model,
+    plural,
     print_json,
     print_table,
+    read_mapping,
     run,
+    validated,
 )
 from infra.settings import Settings
 from models.clock import VIETNAM
@@ -69,7 +70,6 @@ cycle_app = typer.Typer(
 )
 
 CycleHandle = WorkflowHandle[AnnualCycleWorkflow, CycleReport]
-M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
 
 ProvinceArg = Annotated[
@@ -99,53 +99,14 @@ TARGET_LABELS = {
 }
 
 
-def _fail(message: str, code: int = EXIT_REFUSED) -> NoReturn:
-    """One line, exit `code`; `fail` escapes Rich markup itself (twice showed a backslash)."""
-    fail(message, code)
-
-
 def _say(message: str) -> None:
     console.print(Text(message), soft_wrap=True)
-
-
-def _read_mapping(path: Path | None, what: str = "settings") -> dict[str, Any]:
-    """A file's top-level mapping; a missing or unparsable file is one line, exit 2."""
-    if path is None:
-        return {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        _fail(f"cannot read {path}: {error.strerror or error}", EXIT_BAD_INPUT)
-    except UnicodeDecodeError:
-        _fail(f"{path} is not a UTF-8 text file (JSON or YAML)", EXIT_BAD_INPUT)
-    try:
-        data = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except json.JSONDecodeError as error:
-        _fail(f"{path} is not valid JSON: {error}", EXIT_BAD_INPUT)
-    except yaml.YAMLError as error:
-        detail = " ".join(str(error).split())
-        if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
-            mark = error.problem_mark
-            detail = f"{error.problem} (line {mark.line + 1}, column {mark.column + 1})"
-        _fail(f"{path} is not valid YAML: {detail}", EXIT_BAD_INPUT)
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        _fail(f"{path}: expected a mapping of {what} at the top level", EXIT_BAD_INPUT)
-    return data
-
-
-def _validated(model: type[M], data: dict[str, Any], where: str) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        _fail(f"{where}: {describe_validation(error)}", EXIT_BAD_INPUT)
 
 
 def _same(data: dict[str, Any], key: str, given: object, where: str) -> None:
     """The file may repeat --province / --year, but must not contradict them."""
     if key in data and str(data[key]).lower() != str(given).lower():
-        _fail(f"{where} says {key} {data[key]!r} but --{key} is {given!r}", EXIT_BAD_INPUT)
+        fail(f"{where} says {key} {data[key]!r} but --{key} is {given!r}", EXIT_BAD_INPUT)
 
 
 def _when(day: date) -> str:
@@ -163,11 +124,11 @@ def start_command(
     json_output: JsonOption = False,
 ) -> None:
     """Start a province's cycle for a year (one per province and year)."""
-    data = _read_mapping(config)
+    data = read_mapping(config, "cycle settings")
     where = str(config) if config else "the cycle settings"
     _same(data, "province", province, where)
     _same(data, "year", year, where)
-    cycle = _validated(CycleInput, {**data, "province": province, "year": year}, where)
+    cycle = validated(CycleInput, {**data, "province": province, "year": year}, where)
 
     async def action(client: Client, settings: Settings) -> str:
         try:
@@ -175,7 +136,7 @@ def start_command(
                 client, cycle, settings.task_queue, existing_ok=False
             )
         except WorkflowAlreadyStartedError:
-            _fail(
+            fail(
                 f"the {year} cycle of {province} exists already ({cycle.workflow_id}); "
                 f"see `ocop cycle status {province} {year}`"
             )
@@ -229,25 +190,25 @@ def schedule_command(
     official calendar; a launch in the second half of a year opens the next year's.
     A cycle that exists already is left as it is.
     """
-    data = _read_mapping(config)
+    data = read_mapping(config, "cycle settings")
     where = str(config) if config else "the cycle settings"
     _same(data, "province", province, where)
     if "calendar" in data or "year" in data:
-        _fail(
+        fail(
             f"{where}: a yearly schedule uses each year's official calendar; remove "
             "'calendar' and 'year' (or start one year with `ocop cycle start`)",
             EXIT_BAD_INPUT,
         )
     data.pop("province", None)
-    standing = _validated(CycleSettings, data, where)
-    launch = _validated(
+    standing = validated(CycleSettings, data, where)
+    launch = validated(
         ScheduledCycles, {"province": province, "settings": standing.model_dump()}, "--province"
     )
     month, day = _parse_pair(on, "-", "--on", "MM-DD, e.g. 01-02", (1, 12), (1, 31))
     try:
         date(2001, month, day)  # not a leap year: the day must come every year
     except ValueError:
-        _fail(
+        fail(
             f"--on: {on!r} is not a day that comes every year (MM-DD, e.g. 01-02)",
             EXIT_BAD_INPUT,
         )
@@ -319,11 +280,11 @@ def _parse_pair(
     try:
         first, second = (int(part) for part in value.split(separator))
     except ValueError:
-        _fail(f"{flag}: {value!r} is not {shape}", EXIT_BAD_INPUT)
+        fail(f"{flag}: {value!r} is not {shape}", EXIT_BAD_INPUT)
     if not (
         first_range[0] <= first <= first_range[1] and second_range[0] <= second <= second_range[1]
     ):
-        _fail(f"{flag}: {value!r} is not {shape}", EXIT_BAD_INPUT)
+        fail(f"{flag}: {value!r} is not {shape}", EXIT_BAD_INPUT)
     return first, second
 
 
@@ -339,7 +300,7 @@ async def _cycle(client: Client, province: str, year: int) -> tuple[CycleHandle,
         description = await handle.describe()
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
-            _fail(
+            fail(
                 f"no {year} cycle for {province}; start it with "
                 f"`ocop cycle start --province {province} --year {year}`"
             )
@@ -347,27 +308,28 @@ async def _cycle(client: Client, province: str, year: int) -> tuple[CycleHandle,
     return handle, description.status == WorkflowExecutionStatus.RUNNING
 
 
-async def _unless_closed(handle: CycleHandle, update: Awaitable[T], closed: str) -> T:
-    """An Update that met the cycle as it completed is aborted: say it is closed."""
+async def _unless_closed(handle: CycleHandle, update: Awaitable[T], closed: str, check: str) -> T:
+    """The Update's outcome. One that met the cycle as it completed is aborted: say it is
+    closed; one no worker completes in time is one line with `check`, to see what came of it."""
     try:
-        return await update
+        return await answer_update(handle, update, check)
     except RPCError:
         if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
-            _fail(closed)
+            fail(closed)
         raise
 
 
 async def _report(client: Client, province: str, year: int) -> CycleReport:
     handle, running = await _cycle(client, province, year)
     if running:
-        return await handle.query(AnnualCycleWorkflow.report)
+        return await answer_query(handle, handle.query(AnnualCycleWorkflow.report))
     try:
         return await handle.result()
     except Exception as error:  # terminated, failed: say so rather than a stack trace
         status = (await handle.describe()).status
         how = status.name.lower().replace("_", " ") if status else "ended"
         cause = getattr(error, "cause", None) or error  # "Workflow execution failed" says little
-        _fail(f"the {year} cycle of {province} ended without a report ({how}: {cause})")
+        fail(f"the {year} cycle of {province} ended without a report ({how}: {cause})")
 
 
 @cycle_app.command("status")
@@ -418,7 +380,8 @@ def print_report(report: CycleReport) -> None:
     state = "closed" if report.closed else "open"
     _say(
         f"Báo cáo chu trình OCOP {report.year} · {report.province} · {state} · as of "
-        f"{_when(report.as_of)} · {report.submissions} dossiers, {report.certified} recognised"
+        f"{_when(report.as_of)} · {plural(report.submissions, 'dossier')}, "
+        f"{report.certified} recognised"
     )
     if report.targets:
         print_table(
@@ -494,16 +457,19 @@ def close_command(
 ) -> None:
     """Close the cycle: closing decisions for products still awaiting, then the report
     is emailed to the administrators and recorded in the register."""
-    request = _validated(CloseCycle, {"closed_by": by, "reason": reason}, "--by/--reason")
+    request = validated(CloseCycle, {"closed_by": by, "reason": reason}, "--by/--reason")
 
     closed = f"the {year} cycle of {province} is closed already; see `ocop cycle report`"
 
     async def action(client: Client, _: Settings) -> CycleReport:
         handle, running = await _cycle(client, province, year)
         if not running:
-            _fail(closed)
+            fail(closed)
         return await _unless_closed(
-            handle, handle.execute_update(AnnualCycleWorkflow.close, request), closed
+            handle,
+            handle.execute_update(AnnualCycleWorkflow.close, request),
+            closed,
+            f"`ocop cycle status {province} {year}`",
         )
 
     report = run(action)
@@ -539,7 +505,7 @@ def submit(
     cycle, or for a dossier of another province or locality; an accepted dossier opens
     the product's case (or a re-evaluation / upgrade round on its certified case).
     """
-    dossier = _validated(Dossier, _read_mapping(dossier_file, "dossier fields"), str(dossier_file))
+    dossier = load_model(dossier_file, Dossier, "dossier fields")
 
     closed = (
         f"chu trình OCOP {year} của {province} đã kết thúc — the {year} cycle of {province} "
@@ -549,9 +515,12 @@ def submit(
     async def action(client: Client, _: Settings) -> SubmissionReceipt:
         handle, running = await _cycle(client, province, year)
         if not running:
-            _fail(closed)
+            fail(closed)
         return await _unless_closed(
-            handle, handle.execute_update(AnnualCycleWorkflow.submit, dossier), closed
+            handle,
+            handle.execute_update(AnnualCycleWorkflow.submit, dossier),
+            closed,
+            f"`ocop cycle report {province} {year}`",
         )
 
     receipt = run(action)
