@@ -971,7 +971,8 @@ class ProductLifecycleWorkflow:
                 CASE_PROGRESS_SIGNAL, progress
             )
         except FailureError as error:
-            workflow.logger.warning(
+            # Expected once the cycle has closed (a lapse or revocation years later).
+            workflow.logger.info(
                 "cycle %s was not told of stage %s: %s", cycle_id, self._stage, error
             )
 

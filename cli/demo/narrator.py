@@ -1,0 +1,184 @@
+"""What the system does by itself, told from the register as an operator would read it.
+
+Batch decisions, expiry reminders, lapses and overdue steps need nobody to act, so the
+demo learns of them the way an operator does: from the register's audit log. The
+narrator tails it and folds what happened to many products on one day into one line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from rich.markup import escape
+from sqlalchemy import or_, select
+
+from cli.demo.people import LEVEL_EN, say, stars
+from infra.database import create_engine
+from models.clock import VIETNAM
+from models.register import AuditEventRecord, ProductRecord
+
+POLL_SECONDS = 0.3
+NAMES_SHOWN = 3
+WAVE = timedelta(days=10)
+"""A wave of reminders or lapses is told once this much business time passed quietly."""
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: int
+    workflow_id: str
+    action: str
+    occurred_at: datetime
+    details: dict[str, Any]
+    product_name: str | None
+
+    @property
+    def day(self) -> date:
+        return self.occurred_at.astimezone(VIETNAM).date()
+
+
+def counted(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def listing(names: Sequence[str]) -> str:
+    shown = ", ".join(escape(name) for name in names[:NAMES_SHOWN])
+    more = len(names) - NAMES_SHOWN
+    return f"{shown} and {more} more" if more > 0 else shown
+
+
+class Narrator:
+    """Tails the audit log of one province's cycles and cases."""
+
+    def __init__(
+        self,
+        register_url: str,
+        province: str,
+        names: Mapping[str, str],
+        now: Callable[[], datetime],
+    ) -> None:
+        self._engine = create_engine(register_url)
+        self._now = now
+        self._province = province
+        self._names = {code.lower(): name for code, name in names.items()}
+        self._last_id = 0
+        self.decisions = 0
+        self.reminders = 0
+        self.lapsed = 0
+        self.overdue = 0
+        self._waves: dict[str, list[AuditRow]] = defaultdict(list)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        try:
+            while not stop.is_set():
+                self.tell(await self._new_rows())
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), POLL_SECONDS)
+            self.tell(await self._new_rows(), flush=True)
+        finally:
+            await self._engine.dispose()
+
+    async def _new_rows(self) -> list[AuditRow]:
+        ours = or_(
+            AuditEventRecord.workflow_id.like(f"ocop-product-{self._province}-%"),
+            AuditEventRecord.workflow_id.like(f"ocop-cycle-{self._province}-%"),
+        )
+        told = or_(
+            AuditEventRecord.action == "recognition_decision",
+            AuditEventRecord.action.like("expiry_reminder%"),
+            AuditEventRecord.action == "certificate_lapsed",
+            AuditEventRecord.action.like("%overdue"),
+        )
+        query = (
+            select(
+                AuditEventRecord.id,
+                AuditEventRecord.workflow_id,
+                AuditEventRecord.action,
+                AuditEventRecord.occurred_at,
+                AuditEventRecord.details,
+                ProductRecord.name,
+            )
+            .outerjoin(ProductRecord, ProductRecord.id == AuditEventRecord.product_id)
+            .where(AuditEventRecord.id > self._last_id, ours, told)
+            .order_by(AuditEventRecord.id)
+        )
+        async with self._engine.connect() as connection:
+            rows = [AuditRow(*row) for row in await connection.execute(query)]
+        if rows:
+            self._last_id = rows[-1].id
+        return rows
+
+    def tell(self, rows: Sequence[AuditRow], *, flush: bool = False) -> None:
+        """Decisions at once; reminders and lapses gathered until their wave has passed.
+
+        Certificates of one decision expire together, but each case wakes on its own
+        (a business day or two apart on a busy machine): one line per wave reads better
+        than one per day.
+        """
+        for row in sorted(rows, key=lambda r: (r.occurred_at, r.id)):
+            if row.action == "recognition_decision":
+                self._decision(row)
+            else:
+                self._waves[row.action].append(row)
+        now = self._now()
+        for action in list(self._waves):
+            if flush or now - self._waves[action][-1].occurred_at > WAVE:
+                self._tell_wave(action, self._waves.pop(action))
+
+    def _tell_wave(self, action: str, wave: list[AuditRow]) -> None:
+        names = [row.product_name or row.workflow_id for row in wave]
+        day, count = wave[0].day, len(wave)
+        if action.startswith("expiry_reminder"):
+            self.reminders += count
+            days = wave[0].details.get("days_before_expiry", action.rsplit("_", 1)[-1])
+            say(
+                day,
+                counted(count, "producer"),
+                f"[yellow]expiry reminder[/], {days} days before: {listing(names)}",
+            )
+        elif action == "certificate_lapsed":
+            self.lapsed += count
+            say(
+                day,
+                counted(count, "certificate"),
+                f"[red]lapsed[/], nobody applied for re-evaluation: {listing(names)}",
+            )
+        else:
+            self.overdue += count
+            say(day, counted(count, "case"), f"[red]{escape(action)}[/]: {listing(names)}")
+
+    def _decision(self, row: AuditRow) -> None:
+        details = row.details
+        products: list[dict[str, Any]] = list(details.get("products", []))
+        recognised = [p for p in products if p.get("result") == "recognised"]
+        others = [p for p in products if p.get("result") != "recognised"]
+        self.decisions += details.get("part", 1) == 1
+        by_stars: dict[int, list[str]] = defaultdict(list)
+        for product in recognised:
+            by_stars[int(product.get("stars") or 0)].append(self._name(product))
+        what = "; ".join(
+            f"{len(names)} × {stars(count)}: {listing(names)}"
+            for count, names in sorted(by_stars.items(), reverse=True)
+        )
+        level = LEVEL_EN.get(str(details.get("level")), str(details.get("level")))
+        say(
+            date.fromisoformat(str(details.get("decided_on"))),
+            str(details.get("authority", "")),
+            f"[green]decision {escape(str(details.get('number')))}[/] ({level}): {what}",
+        )
+        for product in others:
+            say(
+                row.day,
+                self._name(product),
+                f"[red]listed, not recognised[/]: {escape(str(product.get('reason') or ''))}",
+            )
+
+    def _name(self, product: Mapping[str, Any]) -> str:
+        code = str(product.get("product_code", ""))
+        return self._names.get(code.lower(), code)

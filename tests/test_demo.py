@@ -1,0 +1,101 @@
+"""The README's first command, on five of its products: the demo's story still holds.
+
+`run_demo` runs as `ocop demo` does, on the session's dev server (which it finds
+answering and reuses), its own worker, a fresh SQLite register and the test SMTP
+server. Five products cover every ending: a supplement then 3★ and a re-evaluation
+that raises it to 4★ in the 2027 cycle, a 4★ revoked in 2025, a 2★ not certified,
+and a 3★ that lapses after its reminders. The calendar runs at 30 business days a
+second, so the four business years take about fifty seconds.
+"""
+
+from __future__ import annotations
+
+import uuid
+from email.header import decode_header, make_header
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from temporalio.testing import WorkflowEnvironment
+
+from cli.demo.command import run_demo
+from cli.demo.province import ENTRIES
+from infra.database import create_engine
+from infra.settings import Settings
+from models.register import CertificateRecord, ProductRecord
+from tests.fixtures.smtp import SmtpTestServer
+
+pytestmark = pytest.mark.devserver
+
+FIVE = tuple(
+    entry
+    for entry in ENTRIES
+    if entry.code
+    in {"MO-BINHLIEU", "MAM-NGU-DAIYEN", "VIETCOR-VIENNANG", "DUA-CHUA-HH", "DAU-SO-BL"}
+)
+
+
+def subjects(server: SmtpTestServer, address: str) -> list[str]:
+    return [str(make_header(decode_header(m["Subject"]))) for m in server.messages_to(address)]
+
+
+async def test_the_demo_runs_a_province_year_and_the_certificates_after_it(
+    dev_server_env: WorkflowEnvironment,
+    smtp_server: SmtpTestServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    client = dev_server_env.client
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'register.db'}",
+        temporal_address=client.service_client.config.target_host,
+        temporal_namespace=client.namespace,
+        task_queue=f"demo-{uuid.uuid4().hex[:8]}",
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+    )
+
+    story = await run_demo(settings, days_per_second=30, time_limit=300, entries=FIVE)
+
+    shown = capsys.readouterr().out
+    assert "reused the Temporal server" in shown
+    # The cycle refused a second copy, another province's dossier and a late one.
+    assert "refused: sản phẩm MO-BINHLIEU đã đăng ký trong chu trình OCOP 2024" in shown
+    assert "refused: hồ sơ thuộc tỉnh hai-duong" in shown
+    assert "refused: đã hết thời gian nhận hồ sơ" in shown
+    # Batch decisions bear their calendar dates and each district's own numbering.
+    assert "2024-10-15  UBND huyện Bình Liêu" in shown
+    assert "2024-11-15  UBND tỉnh Quảng Ninh" in shown
+
+    first = story.reports[2024]
+    assert (first.closed, first.submissions, first.certified) == (True, 5, 4)
+    assert first.by_stars == {3: 3, 4: 1}
+    assert [d.number for d in first.decisions if d.level == "province"] == [
+        f"{2650 + story.run.shift}/2024/QĐ-UBND"
+    ]
+    later = {outcome.case.entry.code: outcome.later for outcome in story.outcomes}
+    assert later["MAM-NGU-DAIYEN"] == "re-evaluated in 2027: 3★ → 4★ (raised)"
+    assert later["MO-BINHLIEU"] == "re-evaluated in 2027: 3★ → 3★ (kept)"
+    assert later["VIETCOR-VIENNANG"] == "revoked on a post-inspection"
+    assert story.reports[2027].by_stars == {3: 1, 4: 1}
+
+    # The lapse came after the reminders, and the producer was told of each.
+    assert story.narrator is not None and story.narrator.lapsed == 1
+    dau_so = next(o.case for o in story.outcomes if o.case.entry.code == "DAU-SO-BL")
+    engine = create_engine(settings.register_url)
+    try:
+        async with engine.connect() as connection:
+            held = await connection.execute(
+                select(CertificateRecord.status)
+                .join(ProductRecord, ProductRecord.id == CertificateRecord.product_id)
+                .where(ProductRecord.product_code == "DAU-SO-BL")
+            )
+            assert list(held.scalars()) == ["lapsed"]
+    finally:
+        await engine.dispose()
+    letters = subjects(smtp_server, dau_so.entry.email)
+    assert sum("nhắc" in s.lower() or "hết hạn" in s.lower() for s in letters) >= 3, letters
+    # The administrators received both cycle reports.
+    admin = f"vpdp@{story.run.province}.example.vn"
+    assert len([s for s in subjects(smtp_server, admin) if "2024" in s or "2027" in s]) >= 2
