@@ -150,8 +150,15 @@ class Narrator:
                 f"[red]lapsed[/], nobody applied for re-evaluation: {listing(names)}",
             )
         else:
+            # A step past its official deadline: on a busy machine the compressed calendar
+            # outruns the people's Updates; the administrators were told by email.
             self.overdue += count
-            say(day, counted(count, "case"), f"[red]{escape(action)}[/]: {listing(names)}")
+            step = escape(action.removesuffix("_overdue").replace("_", " "))
+            say(
+                day,
+                counted(count, "case"),
+                f"[red]overdue[/] in {step}, the administrators are told: {listing(names)}",
+            )
 
     def _decision(self, row: AuditRow) -> None:
         details = row.details
