@@ -81,7 +81,8 @@ class Dossier(BaseModel):
         check_product_set(self.group, self.product_set)
         if self.registration_kind != RegistrationKind.FIRST and self.current_stars is None:
             raise ValueError(
-                f"a {self.registration_kind.value} registration must state the current stars"
+                f"an {self.registration_kind.value} registration must state the current stars "
+                "(current_stars: 3, 4 or 5)"
             )
         return self
 
