@@ -277,7 +277,7 @@ async def _unknown(client: Client, target: Target, error: RPCError) -> NoReturn:
         raise error
     ended = (description.status.name if description.status else "closed").lower()
     with contextlib.suppress(RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError):
-        status = await answer_query(handle, handle.query(ProductLifecycleWorkflow.status))
+        status = await answer_query(client, handle, handle.query(ProductLifecycleWorkflow.status))
         ended = f"stage {status.stage.value}, round {status.round_number}"
     fail(
         f"the case of {target.label} has ended ({ended}); "
@@ -297,8 +297,10 @@ async def _call(
     handle = case_handle(client, target.workflow_id)
     try:
         if update:
-            return await answer_update(handle, work(handle), f"`ocop status {target.address}`")
-        return await answer_query(handle, work(handle))
+            return await answer_update(
+                client, handle, work(handle), f"`ocop status {target.address}`"
+            )
+        return await answer_query(client, handle, work(handle))
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             await _unknown(client, target, error)

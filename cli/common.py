@@ -18,6 +18,9 @@ from pydantic import BaseModel, ValidationError
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import (
     Client,
     RPCTimeoutOrCancelledError,
@@ -178,15 +181,18 @@ UPDATE_TIMEOUT = 30.0
 WORKER_HINT = "start one with `ocop dev up` or `python worker.py` (OCOP_TASK_QUEUE={queue})"
 
 
-async def answer_query(handle: WorkflowHandle[Any, Any], query: Awaitable[T]) -> T:
+async def answer_query(client: Client, handle: WorkflowHandle[Any, Any], query: Awaitable[T]) -> T:
     """The answer to `query` on `handle`'s workflow, or one line when no worker gives it."""
-    return await _answered(handle, query, QUERY_TIMEOUT, "")
+    return await _answered(client, handle, query, QUERY_TIMEOUT, "")
 
 
-async def answer_update(handle: WorkflowHandle[Any, Any], update: Awaitable[T], check: str) -> T:
+async def answer_update(
+    client: Client, handle: WorkflowHandle[Any, Any], update: Awaitable[T], check: str
+) -> T:
     """The outcome of `update`, or one line when no worker completes it in time; `check`
     says how to see later whether it was applied (it may be, once a worker starts)."""
     return await _answered(
+        client,
         handle,
         update,
         UPDATE_TIMEOUT,
@@ -195,17 +201,45 @@ async def answer_update(handle: WorkflowHandle[Any, Any], update: Awaitable[T], 
 
 
 async def _answered(
-    handle: WorkflowHandle[Any, Any], work: Awaitable[T], within: float, after: str
+    client: Client,
+    handle: WorkflowHandle[Any, Any],
+    work: Awaitable[T],
+    within: float,
+    after: str,
 ) -> T:
     try:
         return await asyncio.wait_for(work, within)
     # An Update cut short answers "timeout or cancellation waiting for update" instead.
     except (TimeoutError, RPCTimeoutOrCancelledError):
         queue = await _task_queue(handle)
+        if await _polled(client, queue):
+            # A worker is there but busy (closing a large cycle fans out its decisions).
+            fail(
+                f"no answer within {within:g} s although a worker polls task queue {queue}: "
+                f"it is busy or the workflow is stuck{after}"
+            )
         fail(
             f"no worker answered within {within:g} s: no worker seems to be polling task "
             f"queue {queue}; {WORKER_HINT.format(queue=queue)}{after}"
         )
+
+
+async def _polled(client: Client, queue: str) -> bool:
+    """Whether any worker polled `queue` for workflow tasks lately (False if unknown)."""
+    try:
+        described = await asyncio.wait_for(
+            client.workflow_service.describe_task_queue(
+                DescribeTaskQueueRequest(
+                    namespace=client.namespace,
+                    task_queue=TaskQueue(name=queue),
+                    task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+                )
+            ),
+            QUERY_TIMEOUT,
+        )
+    except (RPCError, TimeoutError):
+        return False
+    return bool(described.pollers)
 
 
 async def _task_queue(handle: WorkflowHandle[Any, Any]) -> str:

@@ -308,11 +308,13 @@ async def _cycle(client: Client, province: str, year: int) -> tuple[CycleHandle,
     return handle, description.status == WorkflowExecutionStatus.RUNNING
 
 
-async def _unless_closed(handle: CycleHandle, update: Awaitable[T], closed: str, check: str) -> T:
+async def _unless_closed(
+    client: Client, handle: CycleHandle, update: Awaitable[T], closed: str, check: str
+) -> T:
     """The Update's outcome. One that met the cycle as it completed is aborted: say it is
     closed; one no worker completes in time is one line with `check`, to see what came of it."""
     try:
-        return await answer_update(handle, update, check)
+        return await answer_update(client, handle, update, check)
     except RPCError:
         if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
             fail(closed)
@@ -322,7 +324,7 @@ async def _unless_closed(handle: CycleHandle, update: Awaitable[T], closed: str,
 async def _report(client: Client, province: str, year: int) -> CycleReport:
     handle, running = await _cycle(client, province, year)
     if running:
-        return await answer_query(handle, handle.query(AnnualCycleWorkflow.report))
+        return await answer_query(client, handle, handle.query(AnnualCycleWorkflow.report))
     try:
         return await handle.result()
     except Exception as error:  # terminated, failed: say so rather than a stack trace
@@ -466,6 +468,7 @@ def close_command(
         if not running:
             fail(closed)
         return await _unless_closed(
+            client,
             handle,
             handle.execute_update(AnnualCycleWorkflow.close, request),
             closed,
@@ -517,6 +520,7 @@ def submit(
         if not running:
             fail(closed)
         return await _unless_closed(
+            client,
             handle,
             handle.execute_update(AnnualCycleWorkflow.submit, dossier),
             closed,
