@@ -263,7 +263,7 @@ async def test_one_decision_recognises_every_product_awaiting_at_the_district(
     assert listed == 3
     [(action, key, details)] = [row for row in await cycle.audit() if row[0] != "cycle_report"]
     assert action == "recognition_decision"
-    assert key == f"{cycle.handle.id}:decision:125/2024/QĐ-UBND:1"
+    assert key == f"{cycle.handle.id}:decision:district:UBND huyện Bình Liêu:125/2024/QĐ-UBND:1"
     assert (details["part"], details["parts"]) == (1, 1)
     assert [p["certificate_number"] for p in details["products"]] == list(
         sorted(certificates.values())
@@ -382,6 +382,45 @@ async def _certified_stars(case: CaseDriver, round_number: int = 1) -> Stars | N
 
 
 # ------------------------------------------------------------------------ report
+
+
+async def test_two_districts_numbering_alike_each_have_their_decision_on_record(
+    cycle_world: CycleWorld,
+) -> None:
+    # Both People's Committees start at 1 with the same prefix: the numbers collide,
+    # the decisions must not (each is its own authority's act).
+    settings = cycle_settings(
+        authorities=tuple(
+            DecisionAuthority(level="district", authority=name, localities=(locality,))
+            for name, locality in (
+                ("UBND huyện Bình Liêu", "binh-lieu"),
+                ("UBND thành phố Hạ Long", "ha-long"),
+            )
+        )
+    )
+    cycle = await cycle_world.start(settings, calendar={"recognition": {"district": "2024-04-15"}})
+    for code, locality in (("MO-BINHLIEU", "binh-lieu"), ("MAM-NGU", "ha-long")):
+        await cycle.submit(cycle.dossier(code, code, locality=locality))
+        case = cycle.case(code)
+        await case.accept()
+        await case.score_and_close("district", 62, 60, 65, 61)
+    await cycle.skip_to(noon(date(2024, 4, 15)) + timedelta(hours=1))
+
+    async def both_decided() -> CycleReport | None:
+        current = await cycle.report()
+        return current if len(current.decisions) == 2 else None
+
+    report = await eventually(both_decided, "both districts' decisions")
+    assert {(d.authority, d.number) for d in report.decisions} == {
+        ("UBND huyện Bình Liêu", "1/2024/QĐ-UBND"),
+        ("UBND thành phố Hạ Long", "1/2024/QĐ-UBND"),
+    }
+    recorded = [
+        details["authority"]
+        for action, _, details in await cycle.audit()
+        if action == "recognition_decision"
+    ]
+    assert sorted(recorded) == ["UBND huyện Bình Liêu", "UBND thành phố Hạ Long"]
 
 
 async def test_the_report_counts_everything_and_goes_to_the_administrators_at_close(

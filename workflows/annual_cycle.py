@@ -256,7 +256,9 @@ class AnnualCycleWorkflow:
                             for outcome in outcomes[start : start + chunk]
                         ],
                     },
-                    key=f"decision:{plan.number}:{part}",
+                    # Two districts may number their decisions alike ("1/2024/QĐ-UBND"):
+                    # the authority keeps their records apart.
+                    key=f"decision:{plan.authority_key}:{plan.number}:{part}",
                 )
 
     async def _fan_out(self, plan: PlannedDecision) -> list[RecognitionOutcome]:
