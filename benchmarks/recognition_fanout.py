@@ -202,15 +202,13 @@ def product_code(index: int) -> str:
 def cycle_settings(options: Options, concurrency: int, lead_s: float) -> CycleSettings:
     """A province with councils at every level and one decision authority per district.
 
-    Each district numbers its decisions with a prefix of its own: the cycle's audit key of
-    a decision is its number alone, so two districts both issuing "1/2024/QĐ-UBND" would
-    leave one audit record between them.
+    Every district numbers from 1 with the same prefix, as People's Committees do: the
+    cycle keeps their decisions apart by authority.
     """
     authorities = tuple(
         DecisionAuthority(
             level=LEVEL,
             authority=f"UBND huyện {index:02d}",
-            prefix=f"QĐ-UBND-H{index:02d}",
             localities=(district_code(index),),
         )
         for index in range(1, options.districts + 1)
