@@ -8,7 +8,7 @@ outside its window, for a product already in the cycle or a dossier that is not 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -308,13 +308,22 @@ async def _cycle(client: Client, province: str, year: int) -> tuple[CycleHandle,
     return handle, description.status == WorkflowExecutionStatus.RUNNING
 
 
-async def _unless_closed(
-    client: Client, handle: CycleHandle, update: Awaitable[T], closed: str, check: str
+async def _update_open_cycle(
+    client: Client,
+    province: str,
+    year: int,
+    update: Callable[[CycleHandle], Awaitable[T]],
+    closed: str,
+    check: str,
 ) -> T:
-    """The Update's outcome. One that met the cycle as it completed is aborted: say it is
-    closed; one no worker completes in time is one line with `check`, to see what came of it."""
+    """The outcome of `update` on a running cycle; a closed cycle (before, or as the
+    Update met it completing) is the line `closed`; one no worker completes in time is
+    one line with `check`, to see what came of it."""
+    handle, running = await _cycle(client, province, year)
+    if not running:
+        fail(closed)
     try:
-        return await answer_update(client, handle, update, check)
+        return await answer_update(client, handle, update(handle), check)
     except RPCError:
         if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
             fail(closed)
@@ -464,13 +473,11 @@ def close_command(
     closed = f"the {year} cycle of {province} is closed already; see `ocop cycle report`"
 
     async def action(client: Client, _: Settings) -> CycleReport:
-        handle, running = await _cycle(client, province, year)
-        if not running:
-            fail(closed)
-        return await _unless_closed(
+        return await _update_open_cycle(
             client,
-            handle,
-            handle.execute_update(AnnualCycleWorkflow.close, request),
+            province,
+            year,
+            lambda handle: handle.execute_update(AnnualCycleWorkflow.close, request),
             closed,
             f"`ocop cycle status {province} {year}`",
         )
@@ -516,13 +523,11 @@ def submit(
     )
 
     async def action(client: Client, _: Settings) -> SubmissionReceipt:
-        handle, running = await _cycle(client, province, year)
-        if not running:
-            fail(closed)
-        return await _unless_closed(
+        return await _update_open_cycle(
             client,
-            handle,
-            handle.execute_update(AnnualCycleWorkflow.submit, dossier),
+            province,
+            year,
+            lambda handle: handle.execute_update(AnnualCycleWorkflow.submit, dossier),
             closed,
             f"`ocop cycle report {province} {year}`",
         )
