@@ -2,15 +2,16 @@
 
 `run_demo` runs as `ocop demo` does, on the session's dev server (which it finds
 answering and reuses), its own worker, a fresh SQLite register and the test SMTP
-server. Five products cover every ending: a supplement then 3★ and a re-evaluation
-that raises it to 4★ in the 2027 cycle, a 4★ revoked in 2025, a 2★ not certified,
-and a 3★ that lapses after its reminders. The calendar runs at 30 business days a
+server. Five products cover every ending: a 3★ whose re-evaluation keeps it, a 3★
+raised to 4★ by re-evaluation in the 2027 cycle, a 4★ revoked in 2025, a 2★ not
+certified, and a 3★ that lapses after its reminders. The calendar runs at 30 business days a
 second, so the four business years take about fifty seconds.
 """
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from email.header import decode_header, make_header
 from pathlib import Path
 
@@ -28,7 +29,10 @@ from tests.fixtures.smtp import SmtpTestServer
 pytestmark = pytest.mark.devserver
 
 FIVE = tuple(
-    entry
+    # At 30 days a second the 15-day supplement window lasts half a second, less than a
+    # loaded machine may take between two Updates: here the honey's dossier is complete
+    # (the full demo, at 6 days a second, shows the supplement).
+    replace(entry, missing=None)
     for entry in ENTRIES
     if entry.code
     in {"MO-BINHLIEU", "MAM-NGU-DAIYEN", "VIETCOR-VIENNANG", "DUA-CHUA-HH", "DAU-SO-BL"}
