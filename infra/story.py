@@ -42,11 +42,12 @@ from models.case import (
     SessionClosed,
     SupplementSubmission,
 )
-from models.clock import BusinessClock
+from models.clock import CALENDAR_MOVED_SIGNAL, BusinessClock, CalendarMove
 from models.events import Notification
 from models.records import CaseRecord, JsonScalar
 from models.story import (
     ActivityRun,
+    CalendarMoved,
     Email,
     HistoryFact,
     HumanStep,
@@ -258,6 +259,14 @@ async def _run_facts(number: int, run: RunHistory, converter: DataConverter) -> 
                 activity.ended_event_id, activity.ended_at = event.event_id, at
                 if outcome in ("failed", "timed_out") and attrs.HasField("failure"):
                     activity.failure = _failure_text(attrs.failure)
+        elif which == "workflow_execution_signaled_event_attributes":
+            signaled = event.workflow_execution_signaled_event_attributes
+            if signaled.signal_name == CALENDAR_MOVED_SIGNAL:
+                move = await _decode(converter, signaled.input, CalendarMove)
+                if isinstance(move, CalendarMove):
+                    facts.append(
+                        CalendarMoved(run=number, event_id=event.event_id, at=at, to=move.to)
+                    )
         elif which == "timer_started_event_attributes":
             timer = event.timer_started_event_attributes
             timers[timer.timer_id] = timer.start_to_fire_timeout.ToTimedelta()
@@ -348,10 +357,11 @@ def _run_started(
     clock = (
         carried.clock
         if carried is not None
-        else BusinessClock(
-            real_origin=origin,
-            business_origin=case.business_start or origin,
-            speed=case.policy.clock_speed,
+        else BusinessClock.anchored(
+            origin,
+            case.business_start or origin,
+            case.policy.clock_speed,
+            case.policy.paced_calendar,
         )
     )
     dossier = case.dossier

@@ -67,6 +67,13 @@ class CasePolicy(BaseModel):
     clock_speed: float = Field(
         default=1.0, ge=1.0, le=1e9, description="Business seconds per real second (demos)"
     )
+    paced_calendar: bool = Field(
+        default=False,
+        description=(
+            "Business time stands still until the rehearsal's pacer moves it on "
+            "(demos and rehearsals: nothing then depends on the machine's speed)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _official_reminders(self) -> CasePolicy:

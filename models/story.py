@@ -171,6 +171,13 @@ class TimerFired(HistoryFact):
 
 
 @dataclass(frozen=True, kw_only=True)
+class CalendarMoved(HistoryFact):
+    """A paced calendar's pacer moved the case's business time on to `to`."""
+
+    to: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
 class TaskFailed(HistoryFact):
     cause: str
     message: str
@@ -248,19 +255,33 @@ def tell_story(
     told: set[str] = set()
     mailed: set[str] = set()
 
-    def business(run: int, at: datetime) -> datetime:
+    moves: dict[int, list[CalendarMoved]] = defaultdict(list)
+    for moved in sorted(
+        (f for f in facts if isinstance(f, CalendarMoved)), key=lambda f: f.event_id
+    ):
+        moves[moved.run].append(moved)
+
+    def business(run: int, at: datetime, event_id: int) -> datetime:
         clock = runs[run].clock if run in runs else None
-        return clock.business_now(at) if clock is not None else at
+        if clock is None:
+            return at
+        if clock.held_at is not None:
+            # A paced calendar stands where its last move before this event left it.
+            held = [m.to for m in moves.get(run, ()) if m.event_id <= event_id]
+            return max([clock.held_at, *held])
+        return clock.business_now(at)
 
     def round_of(run: int) -> int | None:
         return runs[run].round_number if run in runs else None
 
     for fact in sorted(facts, key=lambda f: (f.run, f.event_id)):
+        if isinstance(fact, CalendarMoved):
+            continue  # it dates what follows; it is no step of the case
         position = (fact.run, fact.event_id, 0)
-        when = business(fact.run, fact.at)
+        when = business(fact.run, fact.at, fact.event_id)
         if isinstance(fact, ActivityRun):
             end = fact.ended_event_id or fact.event_id
-            ended = business(fact.run, fact.ended_at or fact.at)
+            ended = business(fact.run, fact.ended_at or fact.at, end)
             if fact.activity == RECORD_ACTIVITY and fact.transition is not None:
                 key = fact.transition.key
                 told.add(key)

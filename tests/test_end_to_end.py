@@ -2,17 +2,11 @@
 
 Everything is real here: Temporal's dev server, the worker `worker.build_worker`
 builds, the register (SQLite and PostgreSQL, through `register_url`) and an SMTP
-server. The calendar is compressed (`CasePolicy.clock_speed`), so the certificate's
-36 months pass in about twenty seconds on real timers. Why the test looks the way it
-does:
-
-- one business day lasts ~17 ms, so every wait polls the `status` query for the state
-  it expects (never a fixed sleep) and every deadline people must meet is far longer
-  than the few Updates it takes to meet it;
-- the producer applies for re-evaluation after the second reminder; the policy's
-  reminders (180 and 90 days before expiry) leave 90 business days (~1.5 s) for that
-  one Update to arrive before the certificate expires (the new round itself may run
-  past that day: the case keeps the old certificate until the re-evaluation decides).
+server. The calendar is paced (`CasePolicy.paced_calendar`): it stands still while the
+test acts and moves only when the test moves it, as the demo's pacer does, so the
+certificate's 36 months pass in two moves and no deadline depends on how fast the
+machine is. Every wait polls the `status` query for the state it expects (never a
+fixed sleep, never a wall-clock margin: the suite's hard timeout names a hang).
 """
 
 from __future__ import annotations
@@ -21,7 +15,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -43,7 +37,7 @@ from models.case import (
     product_workflow_id,
 )
 from models.catalogue import DocumentKind
-from models.clock import VIETNAM
+from models.clock import CALENDAR_MOVED_SIGNAL, VIETNAM, CalendarMove
 from models.stars import Stars
 from tests.case_driver import CaseDriver
 from tests.factories import PRODUCER_EMAIL, case_input, document, honey_dossier
@@ -54,49 +48,35 @@ from worker import build_worker
 
 pytestmark = pytest.mark.devserver
 
-SPEED = 5_000_000.0
-"""Business seconds per real second: one business day ≈ 17 ms, 36 months ≈ 19 s."""
-
-POLICY = CasePolicy(
-    clock_speed=SPEED,
-    # People answer within a few Updates (~0.1 s each, ~6 business days): deadlines of
-    # half a year (~3 s) make an overdue escalation impossible, however busy the machine.
-    review_deadline_days=180,
-    supplement_deadline_days=180,
-    council_deadline_days=180,
-    recognition_deadline_days=180,
-    reminder_days=(180, 90),
-)
+POLICY = CasePolicy(paced_calendar=True, reminder_days=(180, 90))
 
 POLL_SECONDS = 0.02
 
 
-def _real_seconds(business_days: float) -> float:
-    return business_days * 86_400 / SPEED
-
-
 def _today(status: CaseStatus) -> date:
-    """The case's business date as of its last workflow task: never in its future."""
-    return status.business_now.astimezone(VIETNAM).date()
+    """The case's business date: where its paced calendar stands."""
+    return _today_of(status.business_now)
 
 
-async def _until(
-    case: CaseDriver, check: Callable[[CaseStatus], bool], what: str, within: float
-) -> CaseStatus:
-    """Poll the `status` query until `check` holds, or fail saying where the case stands."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
+def _today_of(moment: datetime) -> date:
+    return moment.astimezone(VIETNAM).date()
+
+
+async def _until(case: CaseDriver, check: Callable[[CaseStatus], bool]) -> CaseStatus:
+    """Poll the `status` query until `check` holds (the calendar stands still meanwhile)."""
     while True:
         status = await case.status()
         if check(status):
             return status
-        if loop.time() > deadline:
-            raise AssertionError(
-                f"{what} did not happen within {within:.0f} s: the case is at "
-                f"{status.stage.value} (round {status.round_number}, business day "
-                f"{_today(status).isoformat()})"
-            )
         await asyncio.sleep(POLL_SECONDS)
+
+
+async def _move_to_next_deadline(case: CaseDriver) -> CaseStatus:
+    """Move the case's calendar to its next deadline, as the rehearsal's pacer would."""
+    status = await case.status()
+    assert status.next_deadline is not None, status.stage
+    await case.handle.signal(CALENDAR_MOVED_SIGNAL, CalendarMove(to=status.next_deadline.due))
+    return status
 
 
 def _inbox(smtp: SmtpTestServer, address: str) -> list[CapturedMessage]:
@@ -160,7 +140,7 @@ async def test_a_product_lives_from_submission_to_revocation_on_the_real_stack(
         try:
             # Round 1: the district asks for the missing test results, then scores 75.75
             # (≥ 70: up to the province), where the council's 79.50 earns 4★.
-            await _until(case, lambda s: s.stage == CaseStage.LOCAL_REVIEW, "the review", 10)
+            await _until(case, lambda s: s.stage == CaseStage.LOCAL_REVIEW)
             await case.request_supplement(DocumentKind.TEST_RESULTS)
             await case.supply(document(DocumentKind.TEST_RESULTS, "kiem-nghiem-2024.pdf"))
             await case.accept()
@@ -180,15 +160,20 @@ async def test_a_product_lives_from_submission_to_revocation_on_the_real_stack(
             first_certificate = status.certificate
             assert first_certificate is not None and first_certificate.stars == Stars.FOUR
 
-            # The certificate's years pass; both reminders come; the producer applies.
+            # The certificate's years pass in two moves; both reminders come on their days.
             expires_on = first_certificate.valid_until + timedelta(days=1)
-            days_to_last_reminder = (expires_on - timedelta(days=90) - _today(status)).days
-            status = await _until(
-                case,
-                lambda s: s.certificate is not None and 90 in s.certificate.reminders_sent,
-                "the 90-day expiry reminder",
-                _real_seconds(days_to_last_reminder) * 2 + 15,
-            )
+            for days_before in (180, 90):
+                waiting = await _move_to_next_deadline(case)
+                assert waiting.next_deadline is not None
+                assert _today_of(waiting.next_deadline.due) == expires_on - timedelta(
+                    days=days_before
+                )
+                status = await _until(
+                    case,
+                    lambda s, n=days_before: (  # type: ignore[misc]
+                        s.certificate is not None and n in s.certificate.reminders_sent
+                    ),
+                )
             assert status.certificate is not None
             assert status.certificate.reminders_sent == (180, 90)
             await case.apply(
@@ -202,10 +187,7 @@ async def test_a_product_lives_from_submission_to_revocation_on_the_real_stack(
 
             # Round 2, the re-evaluation: the district council's 62 is 3★ now.
             await _until(
-                case,
-                lambda s: s.round_number == 2 and s.stage == CaseStage.LOCAL_REVIEW,
-                "the re-evaluation round",
-                10,
+                case, lambda s: s.round_number == 2 and s.stage == CaseStage.LOCAL_REVIEW
             )
             await case.accept()
             closed = await case.score_and_close("district", 62, 60, 65, 61)
@@ -227,7 +209,7 @@ async def test_a_product_lives_from_submission_to_revocation_on_the_real_stack(
 
             # A post-inspection finds the quality short: the province revokes.
             await case.revoke(_today(status), RevocationGround.QUALITY_MISMATCH)
-            final = await asyncio.wait_for(handle.result(), timeout=15)
+            final = await handle.result()
         finally:
             with contextlib.suppress(RPCError):  # ended already: nothing to stop
                 await handle.terminate("test finished")

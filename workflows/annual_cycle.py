@@ -36,7 +36,14 @@ with workflow.unsafe.imports_passed_through():
         LifecycleInput,
         product_workflow_id,
     )
-    from models.clock import VIETNAM, BusinessClock, start_of_day
+    from models.clock import (
+        CALENDAR_MOVED_SIGNAL,
+        VIETNAM,
+        BusinessClock,
+        CalendarMove,
+        calendar_move_refusal,
+        start_of_day,
+    )
     from models.cycle import (
         CASE_PROGRESS_SIGNAL,
         CaseOpened,
@@ -92,6 +99,11 @@ NOTIFY_RETRY = RetryPolicy(
 _DUE_SLACK = timedelta(milliseconds=1)
 
 
+def _due_within(delay: timedelta | None) -> bool:
+    """Whether a moment this far off counts as come (None: a paced calendar holds before it)."""
+    return delay is not None and delay <= _DUE_SLACK
+
+
 @workflow.defn
 class AnnualCycleWorkflow:
     @workflow.init
@@ -101,10 +113,11 @@ class AnnualCycleWorkflow:
         if carried is None:
             now = workflow.now()
             carried = CycleCarried(
-                clock=BusinessClock(
-                    real_origin=now,
-                    business_origin=input.business_start or now,
-                    speed=input.policy.clock_speed,
+                clock=BusinessClock.anchored(
+                    now,
+                    input.business_start or now,
+                    input.policy.clock_speed,
+                    input.policy.paced_calendar,
                 ),
                 run_number=1,
             )
@@ -141,11 +154,15 @@ class AnnualCycleWorkflow:
             if self._history_full():
                 await self._continue_as_new()
                 continue
-            delay = self._clock.real_delay(workflow.now(), self._next_moment())
+            clock = self._clock
+            delay = clock.real_delay(workflow.now(), self._next_moment())
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
-                    lambda: self._close is not None or self._history_full(),
-                    timeout=max(delay, _DUE_SLACK),
+                    lambda held=clock: (  # type: ignore[misc]
+                        self._close is not None or self._history_full() or self._clock is not held
+                    ),
+                    # A paced calendar brings the next moment only by a move (no timer).
+                    timeout=None if delay is None else max(delay, _DUE_SLACK),
                 )
         return await self._finish()
 
@@ -438,6 +455,14 @@ class AnnualCycleWorkflow:
                 type="NotAnAdministrator",
             )
 
+    @workflow.signal(name=CALENDAR_MOVED_SIGNAL)
+    def calendar_moved(self, move: CalendarMove) -> None:
+        refusal = calendar_move_refusal(self._clock, move)
+        if refusal is not None:
+            workflow.logger.warning("calendar move ignored: %s", refusal)
+            return
+        self._clock = self._clock.moved(move)
+
     @workflow.signal(name=CASE_PROGRESS_SIGNAL)
     def case_progress(self, progress: CaseProgress) -> None:
         code = progress.product_code.lower()
@@ -526,7 +551,7 @@ class AnnualCycleWorkflow:
             level
             for level in recognising_levels(self._input.rulebook)
             if level not in self._levels_done
-            and self._clock.real_delay(now, self._decision_moment(level)) <= _DUE_SLACK
+            and _due_within(self._clock.real_delay(now, self._decision_moment(level)))
         ]
 
     def _next_moment(self) -> datetime:

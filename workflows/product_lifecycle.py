@@ -47,7 +47,14 @@ with workflow.unsafe.imports_passed_through():
         days,
     )
     from models.catalogue import DocumentKind
-    from models.clock import VIETNAM, BusinessClock, start_of_day
+    from models.clock import (
+        CALENDAR_MOVED_SIGNAL,
+        VIETNAM,
+        BusinessClock,
+        CalendarMove,
+        calendar_move_refusal,
+        start_of_day,
+    )
     from models.council import (
         CouncilResult,
         QuorumMissing,
@@ -120,10 +127,11 @@ class ProductLifecycleWorkflow:
             now = workflow.now()
             carried = CarriedState(
                 case_id=str(workflow.uuid4()),
-                clock=BusinessClock(
-                    real_origin=now,
-                    business_origin=input.business_start or now,
-                    speed=input.policy.clock_speed,
+                clock=BusinessClock.anchored(
+                    now,
+                    input.business_start or now,
+                    input.policy.clock_speed,
+                    input.policy.paced_calendar,
                 ),
                 round_number=1,
                 event_seq=0,
@@ -181,7 +189,7 @@ class ProductLifecycleWorkflow:
             next_input = await self._certificate_life()
             if next_input is not None:
                 await self._settle(mailer)
-                workflow.continue_as_new(next_input)
+                workflow.continue_as_new(self._with_current_clock(next_input))
         await self._settle(mailer)
         return self._status()
 
@@ -624,6 +632,25 @@ class ProductLifecycleWorkflow:
             ),
         )
 
+    def _with_current_clock(self, next_input: LifecycleInput) -> LifecycleInput:
+        """A paced calendar may have moved while the round settled: carry where it stands."""
+        carried = next_input.carried
+        if carried is None or carried.clock is self._clock:
+            return next_input
+        return next_input.model_copy(
+            update={"carried": carried.model_copy(update={"clock": self._clock})}
+        )
+
+    # -------------------------------------------------------------- signals
+
+    @workflow.signal(name=CALENDAR_MOVED_SIGNAL)
+    def calendar_moved(self, move: CalendarMove) -> None:
+        refusal = calendar_move_refusal(self._clock, move)
+        if refusal is not None:
+            workflow.logger.warning("calendar move ignored: %s", refusal)
+            return
+        self._clock = self._clock.moved(move)
+
     # -------------------------------------------------------------- updates
 
     @workflow.update
@@ -931,6 +958,15 @@ class ProductLifecycleWorkflow:
                 await workflow.wait_condition(condition)
                 return True
             delay = self._clock.real_delay(workflow.now(), business_deadline)
+            while delay is None:
+                # A paced calendar holds before the deadline: only a move can bring it.
+                held = self._clock
+                await workflow.wait_condition(
+                    lambda held=held: bool(condition()) or self._clock is not held  # type: ignore[misc]
+                )
+                if condition():
+                    return True
+                delay = self._clock.real_delay(workflow.now(), business_deadline)
             if delay <= timedelta(0):
                 return bool(condition())
             await workflow.wait_condition(condition, timeout=delay)
