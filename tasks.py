@@ -11,8 +11,10 @@ import hashlib
 import os
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
+from typing import IO
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
@@ -31,16 +33,53 @@ def ensure_venv() -> None:
     fingerprint = _install_fingerprint()
     if STAMP.exists() and STAMP.read_text() == fingerprint:
         return
-    print("Installing ocop-flow and its dependencies into .venv ...", flush=True)
-    subprocess.run(
-        [str(BIN / "python"), "-m", "pip", "install", "--quiet", "--upgrade", "pip"],
-        check=True,
-    )
-    subprocess.run(
-        [str(BIN / "python"), "-m", "pip", "install", "--quiet", "-e", f"{ROOT}[test]"],
-        check=True,
-    )
+    print("Installing ocop-flow and its dependencies into .venv (about a minute) ...", flush=True)
+    log = VENV / "install.log"
+    with log.open("w", encoding="utf-8") as out:
+        for step in (["--upgrade", "pip"], ["-e", f"{ROOT}[test]"]):
+            command = [str(BIN / "python"), "-m", "pip", "install", "--progress-bar", "off", *step]
+            if _with_progress(command, out, log) != 0:
+                tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]
+                print("\n".join(tail), file=sys.stderr)
+                print(f"error: the install failed; the whole log is in {log}", file=sys.stderr)
+                raise SystemExit(1)
+    print("Installed.", flush=True)
     STAMP.write_text(fingerprint)
+
+
+def _with_progress(command: list[str], out: IO[str], log: Path) -> int:
+    """Run pip into the log; show what it is at: a live line on a terminal, else a line
+    every 15 s, so a first install never looks hung."""
+    process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    started = time.monotonic()
+    terminal = sys.stdout.isatty()
+    frames, frame, last_report = "|/-\\", 0, started
+    while process.poll() is None:
+        time.sleep(0.2)
+        elapsed = time.monotonic() - started
+        if terminal:
+            doing = _last_step(log)[:60]
+            print(f"\r  {frames[frame % 4]} {elapsed:4.0f} s  {doing:<60}", end="", flush=True)
+            frame += 1
+        elif time.monotonic() - last_report >= 15:
+            print(f"  ... still installing ({elapsed:.0f} s): {_last_step(log)}", flush=True)
+            last_report = time.monotonic()
+    if terminal:
+        print("\r" + " " * 72 + "\r", end="", flush=True)
+    return process.returncode
+
+
+def _last_step(log: Path) -> str:
+    """pip's latest 'Collecting …' / 'Installing …' line."""
+    try:
+        lines = log.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return ""
+    for line in reversed(lines):
+        if line.startswith(("Collecting", "Installing", "Building", "Processing", "Requirement")):
+            text = line.strip()
+            return text if len(text) <= 90 else text[:87].rsplit(", ", 1)[0] + ", …"
+    return ""
 
 
 def run(argv: list[str]) -> int:
