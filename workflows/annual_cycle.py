@@ -24,6 +24,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows.calendar import KeepsBusinessCalendar
+
 with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue
 
@@ -36,14 +38,7 @@ with workflow.unsafe.imports_passed_through():
         LifecycleInput,
         product_workflow_id,
     )
-    from models.clock import (
-        CALENDAR_MOVED_SIGNAL,
-        VIETNAM,
-        BusinessClock,
-        CalendarMove,
-        calendar_move_refusal,
-        start_of_day,
-    )
+    from models.clock import VIETNAM, BusinessClock, start_of_day
     from models.cycle import (
         CASE_PROGRESS_SIGNAL,
         CaseOpened,
@@ -105,7 +100,7 @@ def _due_within(delay: timedelta | None) -> bool:
 
 
 @workflow.defn
-class AnnualCycleWorkflow:
+class AnnualCycleWorkflow(KeepsBusinessCalendar):
     @workflow.init
     def __init__(self, input: CycleInput) -> None:
         self._input = input
@@ -454,14 +449,6 @@ class AnnualCycleWorkflow:
                 f"{', '.join(str(a.email) for a in admins)}",
                 type="NotAnAdministrator",
             )
-
-    @workflow.signal(name=CALENDAR_MOVED_SIGNAL)
-    def calendar_moved(self, move: CalendarMove) -> None:
-        refusal = calendar_move_refusal(self._clock, move)
-        if refusal is not None:
-            workflow.logger.warning("calendar move ignored: %s", refusal)
-            return
-        self._clock = self._clock.moved(move)
 
     @workflow.signal(name=CASE_PROGRESS_SIGNAL)
     def case_progress(self, progress: CaseProgress) -> None:

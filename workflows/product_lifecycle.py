@@ -21,6 +21,8 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, FailureError
 
+from workflows.calendar import KeepsBusinessCalendar
+
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import RECORD_CASE_EVENT, SEND_NOTIFICATION
     from models.applicants import RegistrationKind
@@ -47,14 +49,7 @@ with workflow.unsafe.imports_passed_through():
         days,
     )
     from models.catalogue import DocumentKind
-    from models.clock import (
-        CALENDAR_MOVED_SIGNAL,
-        VIETNAM,
-        BusinessClock,
-        CalendarMove,
-        calendar_move_refusal,
-        start_of_day,
-    )
+    from models.clock import VIETNAM, BusinessClock, start_of_day
     from models.council import (
         CouncilResult,
         QuorumMissing,
@@ -117,7 +112,7 @@ class _RoundEnded(Exception):
 
 
 @workflow.defn
-class ProductLifecycleWorkflow:
+class ProductLifecycleWorkflow(KeepsBusinessCalendar):
     @workflow.init
     def __init__(self, input: LifecycleInput) -> None:
         self._input = input
@@ -640,16 +635,6 @@ class ProductLifecycleWorkflow:
         return next_input.model_copy(
             update={"carried": carried.model_copy(update={"clock": self._clock})}
         )
-
-    # -------------------------------------------------------------- signals
-
-    @workflow.signal(name=CALENDAR_MOVED_SIGNAL)
-    def calendar_moved(self, move: CalendarMove) -> None:
-        refusal = calendar_move_refusal(self._clock, move)
-        if refusal is not None:
-            workflow.logger.warning("calendar move ignored: %s", refusal)
-            return
-        self._clock = self._clock.moved(move)
 
     # -------------------------------------------------------------- updates
 

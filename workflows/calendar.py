@@ -1,0 +1,31 @@
+"""What every long-lived OCOP workflow shares about its business calendar."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from models.clock import (
+        CALENDAR_MOVED_SIGNAL,
+        BusinessClock,
+        CalendarMove,
+        calendar_move_refusal,
+    )
+
+
+class KeepsBusinessCalendar:
+    """A workflow whose business time its `_clock` keeps; a paced calendar's pacer moves it.
+
+    A move that must be ignored (backwards, or on a real calendar) is logged, never
+    applied: the signal comes from outside and is not taken at its word.
+    """
+
+    _clock: BusinessClock
+
+    @workflow.signal(name=CALENDAR_MOVED_SIGNAL)
+    def calendar_moved(self, move: CalendarMove) -> None:
+        refusal = calendar_move_refusal(self._clock, move)
+        if refusal is not None:
+            workflow.logger.warning("calendar move ignored: %s", refusal)
+            return
+        self._clock = self._clock.moved(move)
