@@ -186,9 +186,7 @@ async def test_a_product_lives_from_submission_to_revocation_on_the_real_stack(
             )
 
             # Round 2, the re-evaluation: the district council's 62 is 3★ now.
-            await _until(
-                case, lambda s: s.round_number == 2 and s.stage == CaseStage.LOCAL_REVIEW
-            )
+            await _until(case, lambda s: s.round_number == 2 and s.stage == CaseStage.LOCAL_REVIEW)
             await case.accept()
             closed = await case.score_and_close("district", 62, 60, 65, 61)
             assert closed.result is not None and closed.result.stars == Stars.THREE
