@@ -36,8 +36,22 @@ from infra.temporal import connect
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
-console = Console()
-errors = Console(stderr=True)
+NON_TERMINAL_WIDTH = 160
+"""Piped or captured output is read whole: wide enough that no table cuts a name."""
+
+
+def new_console(
+    *, stderr: bool = False, highlight: bool = True, soft_wrap: bool = False
+) -> Console:
+    """A Rich console; off a terminal it writes no escape codes and is wide."""
+    made = Console(stderr=stderr, highlight=highlight, soft_wrap=soft_wrap)
+    if not made.is_terminal:
+        made.width = NON_TERMINAL_WIDTH
+    return made
+
+
+console = new_console()
+errors = new_console(stderr=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 

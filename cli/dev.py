@@ -18,11 +18,11 @@ from collections.abc import Awaitable
 from typing import Annotated, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
 
+from cli.common import new_console
 from infra.binaries import BinaryNotFoundError
 from infra.devserver import (
     DevServer,
@@ -48,8 +48,8 @@ mail_app = typer.Typer(
 )
 dev_app.add_typer(mail_app, name="mail")
 
-console = Console(soft_wrap=True)
-err_console = Console(stderr=True, soft_wrap=True)
+console = new_console(soft_wrap=True)
+err_console = new_console(stderr=True, soft_wrap=True)
 logger = logging.getLogger("ocop.dev")
 
 READY_LINE = "The ocop dev stack is up — press Ctrl-C to stop it."

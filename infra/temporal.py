@@ -6,11 +6,25 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 from infra.settings import Settings
 from workflows.search_attributes import ALL_KEYS
 
 DATA_CONVERTER = pydantic_data_converter
+
+
+def quiet_core_runtime(level: str = "ERROR") -> None:
+    """Let the SDK's Rust core write only `level` and worse to stderr.
+
+    Its default (WARN) prints lines with escape codes of their own into commands'
+    output, e.g. each time a poll is cut short. Call before the first client connects;
+    later it changes nothing for runtimes already made.
+    """
+    telemetry = TelemetryConfig(
+        logging=LoggingConfig(filter=TelemetryFilter(core_level=level, other_level=level))
+    )
+    Runtime.set_default(Runtime(telemetry=telemetry), error_if_already_set=False)
 
 
 async def connect(settings: Settings) -> Client:

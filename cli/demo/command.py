@@ -8,10 +8,12 @@ recognition decisions per authority, the cycle report, then the certificates' li
 reminders, a revocation, the 2027 cycle re-evaluating some products (stars raised,
 kept, lowered) while the others lapse — and where to look afterwards.
 
-How: the cycles and every case run the real workflows on a compressed business
-calendar (`CasePolicy.clock_speed`); people act through the workflows' Updates as the
-command line does. Each run is a rehearsal province of its own (`quang-ninh-demoN`),
-with decision numbers of its own, so runs never collide in Temporal or the register.
+How: the cycles and every case run the real workflows on a paced business calendar
+(`CasePolicy.paced_calendar`, moved on by `pacer`), so the story is the same on an idle
+or a saturated machine; people act through the workflows' Updates as the command line
+does. Each run is a rehearsal province of its own (`quang-ninh-demoN`), with decision
+numbers of its own, so runs never collide in Temporal or the register. A run that fails
+or is interrupted terminates its workflows, so nothing of it fires later.
 """
 
 from __future__ import annotations
@@ -21,19 +23,23 @@ import contextlib
 import logging
 import re
 import time
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Annotated, Any, NoReturn
 
 import typer
 from rich import box
-from rich.console import Console
 from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import func, select
 
+from cli.common import new_console
+from cli.demo.chronicle import Chronicle
+from cli.demo.pacer import Pacer, PacerError
 from cli.demo.people import console, stars
 from cli.demo.province import ENTRIES, Entry, demo_province
-from cli.demo.scenario import DemoRun, Story, play
+from cli.demo.scenario import CYCLE_START, DemoRun, Story, play
 from cli.demo.stack import DemoError, DemoStack, demo_stack, one_line
 from infra.binaries import BinaryNotFoundError
 from infra.database import create_engine, migrate
@@ -44,12 +50,14 @@ from infra.devserver import (
     ui_url,
 )
 from infra.settings import ConfigurationError, Settings, load_settings
+from infra.temporal import quiet_core_runtime
 from models.register import NotificationRecord, ProductRecord
 
-err_console = Console(stderr=True, soft_wrap=True)
+err_console = new_console(stderr=True, soft_wrap=True)
 
-DEFAULT_DAYS_PER_SECOND = 6.0
-DEFAULT_TIMEOUT_SECONDS = 600.0
+DEFAULT_TIMEOUT_SECONDS = 1800.0
+"""Only a hang detector: the story itself never depends on how long anything takes."""
+ARCHITECTURE = "docs/architecture.md"
 
 
 def _first_error(error: BaseException) -> BaseException:
@@ -111,13 +119,16 @@ async def _watch(
                     f"the Temporal dev server exited (code {server_exit.result()}); "
                     f"see {settings.data_dir.resolve() / 'temporal.log'}"
                 )
-            raise DemoError(f"the demo did not finish within {limit:.0f} s")
+            raise DemoError(
+                f"the demo did not finish within {limit:.0f} s; run it with --verbose to see "
+                "the worker's log"
+            )
         try:
             return scenario.result()
         except Exception as error:  # task-group errors, unwrapped into one line
             leaf = _first_error(error)
-            if isinstance(leaf, DemoError):
-                raise leaf from None
+            if isinstance(leaf, DemoError | PacerError):
+                raise DemoError(str(leaf)) from None
             raise DemoError(f"{type(leaf).__name__}: {one_line(leaf)}") from None
     finally:
         for task in (scenario, server_exit):
@@ -129,7 +140,7 @@ async def _watch(
 
 async def run_demo(
     settings: Settings,
-    days_per_second: float,
+    days_per_second: float | None,
     time_limit: float,
     entries: tuple[Entry, ...] = ENTRIES,
 ) -> Story:
@@ -139,14 +150,20 @@ async def run_demo(
     await migrate(settings.register_url)
     number = await next_run_number(settings.register_url)
     province = demo_province(number)
-    console.print(
-        f"[bold]ocop demo[/] · run {number} · province {province} (Quảng Ninh's products) · "
-        f"{len(entries)} dossiers · compressed calendar: 1 business day ≈ "
-        f"{1000 / days_per_second:.0f} ms, a year ≈ {365 / days_per_second:.0f} s"
+    pace = (
+        f"at most {days_per_second:g} business days a second"
+        if days_per_second
+        else "as fast as the cases go"
     )
     console.print(
-        "[dim]Quảng Ninh specialties; DESIGN.md's producers are real, the other producers' "
-        "names and every score and outcome are invented.[/]"
+        f"[bold]ocop demo[/] · run {number} · province {province} (Quảng Ninh's products) · "
+        f"{len(entries)} dossiers · paced calendar, {pace}: it moves on only when every "
+        "step of the day is done, so the story is the same on any machine"
+    )
+    console.print(
+        "[dim]Quảng Ninh specialties; the producers named in "
+        f"{ARCHITECTURE} are real, the other producers' names and every score and outcome "
+        "are invented.[/]"
     )
     async with demo_stack(settings) as stack:
         where = "reused the Temporal server at" if stack.server is None else "started Temporal at"
@@ -165,13 +182,55 @@ async def run_demo(
             days_per_second=days_per_second,
             entries=entries,
         )
-        scenario = asyncio.create_task(play(run), name="ocop-demo-story")
-        story = await _watch(stack, scenario, settings, time_limit)
+        pacer = Pacer(stack.client, CYCLE_START, days_per_second)
+        chronicle = Chronicle(console)
+        scenario = asyncio.create_task(play(run, chronicle, pacer), name="ocop-demo-story")
+        try:
+            with _progress(pacer):
+                story = await _watch(stack, scenario, settings, time_limit)
+        except BaseException:
+            chronicle.flush()  # what was told so far, before the error line
+            await _abandon(pacer, province)
+            raise
         mail = await _mail_counts(settings, province)
         console.print("\nStopping the worker" + (" and Temporal" if stack.server else "") + " …")
     _print_summary(story)
     _print_where_to_look(settings, stack, story, mail, time.monotonic() - started)
     return story
+
+
+async def _abandon(pacer: Pacer, province: str) -> None:
+    """Terminate the failed run's workflows, so none of them acts at a later start."""
+    try:
+        ended = await asyncio.shield(asyncio.wait_for(pacer.abandon(), timeout=60))
+    except (Exception, asyncio.CancelledError) as error:
+        err_console.print(
+            f"[yellow]Could not terminate the workflows of {province}[/]: {escape(one_line(error))}"
+        )
+        return
+    if ended:
+        err_console.print(
+            f"Terminated the {ended} running workflows of the abandoned rehearsal {province}; "
+            "its calendar stood still, so none of them sent anything late."
+        )
+
+
+@contextlib.contextmanager
+def _progress(pacer: Pacer) -> Iterator[None]:
+    """On a terminal, one live line: the business date and how many moves it took."""
+    if not console.is_terminal:
+        yield
+        return
+    with console.status("") as status:
+
+        async def show(now: datetime) -> None:
+            status.update(
+                f"[dim]business date {now.strftime('%d/%m/%Y')} · calendar moved "
+                f"{pacer.moves} times[/]"
+            )
+
+        pacer.on_hold(show)
+        yield
 
 
 def _print_summary(story: Story) -> None:
@@ -238,10 +297,11 @@ def _print_where_to_look(
     for name, value in lines:
         console.print(f"  [bold]{name:<16}[/]{escape(value)}")
     still_open = sum(1 for o in story.outcomes if "re-evaluated" in o.later)
-    if still_open:
+    if still_open and story.pacer is not None:
         console.print(
-            f"\n[dim]{still_open} re-evaluated cases stay open with certificates valid into 2030; "
-            "they carry on whenever the stack runs.[/]"
+            f"\n[dim]{still_open} re-evaluated cases stay open with certificates valid into 2030, "
+            f"on the rehearsal's calendar, which stands at "
+            f"{story.pacer.now.strftime('%d/%m/%Y')} now that the demo has ended.[/]"
         )
     console.print(f"\nDemo finished in {elapsed:.0f} s.")
 
@@ -254,6 +314,7 @@ def _configure_logging(verbose: bool) -> None:
         root.addHandler(handler)
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     logging.getLogger("mail.log").setLevel(logging.WARNING)
+    quiet_core_runtime("WARN" if verbose else "ERROR")
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -263,14 +324,17 @@ def _fail(message: str, code: int = 1) -> NoReturn:
 
 def demo(
     days_per_second: Annotated[
-        float,
+        float | None,
         typer.Option(
             "--days-per-second",
-            min=2.0,
-            max=40.0,
-            help="Business days that pass per real second (the calendar's compression).",
+            min=1.0,
+            max=1000.0,
+            help=(
+                "At most this many business days a second, to read the story as it scrolls; "
+                "by default the calendar moves as soon as each day's steps are done."
+            ),
         ),
-    ] = DEFAULT_DAYS_PER_SECOND,
+    ] = None,
     timeout: Annotated[
         float, typer.Option("--timeout", min=10.0, help="Give up after this many seconds.")
     ] = DEFAULT_TIMEOUT_SECONDS,
@@ -292,7 +356,7 @@ def demo(
     try:
         asyncio.run(run_demo(settings, days_per_second, timeout))
     except KeyboardInterrupt:
-        _fail("interrupted; the stack was stopped", code=130)
+        _fail("interrupted; the run's workflows were terminated and the stack stopped", code=130)
     except (
         DemoError,
         PortInUseError,
@@ -304,4 +368,7 @@ def demo(
     except Exception as error:
         if verbose:
             err_console.print_exception()
-        _fail(f"the demo failed: {type(error).__name__}: {one_line(error)}")
+        _fail(
+            f"the demo failed: {type(error).__name__}: {one_line(error)}"
+            + ("" if verbose else " (run with --verbose for the full error and the worker's log)")
+        )

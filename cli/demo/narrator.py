@@ -7,10 +7,8 @@ narrator tails it and folds what happened to many products on one day into one l
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -18,12 +16,12 @@ from typing import Any
 from rich.markup import escape
 from sqlalchemy import or_, select
 
-from cli.demo.people import LEVEL_EN, say, stars
+from cli.demo.chronicle import Chronicle
+from cli.demo.people import LEVEL_EN, stars
 from infra.database import create_engine
 from models.clock import VIETNAM
 from models.register import AuditEventRecord, ProductRecord
 
-POLL_SECONDS = 0.3
 NAMES_SHOWN = 3
 WAVE = timedelta(days=10)
 """A wave of reminders or lapses is told once this much business time passed quietly."""
@@ -61,10 +59,10 @@ class Narrator:
         register_url: str,
         province: str,
         names: Mapping[str, str],
-        now: Callable[[], datetime],
+        chronicle: Chronicle,
     ) -> None:
         self._engine = create_engine(register_url)
-        self._now = now
+        self._chronicle = chronicle
         self._province = province
         self._names = {code.lower(): name for code, name in names.items()}
         self._last_id = 0
@@ -74,13 +72,17 @@ class Narrator:
         self.overdue = 0
         self._waves: dict[str, list[AuditRow]] = defaultdict(list)
 
-    async def run(self, stop: asyncio.Event) -> None:
+    async def at_hold(self, now: datetime) -> None:
+        """At each moment the calendar stands still: tell what happened, print up to now."""
+        self.tell(await self._new_rows(), now)
+        opened = [wave[0].occurred_at for wave in self._waves.values() if wave]
+        self._chronicle.flush(min([now, *opened]))
+
+    async def close(self) -> None:
+        """Tell every wave still open, print everything, let the register go."""
         try:
-            while not stop.is_set():
-                self.tell(await self._new_rows())
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), POLL_SECONDS)
-            self.tell(await self._new_rows(), flush=True)
+            self.tell(await self._new_rows(), None)
+            self._chronicle.flush()
         finally:
             await self._engine.dispose()
 
@@ -114,37 +116,36 @@ class Narrator:
             self._last_id = rows[-1].id
         return rows
 
-    def tell(self, rows: Sequence[AuditRow], *, flush: bool = False) -> None:
+    def tell(self, rows: Sequence[AuditRow], now: datetime | None) -> None:
         """Decisions at once; reminders and lapses gathered until their wave has passed.
 
-        Certificates of one decision expire together, but each case wakes on its own
-        (a business day or two apart on a busy machine): one line per wave reads better
-        than one per day.
+        Certificates of one decision expire together, those of the next decision a
+        month later: one line per wave reads better than one per product.
         """
         for row in sorted(rows, key=lambda r: (r.occurred_at, r.id)):
             if row.action == "recognition_decision":
                 self._decision(row)
             else:
                 self._waves[row.action].append(row)
-        now = self._now()
         for action in list(self._waves):
-            if flush or now - self._waves[action][-1].occurred_at > WAVE:
+            if now is None or now - self._waves[action][-1].occurred_at > WAVE:
                 self._tell_wave(action, self._waves.pop(action))
 
     def _tell_wave(self, action: str, wave: list[AuditRow]) -> None:
-        names = [row.product_name or row.workflow_id for row in wave]
+        # By name, not by arrival: two runs list a wave alike.
+        names = sorted(row.product_name or row.workflow_id for row in wave)
         day, count = wave[0].day, len(wave)
         if action.startswith("expiry_reminder"):
             self.reminders += count
             days = wave[0].details.get("days_before_expiry", action.rsplit("_", 1)[-1])
-            say(
+            self._chronicle.say(
                 day,
                 counted(count, "producer"),
                 f"[yellow]expiry reminder[/], {days} days before: {listing(names)}",
             )
         elif action == "certificate_lapsed":
             self.lapsed += count
-            say(
+            self._chronicle.say(
                 day,
                 counted(count, "certificate"),
                 f"[red]lapsed[/], nobody applied for re-evaluation: {listing(names)}",
@@ -154,7 +155,7 @@ class Narrator:
             # outruns the people's Updates; the administrators were told by email.
             self.overdue += count
             step = escape(action.removesuffix("_overdue").replace("_", " "))
-            say(
+            self._chronicle.say(
                 day,
                 counted(count, "case"),
                 f"[red]overdue[/] in {step}, the administrators are told: {listing(names)}",
@@ -174,13 +175,13 @@ class Narrator:
             for count, names in sorted(by_stars.items(), reverse=True)
         )
         level = LEVEL_EN.get(str(details.get("level")), str(details.get("level")))
-        say(
+        self._chronicle.say(
             date.fromisoformat(str(details.get("decided_on"))),
             str(details.get("authority", "")),
             f"[green]decision {escape(str(details.get('number')))}[/] ({level}): {what}",
         )
         for product in others:
-            say(
+            self._chronicle.say(
                 row.day,
                 self._name(product),
                 f"[red]listed, not recognised[/]: {escape(str(product.get('reason') or ''))}",

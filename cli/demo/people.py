@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from rich.console import Console
 from rich.markup import escape
-from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError
 
+from cli.common import new_console
+from cli.demo.chronicle import Chronicle
+from cli.demo.pacer import Pacer
 from cli.demo.province import (
     RULEBOOK,
     Entry,
@@ -43,78 +44,29 @@ from models.case import (
     product_workflow_id,
 )
 from models.catalogue import DOCUMENT_LABELS_VI
-from models.clock import VIETNAM, BusinessClock, start_of_day
+from models.clock import start_of_day
 from models.council import Council, CouncilResult
 from models.cycle import CycleReport, SubmissionReceipt
 from models.dossier import Dossier
-from workflows.annual_cycle import AnnualCycleWorkflow
+from workflows.annual_cycle import DECISION_TIME, AnnualCycleWorkflow
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
-console = Console(soft_wrap=True, highlight=False)
+console = new_console(highlight=False, soft_wrap=True)
 
 LEVEL_EN = {"district": "district", "province": "provincial", "central": "central"}
 LEVEL_VI = {"district": "huyện", "province": "tỉnh", "central": "trung ương"}
+
+FOLLOW_GIVE_UP_SECONDS = 180.0
+"""How long a case may take to act on what it was just told while the calendar stands
+still. Nothing in the story depends on it: it only turns a hang into a clear error."""
 
 
 def stars(value: int | None) -> str:
     return f"{int(value)}★" if value is not None else "—"
 
 
-def say(day: date, who: str, text: str) -> None:
-    """One dated line of the story; `text` may hold Rich markup, `who` may not."""
-    console.print(f"[dim]{day.isoformat()}[/]  [bold]{escape(who):<34.34}[/] {text}")
-
-
-# --------------------------------------------------------------------------- the clock
-
-
-@dataclass(frozen=True)
-class DemoClock:
-    """The province's compressed calendar, as its first cycle keeps it."""
-
-    clock: BusinessClock
-
-    @property
-    def speed(self) -> float:
-        return self.clock.speed
-
-    def now(self) -> datetime:
-        return self.clock.business_now(datetime.now(UTC))
-
-    def today(self) -> date:
-        return self.now().astimezone(VIETNAM).date()
-
-    def real_seconds(self, business_days: float) -> float:
-        return business_days * 86_400 / self.speed
-
-    async def sleep_until(self, moment: datetime | date) -> None:
-        target = moment if isinstance(moment, datetime) else start_of_day(moment)
-        remaining = (target - self.now()).total_seconds() / self.speed
-        if remaining > 0:
-            await asyncio.sleep(remaining)
-
-    async def pause(self, business_days: float) -> None:
-        await asyncio.sleep(self.real_seconds(business_days))
-
-
-async def workflow_clock(
-    handle: WorkflowHandle[Any, Any], business_start: datetime, speed: float
-) -> BusinessClock:
-    """A workflow's clock starts at its first workflow task (`workflow.now()` there).
-
-    Read from the history, not a query: a query answers with the time of the last
-    workflow task, which stands still while the workflow sleeps.
-    """
-    for _ in range(100):
-        async for event in handle.fetch_history_events():
-            if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED:
-                return BusinessClock(
-                    real_origin=event.event_time.ToDatetime(tzinfo=UTC),
-                    business_origin=business_start,
-                    speed=speed,
-                )
-        await asyncio.sleep(0.05)
-    raise DemoError(f"{handle.id} has not started its first workflow task")
+def business_start_of(day: date, hour: int = 8) -> datetime:
+    return start_of_day(day) + timedelta(hours=hour)
 
 
 # ------------------------------------------------------------------------ a product
@@ -128,13 +80,15 @@ class ProductCase:
         client: Client,
         province: str,
         entry: Entry,
-        clock: DemoClock,
+        pacer: Pacer,
+        chronicle: Chronicle,
         councils: dict[str, Council],
     ) -> None:
         self.client = client
         self.entry = entry
         self.province = province
-        self.clock = clock
+        self.pacer = pacer
+        self.chronicle = chronicle
         self.councils = councils
         self.workflow_id = product_workflow_id(province, entry.code)
         self.handle: WorkflowHandle[ProductLifecycleWorkflow, Any] = case_handle(
@@ -145,30 +99,44 @@ class ProductCase:
     def name(self) -> str:
         return self.entry.name
 
-    def say(self, text: str, day: date | None = None) -> None:
-        say(day or self.clock.today(), self.entry.name, text)
+    def say(self, text: str, when: datetime | date | None = None) -> None:
+        self.chronicle.say(when or self.pacer.now, self.entry.name, text)
+
+    def failure(self, step: str, reason: str, workflow_id: str | None = None) -> DemoError:
+        """What failed, where: the product, its workflow, the step and the business date."""
+        return DemoError(
+            f"{self.name} ({workflow_id or self.workflow_id}), {step} on "
+            f"{self.pacer.today().strftime('%d/%m/%Y')}: {reason}"
+        )
+
+    async def at(self, moment: datetime) -> None:
+        """Wait for the calendar to stand at `moment`; the case is moved there with it."""
+        await self.pacer.at(moment, self.workflow_id)
+
+    async def pause(self, business_days: int) -> None:
+        await self.at(self.pacer.now + timedelta(days=business_days))
 
     async def status(self) -> CaseStatus:
-        return await self.handle.query(ProductLifecycleWorkflow.status)
+        try:
+            return await self.handle.query(ProductLifecycleWorkflow.status)
+        except RPCError as error:
+            raise self.failure("reading its status", error.message) from None
 
     async def follow(
-        self,
-        until: Callable[[CaseStatus], bool],
-        what: str,
-        business_days: float,
-        poll: float = 0.2,
+        self, until: Callable[[CaseStatus], bool], what: str, poll: float = 0.1
     ) -> CaseStatus:
-        """Poll the case until `until` holds; give up (clearly) well after it should have."""
+        """Poll the case until `until` holds, which needs no time to pass on the calendar."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.clock.real_seconds(business_days) * 3 + 30
+        deadline = loop.time() + FOLLOW_GIVE_UP_SECONDS
         while True:
             status = await self.status()
             if until(status):
                 return status
             if loop.time() > deadline:
-                raise DemoError(
-                    f"{self.name}: still waiting for {what} after {business_days:.0f} business "
-                    f"days (stage {status.stage.value})"
+                raise self.failure(
+                    f"waiting for {what}",
+                    f"the case is still at {status.stage.value} after "
+                    f"{FOLLOW_GIVE_UP_SECONDS:.0f} s; run with --verbose to see the worker's log",
                 )
             await asyncio.sleep(poll)
 
@@ -176,7 +144,9 @@ class ProductCase:
         try:
             return await self.handle.execute_update(call, argument)
         except WorkflowUpdateFailedError as error:
-            raise DemoError(f"{self.name}: {what} was refused: {explain_refusal(error)}") from None
+            raise self.failure(what, f"refused: {explain_refusal(error)}") from None
+        except RPCError as error:
+            raise self.failure(what, error.message) from None
 
     # -- the producer
 
@@ -186,14 +156,16 @@ class ProductCase:
         try:
             receipt = await cycle.execute_update(AnnualCycleWorkflow.submit, dossier)
         except WorkflowUpdateFailedError as error:
-            raise DemoError(
-                f"{self.name}: the {cycle.id} cycle refused the dossier: {explain_refusal(error)}"
+            raise self.failure(
+                "submitting the dossier", f"refused: {explain_refusal(error)}", cycle.id
             ) from None
+        except RPCError as error:
+            raise self.failure("submitting the dossier", error.message, cycle.id) from None
         return receipt
 
     async def submit_first(self, cycle: WorkflowHandle[AnnualCycleWorkflow, CycleReport]) -> None:
         await self.submit(cycle, dossier(self.entry, self.province))
-        await self.follow(lambda s: s.stage == CaseStage.LOCAL_REVIEW, "the district review", 10)
+        await self.follow(lambda s: s.stage == CaseStage.LOCAL_REVIEW, "the district review")
 
     async def submit_reevaluation(
         self, cycle: WorkflowHandle[AnnualCycleWorkflow, CycleReport], held: int
@@ -203,7 +175,6 @@ class ProductCase:
         await self.follow(
             lambda s: s.round_number >= 2 and s.stage == CaseStage.LOCAL_REVIEW,
             "the re-evaluation round to open",
-            10,
         )
         self.say(
             f"applies for [cyan]re-evaluation[/] of its {stars(held)} in the {cycle.id[-4:]} cycle"
@@ -236,12 +207,22 @@ class ProductCase:
                 documents_requested=(entry.missing,),
             )
             await self._update("the supplement request", ProductLifecycleWorkflow.review, request)
+            request_day = self.pacer.now
             if not entry.supplies:
                 self.say(f"[yellow]supplement requested[/] ({escape(label)}); nothing arrives")
-                await self.follow(
-                    lambda s: s.stage == CaseStage.RETURNED, "the dossier to be returned", 20
+                window = (await self.status()).next_deadline
+                if window is None:
+                    raise self.failure("the supplement request", "the case set no deadline")
+                # The case returns the dossier at its deadline; see it a day later.
+                await self.at(window.due + timedelta(days=1))
+                returned = await self.follow(
+                    lambda s: s.stage == CaseStage.RETURNED, "the dossier to be returned"
                 )
-                self.say("[red]returned[/]: the supplement did not arrive within 15 days")
+                ended = returned.rounds[-1].ended_at if returned.rounds else window.due
+                days = (window.due - request_day).days
+                self.say(
+                    f"[red]returned[/]: the supplement did not arrive within {days} days", ended
+                )
                 return False
             supplement = SupplementSubmission(
                 submitted_by=entry.applicant, documents=(document(entry.missing, entry.code),)
@@ -284,16 +265,17 @@ class ProductCase:
                 )
                 continue
             return closed.result, await self.status()
-        raise DemoError(f"{self.name}: the {level} council never agreed")
+        raise self.failure(f"the {level} council", "its members never agreed")
 
     async def evaluate(self, quality: int) -> str:
         """Score at every level the case reaches; return where the round ended up."""
         while True:
             status = await self.status()
             if status.stage != CaseStage.COUNCIL_SCORING or status.level is None:
-                raise DemoError(f"{self.name}: expected a council, found {status.stage.value}")
+                found = status.stage.value
+                raise self.failure("the councils", f"expected a council, found {found}")
             level = status.level
-            await self.clock.pause(3)
+            await self.pause(3)
             result, status = await self.score(level, quality)
             points = f"{result.mean} points, {stars(result.stars)}"
             reached = LEVEL_EN.get(status.level or level, status.level or level)
@@ -310,15 +292,11 @@ class ProductCase:
     # -- later years
 
     async def certified(self, decisions: dict[str, date], round_number: int = 1) -> CaseStatus:
-        """Sleep until the awaited level's decision date, then see the certificate arrive.
-
-        No polling meanwhile: every query is a workflow task for the worker, and three
-        dozen cases asking ten times a second would starve the cases that work.
-        """
+        """Wait for the awaited level's decision moment, then see the certificate arrive."""
         status = await self.status()
         level = status.level or ""
         if status.stage == CaseStage.AWAITING_RECOGNITION and level in decisions:
-            await self.clock.sleep_until(start_of_day(decisions[level]) + timedelta(hours=12))
+            await self.at(start_of_day(decisions[level]) + DECISION_TIME)
         return await self.follow(
             lambda s: (
                 s.round_number >= round_number
@@ -326,15 +304,13 @@ class ProductCase:
                 and s.certificate is not None
             ),
             "its recognition decision",
-            20,
-            poll=0.25,
         )
 
     async def revoke(self, authority: str, number: str, details: str) -> None:
         decision = RevocationDecision(
             authority=authority,
             decision_number=number,
-            decided_on=self.clock.today(),
+            decided_on=self.pacer.today(),
             grounds=RevocationGround.QUALITY_MISMATCH,
             details=details,
         )
@@ -347,8 +323,4 @@ class ProductCase:
         )
 
     async def mail_sent(self) -> None:
-        await self.follow(lambda s: s.emails_queued == 0, "its emails to be sent", 30, poll=0.25)
-
-
-def business_start_of(day: date, hour: int = 8) -> datetime:
-    return start_of_day(day) + timedelta(hours=hour)
+        await self.follow(lambda s: s.emails_queued == 0, "its emails to be sent")

@@ -306,15 +306,14 @@ def authorities(run: int) -> tuple[DecisionAuthority, ...]:
     )
 
 
-def cycle_settings(
-    run: int, province: str, clock_speed: float, targets: CycleTargets
-) -> CycleSettings:
+def cycle_settings(run: int, province: str, targets: CycleTargets) -> CycleSettings:
+    """The rehearsal's cycle: official durations on a paced calendar (see `pacer`)."""
     return CycleSettings(
         rulebook=RULEBOOK,
         councils=councils(province),
         administrators=administrators(province),
         targets=targets,
-        policy=CasePolicy(clock_speed=clock_speed, reminder_days=REMINDER_DAYS),
+        policy=CasePolicy(paced_calendar=True, reminder_days=REMINDER_DAYS),
         authorities=authorities(run),
         localities=tuple(DISTRICTS),
         recognition_concurrency=20,

@@ -1,7 +1,8 @@
 """The demo's story: Quảng Ninh's 2024 cycle, three years of certificates, the 2027 cycle.
 
-Every product's task sleeps until its date on the province's compressed calendar, then
-acts as its people would; the cycles, the cases and the register do the rest.
+Every product's actor waits for its date on the rehearsal's paced calendar, then acts
+as its people would; the cycles, the cases and the register do the rest. The calendar
+moves on only once everyone has finished with the moment it stands at (`pacer`).
 """
 
 from __future__ import annotations
@@ -16,16 +17,10 @@ from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 
 from activities.cycle import start_cycle_workflow
 from cli.cycle import print_report
+from cli.demo.chronicle import Chronicle
 from cli.demo.narrator import Narrator
-from cli.demo.people import (
-    DemoClock,
-    ProductCase,
-    business_start_of,
-    console,
-    say,
-    stars,
-    workflow_clock,
-)
+from cli.demo.pacer import Pacer
+from cli.demo.people import ProductCase, business_start_of, stars
 from cli.demo.province import (
     ENTRIES,
     LATE_ENTRY,
@@ -45,9 +40,9 @@ from cli.demo.stack import DemoError
 from infra.cases import explain_refusal
 from models.applicants import ApplicantKind
 from models.case import CaseStage, CaseStatus
-from models.clock import VIETNAM
+from models.clock import VIETNAM, start_of_day
 from models.cycle import CycleInput, CycleReport, CycleTargets, cycle_input
-from workflows.annual_cycle import AnnualCycleWorkflow
+from workflows.annual_cycle import DECISION_TIME, AnnualCycleWorkflow
 
 CycleHandle = WorkflowHandle[AnnualCycleWorkflow, CycleReport]
 
@@ -72,13 +67,8 @@ class DemoRun:
     register_url: str
     number: int
     province: str
-    days_per_second: float
+    days_per_second: float | None
     entries: tuple[Entry, ...] = ENTRIES
-
-    @property
-    def speed(self) -> float:
-        """Business seconds per real second, as CasePolicy.clock_speed wants it."""
-        return self.days_per_second * 86_400
 
     @property
     def shift(self) -> int:
@@ -99,25 +89,39 @@ class Story:
     """Everything the demo printed a summary of at the end."""
 
     run: DemoRun
+    chronicle: Chronicle
     cycles: dict[int, CycleHandle] = field(default_factory=dict)
     reports: dict[int, CycleReport] = field(default_factory=dict)
     outcomes: list[Outcome] = field(default_factory=list)
     narrator: Narrator | None = None
+    pacer: Pacer | None = None
+
+
+def cycle_moments(cycle: CycleInput) -> list[datetime]:
+    """The moments a cycle acts at by itself: its decisions and its close."""
+    calendar = cycle.calendar
+    decisions = [start_of_day(day) + DECISION_TIME for day in calendar.recognition.values()]
+    return [*decisions, start_of_day(calendar.closes_on + timedelta(days=1))]
 
 
 async def start_cycle(
-    run: DemoRun, year: int, business_start: datetime, targets: CycleTargets
+    run: DemoRun, pacer: Pacer, year: int, targets: CycleTargets
 ) -> tuple[CycleHandle, CycleInput]:
-    settings = cycle_settings(run.number, run.province, run.speed, targets)
-    cycle = cycle_input(run.province, year, settings, business_start=business_start)
+    """Open a cycle on the rehearsal's calendar, standing where the pacer stands."""
+    settings = cycle_settings(run.number, run.province, targets)
+    cycle = cycle_input(run.province, year, settings, business_start=pacer.now)
     try:
         handle, _ = await start_cycle_workflow(run.client, cycle, run.task_queue, existing_ok=False)
     except Exception as error:
-        raise DemoError(f"the {year} cycle of {run.province} could not start: {error}") from None
+        raise DemoError(
+            f"the {year} cycle of {run.province} ({cycle.workflow_id}) could not start on "
+            f"{pacer.today().strftime('%d/%m/%Y')}: {error}"
+        ) from None
+    pacer.follow(handle.id, cycle_moments(cycle))
     return handle, cycle
 
 
-def _announce(cycle: CycleInput, day: date) -> None:
+def _announce(chronicle: Chronicle, cycle: CycleInput, when: datetime) -> None:
     calendar = cycle.calendar
     window = (
         f"{calendar.submission_opens.strftime('%d/%m')}–"
@@ -126,8 +130,8 @@ def _announce(cycle: CycleInput, day: date) -> None:
     decisions = ", ".join(
         f"{level} {when.strftime('%d/%m')}" for level, when in calendar.recognition.items()
     )
-    say(
-        day,
+    chronicle.say(
+        when,
         OFFICE,
         f"[bold]opens the {cycle.year} OCOP cycle[/] ({escape(cycle.workflow_id)}): dossiers "
         f"{window}, decisions {decisions}",
@@ -135,23 +139,32 @@ def _announce(cycle: CycleInput, day: date) -> None:
 
 
 async def _refused(
-    clock: DemoClock, cycle: CycleHandle, day: date, who: str, dossier_: Any
+    pacer: Pacer, chronicle: Chronicle, cycle: CycleHandle, day: date, who: str, dossier_: Any
 ) -> None:
     """A dossier the cycle must refuse, and the one line the producer reads."""
-    await clock.sleep_until(business_start_of(day, 10))
+    await pacer.at(business_start_of(day, 10))
     try:
         await cycle.execute_update(AnnualCycleWorkflow.submit, dossier_)
     except WorkflowUpdateFailedError as error:
-        say(clock.today(), who, f"[red]refused[/]: {escape(explain_refusal(error))}")
+        chronicle.say(pacer.now, who, f"[red]refused[/]: {escape(explain_refusal(error))}")
         return
-    raise DemoError(f"the cycle accepted a dossier it should refuse: {who}")
+    raise DemoError(
+        f"{who} ({cycle.id}), a submission on {pacer.today().strftime('%d/%m/%Y')}: the cycle "
+        "accepted a dossier it must refuse"
+    )
 
 
-async def refusals(run: DemoRun, clock: DemoClock, cycle: CycleHandle) -> None:
+async def refusals(run: DemoRun, story: Story, cycle: CycleHandle) -> None:
     """A second copy, a dossier for another province, a late one."""
+    pacer, chronicle = _pacer(story), story.chronicle
     first = min(run.entries, key=lambda entry: entry.submitted)
     await _refused(
-        clock, cycle, first.submitted + timedelta(days=7), first.name, dossier(first, run.province)
+        pacer,
+        chronicle,
+        cycle,
+        first.submitted + timedelta(days=7),
+        first.name,
+        dossier(first, run.province),
     )
     cake = Entry(
         "BDX-RONGVANG-HG",
@@ -165,27 +178,33 @@ async def refusals(run: DemoRun, clock: DemoClock, cycle: CycleHandle) -> None:
         80,
     )
     await _refused(
-        clock,
+        pacer,
+        chronicle,
         cycle,
         cake.submitted,
         cake.name,
         dossier(cake, "hai-duong").model_copy(update={"locality": "tp-hai-duong"}),
     )
     await _refused(
-        clock, cycle, LATE_ENTRY.submitted, LATE_ENTRY.name, dossier(LATE_ENTRY, run.province)
+        pacer,
+        chronicle,
+        cycle,
+        LATE_ENTRY.submitted,
+        LATE_ENTRY.name,
+        dossier(LATE_ENTRY, run.province),
     )
 
 
 async def first_cycle(case: ProductCase, cycle: CycleHandle) -> bool:
     """Submission, review and councils in 2024; True if the product awaits recognition."""
-    entry, clock = case.entry, case.clock
-    await clock.sleep_until(business_start_of(entry.submitted, 9))
+    entry = case.entry
+    await case.at(business_start_of(entry.submitted, 9))
     await case.submit_first(cycle)
     case.say(
         f"submitted by {escape(entry.applicant)} ({KIND_EN[entry.kind]}, "
         f"{escape(entry.district.name)})"
     )
-    await clock.pause(3)
+    await case.pause(3)
     if not await case.review():
         return False
     line = await case.evaluate(entry.quality)
@@ -206,16 +225,17 @@ async def product_story(
     outcome.first = status = await case.certified(cycle_2024.calendar.recognition)
     held = status.certificate
     assert held is not None
-    entry, clock = case.entry, case.clock
+    entry = case.entry
     if entry.fate == Fate.REVOKE:
-        await clock.sleep_until(business_start_of(REVOCATION_ON, 10))
+        await case.at(business_start_of(REVOCATION_ON, 10))
         await case.revoke(PROVINCE_AUTHORITY, f"{3100 + run.shift}/QĐ-UBND", REVOCATION_DETAILS)
         outcome.later = "revoked on a post-inspection"
     elif entry.fate == Fate.REEVALUATE and entry.reevaluation_submitted is not None:
+        # The 2027 cycle opens in February, before any re-evaluation is submitted.
+        await case.at(business_start_of(entry.reevaluation_submitted, 9))
         later, cycle_2027 = await next_cycle
-        await clock.sleep_until(business_start_of(entry.reevaluation_submitted, 9))
         await case.submit_reevaluation(later, int(held.stars))
-        await clock.pause(3)
+        await case.pause(3)
         await case.review(first=False)
         case.say(await case.evaluate(entry.reevaluated))
         renewed = (
@@ -235,65 +255,71 @@ async def product_story(
     return outcome
 
 
-async def year_marks(clock: DemoClock, finished: asyncio.Event) -> None:
-    """A rule at each new business year, so the fast-forward reads as time passing."""
-    year = clock.today().year
-    while not finished.is_set():
-        if clock.today().year != year:
-            year = clock.today().year
-            console.rule(f"[dim]{year}[/]", style="dim")
-        await asyncio.sleep(0.05)
+def _pacer(story: Story) -> Pacer:
+    assert story.pacer is not None
+    return story.pacer
 
 
-async def play(run: DemoRun) -> Story:
-    story = Story(run)
-    cycle, cycle_2024 = await start_cycle(run, 2024, CYCLE_START, TARGETS_2024)
+async def play(run: DemoRun, chronicle: Chronicle, pacer: Pacer) -> Story:
+    """The whole story, actor by actor, on the rehearsal's calendar."""
+    story = Story(run, chronicle=chronicle, pacer=pacer)
+    cycle, cycle_2024 = await start_cycle(run, pacer, 2024, TARGETS_2024)
     story.cycles[2024] = cycle
-    clock = DemoClock(await workflow_clock(cycle, CYCLE_START, run.speed))
-    _announce(cycle_2024, clock.today())
+    _announce(chronicle, cycle_2024, pacer.now)
     rosters = {council.level: council for council in councils(run.province)}
-    cases = [ProductCase(run.client, run.province, e, clock, rosters) for e in run.entries]
+    cases = [
+        ProductCase(run.client, run.province, entry, pacer, chronicle, rosters)
+        for entry in run.entries
+    ]
     narrator = story.narrator = Narrator(
-        run.register_url, run.province, {e.code: e.name for e in run.entries}, clock.now
+        run.register_url, run.province, {e.code: e.name for e in run.entries}, chronicle
     )
-    finished = asyncio.Event()
+    pacer.on_hold(narrator.at_hold)
     next_cycle: asyncio.Future[tuple[CycleHandle, CycleInput]] = (
         asyncio.get_running_loop().create_future()
     )
 
-    async def open_next_cycle() -> None:
-        await clock.sleep_until(business_start_of(NEXT_CYCLE_OPENS))
-        handle, cycle_2027 = await start_cycle(run, 2027, clock.now(), TARGETS_2027)
-        story.cycles[2027] = handle
-        _announce(cycle_2027, clock.today())
-        next_cycle.set_result((handle, cycle_2027))
-
-    async def report(year: int) -> None:
+    async def report(year: int, cycle_input: CycleInput) -> None:
+        await pacer.at(cycle_moments(cycle_input)[-1])
         closed = await story.cycles[year].result()
         story.reports[year] = closed
-        console.print()
-        say(
+        chronicle.say(
             closed.as_of,
             OFFICE,
             f"[bold]the {year} cycle closes[/]; its report goes to the administrators:",
         )
-        print_report(closed)
-        console.print()
+        chronicle.show(closed.as_of, OFFICE, lambda console: _print_closed(console, closed))
 
-    async with asyncio.TaskGroup() as background:
-        background.create_task(narrator.run(finished))
-        background.create_task(year_marks(clock, finished))
+    async def the_next_cycle() -> None:
+        await pacer.at(business_start_of(NEXT_CYCLE_OPENS))
+        handle, cycle_2027 = await start_cycle(run, pacer, 2027, TARGETS_2027)
+        story.cycles[2027] = handle
+        _announce(chronicle, cycle_2027, pacer.now)
+        next_cycle.set_result((handle, cycle_2027))
+        await report(2027, cycle_2027)
+
+    try:
         async with asyncio.TaskGroup() as group:
-            stories = [
-                group.create_task(product_story(run, case, (cycle, cycle_2024), next_cycle))
+            story_tasks = [
+                pacer.spawn(group, product_story(run, case, (cycle, cycle_2024), next_cycle))
                 for case in cases
             ]
-            group.create_task(refusals(run, clock, cycle))
-            group.create_task(report(2024))
-            group.create_task(open_next_cycle())
-        await report(2027)
-        story.outcomes = [task.result() for task in stories]
+            actors = [
+                *story_tasks,
+                pacer.spawn(group, refusals(run, story, cycle)),
+                pacer.spawn(group, report(2024, cycle_2024)),
+                pacer.spawn(group, the_next_cycle()),
+            ]
+            group.create_task(pacer.drive(lambda: all(task.done() for task in actors)))
+        story.outcomes = [task.result() for task in story_tasks]
         for case in cases:
             await case.mail_sent()
-        finished.set()
+    finally:
+        await narrator.close()
     return story
+
+
+def _print_closed(console: Any, report: CycleReport) -> None:
+    console.print()
+    print_report(report)
+    console.print()
