@@ -303,7 +303,8 @@ def _print_where_to_look(
             f"on the rehearsal's calendar, which stands at "
             f"{story.pacer.now.strftime('%d/%m/%Y')} now that the demo has ended.[/]"
         )
-    console.print(f"\nDemo finished in {elapsed:.0f} s.")
+    moves = f" (the calendar moved {story.pacer.moves} times)" if story.pacer else ""
+    console.print(f"\nDemo finished in {elapsed:.0f} s{moves}.")
 
 
 def _configure_logging(verbose: bool) -> None:

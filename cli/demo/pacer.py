@@ -198,8 +198,8 @@ class Pacer:
     async def _workflows_quiet(self, workflow_ids: set[str]) -> None:
         """Until a whole pass finds no workflow task and no activity pending in any of them."""
         while True:
-            busy = [w for w in sorted(workflow_ids) if await self._busy(w)]
-            if not busy:
+            answers = await asyncio.gather(*(self._busy(w) for w in workflow_ids))
+            if not any(answers):
                 return
             await asyncio.sleep(QUIET_POLL_SECONDS)
 
@@ -222,13 +222,15 @@ class Pacer:
 
     async def _read_wake_ups(self, case_ids: set[str]) -> None:
         """Each moved case's next deadline becomes a moment the calendar stops at."""
-        for workflow_id in sorted(case_ids):
-            status = await self._status(workflow_id)
+        ids = sorted(case_ids)
+        for workflow_id, status in zip(
+            ids, await asyncio.gather(*(self._status(w) for w in ids)), strict=True
+        ):
             deadline = status.next_deadline if status is not None else None
-            if deadline is None:
-                self._wake_ups.pop(workflow_id, None)
+            if deadline is None or deadline.due <= self._now:
+                self._wake_ups.pop(workflow_id, None)  # nothing ahead to wake it for
             else:
-                self._wake_ups[workflow_id] = max(deadline.due, self._now)
+                self._wake_ups[workflow_id] = deadline.due
 
     async def _status(self, workflow_id: str) -> CaseStatus | None:
         from workflows.product_lifecycle import ProductLifecycleWorkflow

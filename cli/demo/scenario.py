@@ -13,7 +13,13 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from rich.markup import escape
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import (
+    Client,
+    WorkflowFailureError,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.service import RPCError
 
 from activities.cycle import start_cycle_workflow
 from cli.cycle import print_report
@@ -36,7 +42,7 @@ from cli.demo.province import (
     cycle_settings,
     dossier,
 )
-from cli.demo.stack import DemoError
+from cli.demo.stack import DemoError, one_line
 from infra.cases import explain_refusal
 from models.applicants import ApplicantKind
 from models.case import CaseStage, CaseStatus
@@ -148,6 +154,11 @@ async def _refused(
     except WorkflowUpdateFailedError as error:
         chronicle.say(pacer.now, who, f"[red]refused[/]: {escape(explain_refusal(error))}")
         return
+    except RPCError as error:
+        raise DemoError(
+            f"{who} ({cycle.id}), a submission on {pacer.today().strftime('%d/%m/%Y')}: "
+            f"{error.message}"
+        ) from None
     raise DemoError(
         f"{who} ({cycle.id}), a submission on {pacer.today().strftime('%d/%m/%Y')}: the cycle "
         "accepted a dossier it must refuse"
@@ -281,7 +292,15 @@ async def play(run: DemoRun, chronicle: Chronicle, pacer: Pacer) -> Story:
 
     async def report(year: int, cycle_input: CycleInput) -> None:
         await pacer.at(cycle_moments(cycle_input)[-1])
-        closed = await story.cycles[year].result()
+        try:
+            closed = await story.cycles[year].result()
+        except (WorkflowFailureError, RPCError) as error:
+            raise DemoError(
+                f"the {year} cycle ({cycle_input.workflow_id}) did not close on "
+                f"{pacer.today().strftime('%d/%m/%Y')}: {one_line(error.cause or error)}"
+                if isinstance(error, WorkflowFailureError)
+                else f"the {year} cycle ({cycle_input.workflow_id}): {error.message}"
+            ) from None
         story.reports[year] = closed
         chronicle.say(
             closed.as_of,
