@@ -1,8 +1,8 @@
 """Quảng Ninh for the demo: its offices, councils, decision authorities and 38 products.
 
-The products are Quảng Ninh specialties; the five named in DESIGN.md keep their real
-producers, the other producers' names are illustrative, and every score and outcome
-is invented. The mix follows the real figures: about three quarters 3★, a quarter 4★,
+The products are Quảng Ninh specialties; the producers named in docs/architecture.md
+are real, the other producers' names are illustrative, and every score and outcome is
+invented. The mix follows the real figures: about three quarters 3★, a quarter 4★,
 one 5★; a quarter enterprises, the rest cooperatives and households (Quảng Ninh 2022:
 54 enterprises, 87 cooperatives, 78 households).
 
