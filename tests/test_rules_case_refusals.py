@@ -22,6 +22,7 @@ from models.case import (
     RevocationDecision,
     RevocationGround,
     SupplementSubmission,
+    rejection_refusal,
 )
 from models.case_rules import (
     CaseState,
@@ -38,7 +39,7 @@ from models.case_rules import (
     upgrade_refusal,
 )
 from models.catalogue import DocumentKind
-from models.dossier import Dossier
+from models.dossier import MAX_DOCUMENT_BYTES, DocumentRef, Dossier, document_size_refusal
 from models.errors import Refusal
 from models.rulebook import QD148_2023, Forward, NoCertificate, Recognise
 from models.scorecard import Scorecard
@@ -118,7 +119,48 @@ def test_a_supplement_of_a_complete_dossier_must_name_what_to_bring() -> None:
     )
 
 
+@pytest.mark.parametrize("reason", ["", "   ", "\t"])
+def test_a_rejection_must_give_its_reason(reason: str) -> None:
+    assert rejection_refusal(ReviewAction.REJECT, reason) == Refusal(
+        "ReasonMissing", "a rejection must give its reason"
+    )
+    assert rejection_refusal(ReviewAction.REJECT, "Trùng sản phẩm") is None
+    assert rejection_refusal(ReviewAction.ACCEPT, reason) is None
+    assert rejection_refusal(ReviewAction.REQUEST_SUPPLEMENT, reason) is None
+    # The decision itself is refused on arrival by the same rule.
+    with pytest.raises(ValueError, match="a rejection must give its reason"):
+        ReviewDecision(action=ReviewAction.REJECT, reviewer="Phòng Nông nghiệp", reason=reason)
+
+
 # -------------------------------------------------------------- supplement
+
+
+@given(st.integers(-1, MAX_DOCUMENT_BYTES + 2))
+def test_a_document_has_at_least_one_byte_and_at_most_200_mb(size: int) -> None:
+    refusal = document_size_refusal("kiem-nghiem.pdf", size)
+    if size <= 0:
+        assert refusal == Refusal(
+            "EmptyDocument", "kiem-nghiem.pdf is empty: hand in the document itself"
+        )
+    elif size > MAX_DOCUMENT_BYTES:
+        assert refusal == Refusal(
+            "DocumentTooLarge",
+            f"kiem-nghiem.pdf has {size} bytes; a document may have at most 200 MB",
+        )
+    else:
+        assert refusal is None
+
+
+def test_the_document_limit_is_the_dossiers_own() -> None:
+    assert MAX_DOCUMENT_BYTES == 200 * 1024 * 1024
+    assert document_size_refusal("a.pdf", MAX_DOCUMENT_BYTES) is None
+    assert document_size_refusal("a.pdf", MAX_DOCUMENT_BYTES + 1) is not None
+    too_large = document(DocumentKind.TEST_RESULTS).model_dump() | {
+        "size_bytes": MAX_DOCUMENT_BYTES + 1
+    }
+    with pytest.raises(ValueError, match="less than or equal to 209715200"):
+        DocumentRef.model_validate(too_large)
+
 
 SUPPLEMENT = SupplementSubmission(
     submitted_by="HTX Hợp Tiến", documents=(document(DocumentKind.TEST_RESULTS),)
