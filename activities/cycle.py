@@ -51,6 +51,7 @@ from models.cycle import (
     RecognitionOutcome,
     RecognitionResult,
 )
+from models.cycle_rules import continuation_refusal
 from workflows.annual_cycle import (
     OPEN_CYCLE_CASE,
     RECOGNISE_BATCH,
@@ -149,25 +150,12 @@ class CycleActivities:
         status = await handle.query(ProductLifecycleWorkflow.status)
         if status.cycle_workflow_id == request.cycle_workflow_id:
             return CaseOpened(workflow_id=handle.id, action=_action(request))
-        certificate = status.certificate
-        if certificate is None or status.stage != CaseStage.CERTIFIED:
-            raise refused(
-                f"sản phẩm {dossier.product_code} đang có hồ sơ chưa xử lý xong (vòng "
-                f"{status.round_number}, giai đoạn {status.stage.value}) — product "
-                f"{dossier.product_code} already has an open case ({handle.id}, round "
-                f"{status.round_number}, stage {status.stage.value}); wait for its round to end",
-                "CaseAlreadyOpen",
-            )
-        if request.application is None:
-            raise refused(
-                f"sản phẩm {dossier.product_code} đang có giấy chứng nhận OCOP "
-                f"{int(certificate.stars)} sao số {certificate.number} còn hiệu lực đến "
-                f"{certificate.valid_until.strftime('%d/%m/%Y')}; đề nghị đăng ký nâng hạng "
-                f"hoặc đánh giá lại — product {dossier.product_code} holds a valid "
-                f"{int(certificate.stars)}★ certificate: submit an 'upgrade' or "
-                f"'reevaluation' dossier",
-                "AlreadyCertified",
-            )
+        refusal = continuation_refusal(
+            dossier.product_code, handle.id, status, applying=request.application is not None
+        )
+        if refusal is not None:
+            raise refused(refusal.message, refusal.type)
+        assert request.application is not None  # the rule refuses a continuation without one
         try:
             await handle.execute_update(ProductLifecycleWorkflow.apply, request.application)
         except WorkflowUpdateFailedError as error:

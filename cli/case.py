@@ -67,10 +67,11 @@ from models.case import (
     SessionClosed,
     SupplementSubmission,
     product_workflow_id,
+    rejection_refusal,
 )
 from models.catalogue import DocumentKind
 from models.clock import VIETNAM
-from models.dossier import DocumentRef, Dossier
+from models.dossier import DocumentRef, Dossier, document_size_refusal
 from models.rulebook import RULEBOOKS
 from models.scorecard import Scorecard
 from workflows.product_lifecycle import ProductLifecycleWorkflow
@@ -80,8 +81,6 @@ E = TypeVar("E", bound=StrEnum)
 T = TypeVar("T")
 
 Handle = WorkflowHandle[ProductLifecycleWorkflow, Any]
-
-MAX_DOCUMENT_BYTES = 200 * 1024 * 1024
 
 PANEL = "A product's case"
 
@@ -417,8 +416,9 @@ def review_command(
     kinds = tuple(_choice(DocumentKind, kind, "--document") for kind in documents or ())
     if kinds and chosen != ReviewAction.REQUEST_SUPPLEMENT:
         _bad_input("--document is only for request-supplement")
-    if chosen == ReviewAction.REJECT and not reason.strip():
-        _bad_input("a rejection must give its reason: add --reason '…'")
+    no_reason = rejection_refusal(chosen, reason)
+    if no_reason is not None:
+        _bad_input(f"{no_reason.message}: add --reason '…'")
     decision = _build(
         ReviewDecision,
         {"action": chosen, "reviewer": by, "reason": reason, "documents_requested": kinds},
@@ -527,10 +527,9 @@ def _document(path: Path, kind: DocumentKind, file_name: str | None = None) -> D
                 size += len(chunk)
     except OSError as error:
         _bad_input(f"cannot read {path}: {error.strerror or error}")
-    if size == 0:
-        _bad_input(f"{path} is empty: hand in the document itself")
-    if size > MAX_DOCUMENT_BYTES:
-        _bad_input(f"{path} has {size} bytes; a document may have at most 200 MB")
+    refusal = document_size_refusal(str(path), size)
+    if refusal is not None:
+        _bad_input(refusal.message)
     return _build(
         DocumentRef,
         {

@@ -60,6 +60,7 @@ from models.cycle import (
     TargetKind,
     cycle_workflow_id,
 )
+from models.cycle_rules import schedule_settings_refusal, yearly_day_refusal
 from models.dossier import Dossier
 from workflows.annual_cycle import AnnualCycleWorkflow, CycleLauncherWorkflow
 
@@ -193,25 +194,18 @@ def schedule_command(
     data = read_mapping(config, "cycle settings")
     where = str(config) if config else "the cycle settings"
     _same(data, "province", province, where)
-    if "calendar" in data or "year" in data:
-        fail(
-            f"{where}: a yearly schedule uses each year's official calendar; remove "
-            "'calendar' and 'year' (or start one year with `ocop cycle start`)",
-            EXIT_BAD_INPUT,
-        )
+    own_calendar = schedule_settings_refusal(data)
+    if own_calendar is not None:
+        fail(f"{where}: {own_calendar.message}", EXIT_BAD_INPUT)
     data.pop("province", None)
     standing = validated(CycleSettings, data, where)
     launch = validated(
         ScheduledCycles, {"province": province, "settings": standing.model_dump()}, "--province"
     )
     month, day = _parse_pair(on, "-", "--on", "MM-DD, e.g. 01-02", (1, 12), (1, 31))
-    try:
-        date(2001, month, day)  # not a leap year: the day must come every year
-    except ValueError:
-        fail(
-            f"--on: {on!r} is not a day that comes every year (MM-DD, e.g. 01-02)",
-            EXIT_BAD_INPUT,
-        )
+    not_every_year = yearly_day_refusal(month, day, written=on)
+    if not_every_year is not None:
+        fail(f"--on: {not_every_year.message}", EXIT_BAD_INPUT)
     hour, minute = _parse_pair(at, ":", "--at", "HH:MM, e.g. 08:00", (0, 23), (0, 59))
     schedule_id = f"ocop-cycle-schedule-{province}".lower()
 

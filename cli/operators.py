@@ -27,6 +27,7 @@ from models.case import CaseStage, product_workflow_id
 from models.clock import VIETNAM, start_of_day
 from models.dossier import Code
 from models.rulebook import RULEBOOKS
+from models.stars import CERTIFIED_STARS
 from models.story import Story, render_story
 from workflows import search_attributes as sa
 from workflows.product_lifecycle import ProductLifecycleWorkflow
@@ -44,7 +45,6 @@ operators_app.add_typer(admin_app, name="admin", rich_help_panel=PANEL)
 WORKFLOW_TYPE = ProductLifecycleWorkflow.__name__
 STAGES = tuple(stage.value for stage in CaseStage)
 LEVELS = tuple(sorted({level.name for book in RULEBOOKS.values() for level in book.levels}))
-CERTIFIED_STARS = (3, 4, 5)
 MAX_EXPIRY_WINDOW_DAYS = 3650
 _CODE = TypeAdapter(Code)
 

@@ -19,6 +19,7 @@ from models.catalogue import DocumentKind
 from models.clock import VIETNAM, BusinessClock
 from models.council import Council, CouncilResult
 from models.dossier import DocumentNumber, DocumentRef, Dossier, Language, SingleLine
+from models.errors import Refusal
 from models.rulebook import Rulebook
 from models.scorecard import Scorecard
 from models.stars import Stars
@@ -197,6 +198,13 @@ class ReviewAction(StrEnum):
     REJECT = "reject"
 
 
+def rejection_refusal(action: ReviewAction, reason: str) -> Refusal | None:
+    """A rejection must say why (the producer reads it); other decisions may."""
+    if action == ReviewAction.REJECT and not reason.strip():
+        return Refusal("ReasonMissing", "a rejection must give its reason")
+    return None
+
+
 class ReviewDecision(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -209,8 +217,9 @@ class ReviewDecision(BaseModel):
 
     @model_validator(mode="after")
     def _reasons_where_needed(self) -> ReviewDecision:
-        if self.action == ReviewAction.REJECT and not self.reason.strip():
-            raise ValueError("a rejection must give its reason")
+        refusal = rejection_refusal(self.action, self.reason)
+        if refusal is not None:
+            raise ValueError(refusal.message)
         return self
 
 

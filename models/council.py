@@ -11,7 +11,7 @@ members; a tie counts as not met, because a certificate must not rest on a doubt
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Literal
@@ -146,6 +146,41 @@ class CouncilResult(BaseModel):
 SessionOutcome = QuorumMissing | RescoreRequired | CouncilResult
 
 
+def counted_scorecards(
+    council: Council, scorecards: Mapping[str, Scorecard]
+) -> dict[str, Scorecard]:
+    """The scorecards that count: those of the council's members."""
+    member_ids = {m.member_id for m in council.members}
+    return {mid: card for mid, card in scorecards.items() if mid in member_ids}
+
+
+def has_quorum(council: Council, rules: CouncilRules, scorecards: Mapping[str, Scorecard]) -> bool:
+    """Whether enough members have scored (3/4 by default) and, if required, the chair."""
+    return quorum_missing(council, rules, scorecards) is None
+
+
+def quorum_missing(
+    council: Council, rules: CouncilRules, scorecards: Mapping[str, Scorecard]
+) -> QuorumMissing | None:
+    """What the session still lacks to close (who has not scored), or None at quorum."""
+    counted = counted_scorecards(council, scorecards)
+    required = rules.quorum_size(len(council.members))
+    chair_scored = council.chair_id in counted or not rules.chair_required
+    if len(counted) >= required and chair_scored:
+        return None
+    return QuorumMissing(
+        scored=len(counted),
+        required=required,
+        chair_scored=chair_scored,
+        not_yet_scored=tuple(m.member_id for m in council.members if m.member_id not in counted),
+    )
+
+
+def needs_rescore(rules: CouncilRules, totals: Collection[int]) -> bool:
+    """Whether the members' totals lie further apart than the council rules allow."""
+    return max(totals) - min(totals) > rules.max_divergence
+
+
 def close_session(
     council: Council, rules: CouncilRules, scorecards: Mapping[str, Scorecard]
 ) -> SessionOutcome:
@@ -153,21 +188,12 @@ def close_session(
 
     Only scorecards of the council's members count; the caller refuses others earlier.
     """
-    member_ids = {m.member_id for m in council.members}
-    counted = {mid: card for mid, card in scorecards.items() if mid in member_ids}
-    required = rules.quorum_size(len(council.members))
-    chair_scored = council.chair_id in counted or not rules.chair_required
-    if len(counted) < required or not chair_scored:
-        return QuorumMissing(
-            scored=len(counted),
-            required=required,
-            chair_scored=chair_scored,
-            not_yet_scored=tuple(
-                m.member_id for m in council.members if m.member_id not in counted
-            ),
-        )
+    missing = quorum_missing(council, rules, scorecards)
+    if missing is not None:
+        return missing
+    counted = counted_scorecards(council, scorecards)
     totals = [card.total for card in counted.values()]
-    if max(totals) - min(totals) > rules.max_divergence:
+    if needs_rescore(rules, totals):
         return RescoreRequired(
             lowest=min(totals), highest=max(totals), max_divergence=rules.max_divergence
         )

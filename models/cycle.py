@@ -34,18 +34,16 @@ from pydantic import (
 
 from models.applicants import ApplicantKind, RegistrationKind
 from models.case import Application, CasePolicy, CaseStage, Contact, LifecycleInput
+from models.case_rules import upgrade_refusal
 from models.clock import BusinessClock
 from models.council import Council
 from models.dossier import Code, DocumentNumber, Dossier, SingleLine
 from models.errors import DomainError
 from models.rulebook import QD148_2023, Rulebook, rulebook
-from models.stars import Stars
+from models.stars import TOP_STARS, Stars
 
 CASE_PROGRESS_SIGNAL: Final = "case_progress"
 """The signal a product's case sends its cycle at every stage change."""
-
-CERTIFIED_STARS_MIN: Final = Stars.THREE
-
 
 def cycle_workflow_id(province: str, year: int) -> str:
     """One cycle per province and year: the id makes a second start find the first."""
@@ -651,11 +649,9 @@ def dossier_refusal(cycle: CycleInput, dossier: Dossier) -> str | None:
             f"chu trình — locality {dossier.locality!r} is not a {first} of this cycle; "
             f"accepted: {', '.join(cycle.localities)}"
         )
-    if (
-        dossier.registration_kind == RegistrationKind.UPGRADE
-        and dossier.current_stars == Stars.FIVE
-    ):
-        return "sản phẩm 5 sao không thể đăng ký nâng hạng — a 5★ product cannot be upgraded"
+    no_upgrade = upgrade_refusal(dossier.registration_kind, dossier.current_stars)
+    if no_upgrade is not None:
+        return f"sản phẩm {int(TOP_STARS)} sao không thể đăng ký nâng hạng — {no_upgrade.message}"
     return None
 
 

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, mod
 
 from models.applicants import ApplicantKind, RegistrationKind
 from models.catalogue import DocumentKind, check_product_set, product_group, required_documents
+from models.errors import Refusal
 from models.stars import Stars
 
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
@@ -26,6 +27,23 @@ SingleLine = Annotated[str, AfterValidator(_single_line), Field(min_length=1, ma
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 # Decision and certificate numbers as offices write them, e.g. "125/QĐ-UBND".
 DocumentNumber = Annotated[str, Field(pattern=r"^\w[\w./ -]{0,63}$")]
+
+
+MAX_DOCUMENT_BYTES = 200 * 1024 * 1024
+"""The largest document a dossier may reference: 200 MB."""
+
+
+def document_size_refusal(name: str, size_bytes: int) -> Refusal | None:
+    """Why a document of this size cannot be handed in (`name` says which), or None."""
+    if size_bytes <= 0:
+        return Refusal("EmptyDocument", f"{name} is empty: hand in the document itself")
+    if size_bytes > MAX_DOCUMENT_BYTES:
+        return Refusal(
+            "DocumentTooLarge",
+            f"{name} has {size_bytes} bytes; a document may have at most "
+            f"{MAX_DOCUMENT_BYTES // (1024 * 1024)} MB",
+        )
+    return None
 
 
 class Language(StrEnum):
@@ -53,7 +71,7 @@ class DocumentRef(BaseModel):
     file_name: SingleLine
     kind: DocumentKind
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    size_bytes: int = Field(gt=0, le=200 * 1024 * 1024)
+    size_bytes: int = Field(gt=0, le=MAX_DOCUMENT_BYTES)
 
 
 class Dossier(BaseModel):

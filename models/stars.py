@@ -26,7 +26,10 @@ _BANDS: tuple[tuple[Decimal, Stars], ...] = (
 )
 
 MAX_SCORE = Decimal(100)
-CERTIFIABLE_STARS = frozenset({Stars.THREE, Stars.FOUR, Stars.FIVE})
+CERTIFIED_STARS = frozenset({Stars.THREE, Stars.FOUR, Stars.FIVE})
+"""The ratings a certificate is issued for; a certified product holds one of them."""
+TOP_STARS = Stars.FIVE
+"""The highest rating: a product holding it cannot be upgraded."""
 
 
 def stars_for_score(score: Decimal | int, mandatory_criteria_met: bool = True) -> Stars:
@@ -42,7 +45,7 @@ def stars_for_score(score: Decimal | int, mandatory_criteria_met: bool = True) -
 
 def is_certifiable(stars: Stars) -> bool:
     """Certificates are issued only for 3★, 4★ and 5★."""
-    return stars in CERTIFIABLE_STARS
+    return stars in CERTIFIED_STARS
 
 
 def minimum_score_for(stars: Stars) -> Decimal:

@@ -25,6 +25,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.calendar import KeepsBusinessCalendar
+from workflows.refusal import refuse
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue
@@ -63,13 +64,12 @@ with workflow.unsafe.imports_passed_through():
         case_policy,
         cycle_input,
         decision_day,
-        dossier_refusal,
         plan_decisions,
         recognising_levels,
         scheduled_cycle_year,
-        submission_refusal,
         summarise_decision,
     )
+    from models.cycle_rules import cycle_close_refusal, cycle_submission_refusal
     from models.dossier import Dossier
     from models.events import CycleReported, Notification, Recipient, RecipientRole
 
@@ -399,33 +399,16 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
 
     @submit.validator
     def _validate_submission(self, dossier: Dossier) -> None:
-        if self._close is not None or self._closing:
-            raise ApplicationError(
-                f"chu trình OCOP {self._input.year} của {self._input.province} đã kết thúc, "
-                f"không nhận thêm hồ sơ — the {self._input.year} cycle is closed",
-                type="CycleClosed",
+        refuse(
+            cycle_submission_refusal(
+                self._input,
+                dossier,
+                self._today(),
+                closing=self._close is not None or self._closing,
+                pending=self._pending,
+                products=self._products,
             )
-        refusal = submission_refusal(self._input.calendar, self._today())
-        if refusal is not None:
-            raise ApplicationError(refusal, type="OutsideWindow")
-        refusal = dossier_refusal(self._input, dossier)
-        if refusal is not None:
-            raise ApplicationError(refusal, type="InvalidDossier")
-        code = dossier.product_code.lower()
-        if code in self._pending:
-            raise ApplicationError(
-                f"hồ sơ sản phẩm {dossier.product_code} đang được tiếp nhận — product "
-                f"{dossier.product_code} is being submitted already",
-                type="AlreadySubmitted",
-            )
-        known = self._products.get(code)
-        if known is not None:
-            raise ApplicationError(
-                f"sản phẩm {dossier.product_code} đã đăng ký trong chu trình OCOP "
-                f"{self._input.year} (giai đoạn: {known.stage.value}) — product "
-                f"{dossier.product_code} is already in this cycle (stage {known.stage.value})",
-                type="AlreadySubmitted",
-            )
+        )
 
     @workflow.update
     async def close(self, request: CloseCycle) -> CycleReport:
@@ -437,18 +420,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
 
     @close.validator
     def _validate_close(self, request: CloseCycle) -> None:
-        if self._close is not None:
-            raise ApplicationError(
-                f"the cycle is already closing (by {self._close.closed_by})", type="CycleClosed"
-            )
-        who = request.closed_by.strip().casefold()
-        admins = self._input.administrators
-        if not any(who in (str(a.email).casefold(), a.name.casefold()) for a in admins):
-            raise ApplicationError(
-                f"only the cycle's administrators may close it: "
-                f"{', '.join(str(a.email) for a in admins)}",
-                type="NotAnAdministrator",
-            )
+        refuse(cycle_close_refusal(request, self._close, self._input.administrators))
 
     @workflow.signal(name=CASE_PROGRESS_SIGNAL)
     def case_progress(self, progress: CaseProgress) -> None:

@@ -22,10 +22,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError, FailureError
 
 from workflows.calendar import KeepsBusinessCalendar
+from workflows.refusal import refuse
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import RECORD_CASE_EVENT, SEND_NOTIFICATION
-    from models.applicants import RegistrationKind
     from models.case import (
         Application,
         CarriedState,
@@ -48,6 +48,18 @@ with workflow.unsafe.imports_passed_through():
         SupplementSubmission,
         days,
     )
+    from models.case_rules import (
+        CaseState,
+        application_refusal,
+        close_refusal,
+        recognition_refusal,
+        review_refusal,
+        revocation_refusal,
+        scorecard_refusal,
+        session_refusal,
+        supplement_refusal,
+        upgrade_outcome,
+    )
     from models.catalogue import DocumentKind
     from models.clock import VIETNAM, BusinessClock, start_of_day
     from models.council import (
@@ -58,7 +70,6 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.cycle import CASE_PROGRESS_SIGNAL, CaseProgress
     from models.dossier import missing_documents, with_documents
-    from models.errors import DomainError
     from models.events import (
         CaseEvent,
         CaseFacts,
@@ -220,20 +231,11 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
             await self._forward(first.name, level.name, None)
         while level is not None:
             result = await self._council_session(level)
-            routing = route_after_scoring(rulebook, level.name, result)
-            if (
-                isinstance(routing, Recognise)
-                and self._dossier.registration_kind == RegistrationKind.UPGRADE
-                and self._current_stars is not None
-                and routing.stars <= self._current_stars
-            ):
-                routing = NoCertificate(
-                    stars=routing.stars,
-                    reason=(
-                        f"the upgrade needs more than the {int(self._current_stars)}★ held now; "
-                        "the current certificate stays as it is"
-                    ),
-                )
+            routing = upgrade_outcome(
+                route_after_scoring(rulebook, level.name, result),
+                self._dossier.registration_kind,
+                self._current_stars,
+            )
             await self._announce_result(level.name, result, routing)
             if isinstance(routing, Forward):
                 await self._forward(level.name, routing.to_level, result.mean)
@@ -645,30 +647,7 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
 
     @review.validator
     def _validate_review(self, decision: ReviewDecision) -> None:
-        if self._stage != CaseStage.LOCAL_REVIEW or self._review is not None:
-            raise ApplicationError(
-                f"this case is not awaiting a review decision (stage: {self._stage.value})",
-                type="WrongStage",
-            )
-        if decision.action == ReviewAction.ACCEPT:
-            missing = missing_documents(self._dossier)
-            if missing:
-                raise ApplicationError(
-                    "the dossier cannot be accepted while documents are missing: "
-                    + ", ".join(missing)
-                    + "; request a supplement instead",
-                    type="IncompleteDossier",
-                )
-        if (
-            decision.action == ReviewAction.REQUEST_SUPPLEMENT
-            and not decision.documents_requested
-            and not missing_documents(self._dossier)
-        ):
-            raise ApplicationError(
-                "nothing is missing from this dossier: name the documents to request "
-                "in documents_requested",
-                type="NothingToRequest",
-            )
+        refuse(review_refusal(decision, self._state()))
 
     @workflow.update
     async def supply_supplement(self, supplement: SupplementSubmission) -> CaseStage:
@@ -677,16 +656,12 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
 
     @supply_supplement.validator
     def _validate_supplement(self, supplement: SupplementSubmission) -> None:
-        if self._stage != CaseStage.AWAITING_SUPPLEMENT or self._supplement is not None:
-            raise ApplicationError(
-                f"no supplement has been requested for this case (stage: {self._stage.value})",
-                type="WrongStage",
-            )
+        refuse(supplement_refusal(supplement, self._state()))
 
     @workflow.update
     async def submit_scorecard(self, submission: ScorecardSubmission) -> MemberScore:
         card = submission.scorecard
-        self._ensure_session_open(card.level)
+        refuse(session_refusal(card.level, self._state()))
         replaced = card.member_id in self._scorecards
         self._scorecards[card.member_id] = card
         await self._effect(
@@ -699,17 +674,11 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
 
     @submit_scorecard.validator
     def _validate_scorecard(self, submission: ScorecardSubmission) -> None:
-        card = submission.scorecard
-        self._ensure_session_open(card.level)
-        try:
-            self._input.council(card.level).member(card.member_id)
-            card.check_against(self._input.rulebook.maxima)
-        except DomainError as error:
-            raise ApplicationError(str(error), type="ScorecardRefused") from None
+        refuse(scorecard_refusal(submission.scorecard, self._state()))
 
     @workflow.update
     async def close_session(self, request: CloseSession) -> SessionClosed:
-        self._ensure_session_open(request.level)
+        refuse(session_refusal(request.level, self._state()))
         outcome = close_session(
             self._input.council(request.level), self._input.rulebook.council, self._scorecards
         )
@@ -749,14 +718,7 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
 
     @close_session.validator
     def _validate_close(self, request: CloseSession) -> None:
-        self._ensure_session_open(request.level)
-        outcome = close_session(
-            self._input.council(request.level), self._input.rulebook.council, self._scorecards
-        )
-        if isinstance(outcome, QuorumMissing):
-            raise ApplicationError(
-                f"the session cannot close: {outcome.explain()}", type="QuorumMissing"
-            )
+        refuse(close_refusal(request, self._state()))
 
     @workflow.update
     async def recognise(self, decision: RecognitionDecision) -> CaseStage:
@@ -765,29 +727,7 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
 
     @recognise.validator
     def _validate_recognition(self, decision: RecognitionDecision) -> None:
-        if self._stage != CaseStage.AWAITING_RECOGNITION or self._recognition is not None:
-            raise ApplicationError(
-                f"this case is not awaiting a recognition decision (stage: {self._stage.value})",
-                type="WrongStage",
-            )
-        if decision.level != self._recognition_level:
-            raise ApplicationError(
-                f"this product is to be recognised at {self._recognition_level} level, "
-                f"not {decision.level}",
-                type="WrongLevel",
-            )
-        if self._result_on is not None and decision.decided_on < self._result_on:
-            raise ApplicationError(
-                f"a decision dated {decision.decided_on.isoformat()} precedes the council result "
-                f"it recognises ({self._result_on.isoformat()})",
-                type="DecisionBeforeResult",
-            )
-        if decision.decided_on > self._today():
-            raise ApplicationError(
-                f"a decision dated {decision.decided_on.isoformat()} is in the future "
-                f"(today is {self._today().isoformat()})",
-                type="DecisionInFuture",
-            )
+        refuse(recognition_refusal(decision, self._state()))
 
     @workflow.update
     async def apply(self, application: Application) -> CaseStage:
@@ -807,44 +747,7 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
 
     @apply.validator
     def _validate_application(self, application: Application) -> None:
-        if self._round_active or self._certificate is None or self._application is not None:
-            raise ApplicationError(
-                "an application for upgrade or re-evaluation needs a valid certificate and no "
-                f"round in progress (stage: {self._stage.value})",
-                type="WrongStage",
-            )
-        dossier = application.dossier
-        if (dossier.province, dossier.product_code) != (
-            self._dossier.province,
-            self._dossier.product_code,
-        ):
-            raise ApplicationError(
-                f"this case is product {self._dossier.product_code} of {self._dossier.province}, "
-                f"not {dossier.product_code} of {dossier.province}",
-                type="WrongProduct",
-            )
-        if dossier.current_stars != self._current_stars:
-            raise ApplicationError(
-                f"the product holds {int(self._certificate.stars)}★ now; the application says "
-                f"{dossier.current_stars}",
-                type="WrongStars",
-            )
-        expires_on = ValidityPeriod(
-            valid_from=self._certificate.valid_from, valid_until=self._certificate.valid_until
-        ).expires_on
-        if dossier.registration_kind == RegistrationKind.REEVALUATION:
-            opens = expires_on - timedelta(days=self._input.policy.reevaluation_window_days)
-            if self._today() < opens:
-                raise ApplicationError(
-                    f"re-evaluation opens on {opens.isoformat()}, "
-                    f"{self._input.policy.reevaluation_window_days} days before expiry; "
-                    "to seek more stars now, apply for an upgrade",
-                    type="TooEarly",
-                )
-        if dossier.registration_kind == RegistrationKind.UPGRADE and (
-            self._current_stars == Stars.FIVE
-        ):
-            raise ApplicationError("a 5★ product cannot be upgraded", type="NoUpgrade")
+        refuse(application_refusal(application, self._state()))
 
     @workflow.update
     async def revoke(self, decision: RevocationDecision) -> CaseStage:
@@ -893,17 +796,7 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
 
     @revoke.validator
     def _validate_revocation(self, decision: RevocationDecision) -> None:
-        if self._certificate is None or self._revoked:
-            raise ApplicationError(
-                f"there is no valid certificate to revoke (stage: {self._stage.value})",
-                type="WrongStage",
-            )
-        if decision.decided_on < self._certificate.valid_from:
-            raise ApplicationError(
-                f"a revocation dated {decision.decided_on.isoformat()} precedes the "
-                f"certificate it revokes ({self._certificate.valid_from.isoformat()})",
-                type="DecisionBeforeCertificate",
-            )
+        refuse(revocation_refusal(decision, self._state()))
 
     @workflow.query
     def status(self) -> CaseStatus:
@@ -911,16 +804,29 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
 
     # -------------------------------------------------------------- helpers
 
-    def _ensure_session_open(self, level: str) -> None:
-        if not self._session_open or self._stage != CaseStage.COUNCIL_SCORING:
-            raise ApplicationError(
-                f"no council session is open for this case (stage: {self._stage.value})",
-                type="SessionClosed",
-            )
-        if level != self._level:
-            raise ApplicationError(
-                f"the open session is at {self._level} level, not {level}", type="WrongLevel"
-            )
+    def _state(self) -> CaseState:
+        """Where the case stands, for the rules deciding what it may accept now."""
+        return CaseState(
+            stage=self._stage,
+            level=self._level,
+            dossier=self._dossier,
+            rulebook=self._input.rulebook,
+            councils=self._input.councils,
+            policy=self._input.policy,
+            today=self._today(),
+            round_active=self._round_active,
+            session_open=self._session_open,
+            scorecards=self._scorecards,
+            recognition_level=self._recognition_level,
+            result_on=self._result_on,
+            certificate=self._certificate,
+            current_stars=self._current_stars,
+            revoked=self._revoked,
+            review_pending=self._review is not None,
+            supplement_pending=self._supplement is not None,
+            recognition_pending=self._recognition is not None,
+            application_pending=self._application is not None,
+        )
 
     def _business_now(self) -> datetime:
         return self._clock.business_now(workflow.now())

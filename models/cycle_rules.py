@@ -1,0 +1,163 @@
+"""What a province's annual cycle may accept: submissions, its close, its schedule.
+
+Like `models/case_rules.py`, each function takes plain values and returns a `Refusal`
+(its `type` is the `ApplicationError` type the caller receives) or None. Producers read
+the submission refusals, so those speak Vietnamese first, then English.
+
+- `cycle_submission_refusal`: the `submit` Update (closed cycle, window, dossier,
+  a product already in the cycle or being submitted);
+- `cycle_close_refusal`: the `close` Update (closing already, not an administrator);
+- `continuation_refusal`: what `open_cycle_case` decides about a product whose case
+  runs already (an open round, or a certificate and no application);
+- `schedule_settings_refusal`, `yearly_day_refusal`: what a yearly Schedule accepts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Container, Mapping, Sequence
+from datetime import date
+
+from models.case import CaseStage, CaseStatus, Contact
+from models.cycle import (
+    CaseProgress,
+    CloseCycle,
+    CycleInput,
+    dossier_refusal,
+    submission_refusal,
+)
+from models.dossier import Dossier
+from models.errors import Refusal
+
+# ------------------------------------------------------------------- submissions
+
+
+def cycle_submission_refusal(
+    cycle: CycleInput,
+    dossier: Dossier,
+    today: date,
+    *,
+    closing: bool,
+    pending: Container[str],
+    products: Mapping[str, CaseProgress],
+) -> Refusal | None:
+    """Whether the cycle receives this dossier today.
+
+    `closing`: the cycle is closing or closed. `pending` and `products` are keyed by the
+    lower-cased product code: submissions whose case is being opened, and every product
+    the cycle knows.
+    """
+    if closing:
+        return Refusal(
+            "CycleClosed",
+            f"chu trình OCOP {cycle.year} của {cycle.province} đã kết thúc, "
+            f"không nhận thêm hồ sơ — the {cycle.year} cycle is closed",
+        )
+    outside = submission_refusal(cycle.calendar, today)
+    if outside is not None:
+        return Refusal("OutsideWindow", outside)
+    invalid = dossier_refusal(cycle, dossier)
+    if invalid is not None:
+        return Refusal("InvalidDossier", invalid)
+    code = dossier.product_code.lower()
+    if code in pending:
+        return Refusal(
+            "AlreadySubmitted",
+            f"hồ sơ sản phẩm {dossier.product_code} đang được tiếp nhận — product "
+            f"{dossier.product_code} is being submitted already",
+        )
+    known = products.get(code)
+    if known is not None:
+        return Refusal(
+            "AlreadySubmitted",
+            f"sản phẩm {dossier.product_code} đã đăng ký trong chu trình OCOP "
+            f"{cycle.year} (giai đoạn: {known.stage.value}) — product "
+            f"{dossier.product_code} is already in this cycle (stage {known.stage.value})",
+        )
+    return None
+
+
+# ------------------------------------------------------------------------- close
+
+
+def cycle_close_refusal(
+    request: CloseCycle, closing: CloseCycle | None, administrators: Sequence[Contact]
+) -> Refusal | None:
+    """Only an administrator (by email or name) closes the cycle, and only once."""
+    if closing is not None:
+        return Refusal("CycleClosed", f"the cycle is already closing (by {closing.closed_by})")
+    who = request.closed_by.strip().casefold()
+    if not any(who in (str(a.email).casefold(), a.name.casefold()) for a in administrators):
+        return Refusal(
+            "NotAnAdministrator",
+            f"only the cycle's administrators may close it: "
+            f"{', '.join(str(a.email) for a in administrators)}",
+        )
+    return None
+
+
+# ------------------------------------------------------ a product's running case
+
+
+def continuation_refusal(
+    product_code: str, workflow_id: str, status: CaseStatus, *, applying: bool
+) -> Refusal | None:
+    """Whether the cycle may go on with a product whose case (`status`) runs already.
+
+    Only a certified case between rounds takes a new round, and only through an
+    application (`applying`: the submission is an upgrade or a re-evaluation).
+    """
+    certificate = status.certificate
+    if certificate is None or status.stage != CaseStage.CERTIFIED:
+        return Refusal(
+            "CaseAlreadyOpen",
+            f"sản phẩm {product_code} đang có hồ sơ chưa xử lý xong (vòng "
+            f"{status.round_number}, giai đoạn {status.stage.value}) — product "
+            f"{product_code} already has an open case ({workflow_id}, round "
+            f"{status.round_number}, stage {status.stage.value}); wait for its round to end",
+        )
+    if not applying:
+        return Refusal(
+            "AlreadyCertified",
+            f"sản phẩm {product_code} đang có giấy chứng nhận OCOP "
+            f"{int(certificate.stars)} sao số {certificate.number} còn hiệu lực đến "
+            f"{certificate.valid_until.strftime('%d/%m/%Y')}; đề nghị đăng ký nâng hạng "
+            f"hoặc đánh giá lại — product {product_code} holds a valid "
+            f"{int(certificate.stars)}★ certificate: submit an 'upgrade' or "
+            f"'reevaluation' dossier",
+        )
+    return None
+
+
+# ---------------------------------------------------------------------- schedule
+
+SCHEDULE_YEAR_FIELDS = ("calendar", "year")
+"""Settings a yearly schedule must not carry: each launch takes its year's calendar."""
+
+
+def schedule_settings_refusal(fields: Collection[str]) -> Refusal | None:
+    """A yearly schedule's settings name no year and no calendar of their own."""
+    if any(name in fields for name in SCHEDULE_YEAR_FIELDS):
+        return Refusal(
+            "CalendarInSchedule",
+            "a yearly schedule uses each year's official calendar; remove 'calendar' and "
+            "'year' (or start one year with `ocop cycle start`)",
+        )
+    return None
+
+
+_NOT_A_LEAP_YEAR = 2001
+
+
+def yearly_day_refusal(month: int, day: int, *, written: str | None = None) -> Refusal | None:
+    """A yearly launch day must come every year: a real day, and not 29 February.
+
+    `written` is the day as the person wrote it, for the message (default MM-DD).
+    """
+    try:
+        date(_NOT_A_LEAP_YEAR, month, day)
+    except ValueError:
+        shown = written if written is not None else f"{month:02d}-{day:02d}"
+        return Refusal(
+            "NotEveryYear", f"{shown!r} is not a day that comes every year (MM-DD, e.g. 01-02)"
+        )
+    return None
