@@ -28,6 +28,7 @@ from models.council import Council
 from models.dossier import DocumentRef
 from models.scorecard import PartMaxima, Scorecard
 from tests.factories import scorecard_for_total
+from tests.waiting import eventually
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 
@@ -56,13 +57,18 @@ class CaseDriver:
         final: CaseStatus = await self.handle.result()
         return final
 
-    async def mail_sent(self, within: float = 10.0) -> None:
-        """Wait until the case has recorded every transition and handed over every email."""
-        deadline = asyncio.get_running_loop().time() + within
-        while (status := await self.status()).emails_queued or status.register_writes_pending:
-            if asyncio.get_running_loop().time() > deadline:
-                raise TimeoutError(f"{self.workflow_id} still has emails queued after {within}s")
-            await asyncio.sleep(0.05)
+    async def mail_sent(self, within: float | None = None) -> None:
+        """Wait until the case has recorded every transition and handed over every email.
+
+        In tests the hard timeout bounds the wait; `within` is for callers without one
+        (the benchmarks)."""
+
+        async def settled() -> bool | None:
+            status = await self.status()
+            return None if status.emails_queued or status.register_writes_pending else True
+
+        async with asyncio.timeout(within):
+            await eventually(settled, f"{self.workflow_id} to hand over its emails and records")
 
     async def stage(self) -> CaseStage:
         return (await self.status()).stage
@@ -142,11 +148,11 @@ class CaseDriver:
         """Apply, then wait for the new round: it starts as a new run of the case."""
         round_number = (await self.status()).round_number
         await self.handle.execute_update(ProductLifecycleWorkflow.apply, application)
-        for _ in range(200):
-            if (await self.status()).round_number > round_number:
-                return
-            await asyncio.sleep(0.05)
-        raise TimeoutError(f"{self.workflow_id} did not open round {round_number + 1}")
+
+        async def next_round() -> bool | None:
+            return True if (await self.status()).round_number > round_number else None
+
+        await eventually(next_round, f"{self.workflow_id} to open round {round_number + 1}")
 
     async def revoke(self, decided_on: date, grounds: RevocationGround) -> None:
         await self.handle.execute_update(

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import socket
-import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -108,7 +107,9 @@ async def world(
 
 async def _settle_and_end(client: Client, workflow_id: str) -> None:
     """End a case once it has recorded and mailed everything (no activity left mid-way)."""
-    handle = client.get_workflow_handle_for(ProductLifecycleWorkflow.run, workflow_id)
+    handle = client.get_workflow_handle(workflow_id)
+    # Best effort, on the dev server (nothing there outlives a case ended mid-way): a
+    # case that does not settle within ~5 s is ended all the same, failing nothing.
     with contextlib.suppress(RPCError, WorkflowQueryRejectedError):
         for _ in range(100):
             status = await handle.query(ProductLifecycleWorkflow.status)
@@ -540,7 +541,7 @@ async def test_unknown_and_ended_cases_and_supplements_from_yaml(world: CliWorld
         "rejected; now rejected",
     )
     ended = world.client.get_workflow_handle(product_workflow_id(PROVINCE, product))
-    await asyncio.wait_for(ended.result(), timeout=10)  # its last emails are out
+    await ended.result()  # its last emails are out
     refused(
         await world.ocop("review", *at, "accept", "--by", REVIEWER),
         1,
@@ -564,10 +565,10 @@ async def test_a_case_without_a_worker_is_one_line_not_a_hang(
         f"or `python worker.py` (OCOP_TASK_QUEUE={queue})"
     )
     try:
-        # A query gets a few seconds (a worker answers one in well under a second).
-        began = time.monotonic()
+        # A query gets a few seconds (a worker answers one in well under a second). The
+        # line itself shows it was the command's own limit: the RPC's deadline would end
+        # in an RPC error, not in this line.
         line = refused(await world.ocop("status", *at), 1)
-        assert time.monotonic() - began < 10, "waited for the RPC's own deadline"
         assert line == (
             f"error: no worker answered within {cli.common.QUERY_TIMEOUT:g} s: {no_worker}"
         )

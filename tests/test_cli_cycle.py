@@ -599,10 +599,8 @@ async def test_a_cycle_without_a_worker_is_one_line_not_a_hang(
     )
 
     # A query gets a few seconds, not the RPC's deadline (it used to be 30 s and
-    # "Temporal answered: Timeout expired").
-    began = time.monotonic()
+    # "Temporal answered: Timeout expired"): this line comes only from the command's limit.
     line = refused(await cycle_cli.ocop("cycle", "status", province, "2024"), 1)
-    assert time.monotonic() - began < 10, "waited for the RPC's own deadline"
     assert line == f"error: no worker answered within {cli.common.QUERY_TIMEOUT:g} s: {no_worker}"
 
     monkeypatch.setattr(cli.common, "QUERY_TIMEOUT", 1.0)

@@ -12,17 +12,19 @@ import sysconfig
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 import aiosmtplib
 import pytest
+from temporalio import workflow
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import SearchAttributeKey
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 from typer.testing import CliRunner
 
 from cli.dev import READY_LINE, STOPPED_LINE
@@ -321,11 +323,34 @@ async def test_smtp_fixture_injects_temporary_and_permanent_failures(
 # ---------------------------------------------------------------- Temporal fixtures
 
 
+@workflow.defn(sandboxed=False)
+class WaitsAMonth:
+    @workflow.run
+    async def run(self) -> float:
+        start = workflow.now()
+        await workflow.sleep(timedelta(days=30))
+        return (workflow.now() - start).total_seconds()
+
+
 async def test_time_skipping_env_skips_time(time_skipping_env: WorkflowEnvironment) -> None:
-    before = await time_skipping_env.get_current_time()
-    await time_skipping_env.sleep(timedelta(days=30))
-    after = await time_skipping_env.get_current_time()
-    assert after - before >= timedelta(days=30)
+    env = time_skipping_env
+    # The test's own server: no earlier test has moved its clock (they move it by years).
+    assert abs(await env.get_current_time() - datetime.now(UTC)) < timedelta(days=1)
+
+    # A workflow waiting a month finishes as soon as its result is awaited (were time
+    # not skipped, the hard timeout would fail the test: nothing here waits a month).
+    task_queue = f"skip-{uuid.uuid4().hex[:8]}"
+    async with Worker(env.client, task_queue=task_queue, workflows=[WaitsAMonth]):
+        handle = await env.client.start_workflow(
+            WaitsAMonth.run, id=f"waits-a-month-{uuid.uuid4()}", task_queue=task_queue
+        )
+        waited = await handle.result()
+    assert timedelta(seconds=waited) >= timedelta(days=30)
+
+    # The test can move the clock itself, too.
+    before = await env.get_current_time()
+    await env.sleep(timedelta(days=30))
+    assert await env.get_current_time() - before >= timedelta(days=30)
 
 
 async def _search_attribute_names(client: Client, namespace: str) -> set[str]:
@@ -412,8 +437,7 @@ async def test_ocop_dev_up_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) ->
     )
     assert process.stdout is not None
     try:
-        async with asyncio.timeout(60):
-            startup = await _read_until(process.stdout, READY_LINE)
+        startup = await _read_until(process.stdout, READY_LINE)
         assert f"http://localhost:{settings.temporal_ui_port}" in startup
         assert f"127.0.0.1:{settings.smtp_port}" in startup
 
@@ -444,7 +468,7 @@ async def test_ocop_dev_up_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) ->
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        _, err = await asyncio.wait_for(second.communicate(), timeout=30)
+        _, err = await second.communicate()
         assert second.returncode == 1
         error_lines = err.decode().strip().splitlines()
         assert len(error_lines) == 1, err.decode()
@@ -453,7 +477,7 @@ async def test_ocop_dev_up_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) ->
         assert "OCOP_SMTP_PORT" in error_lines[0]
 
         process.send_signal(signal.SIGINT)
-        rest, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+        rest, _ = await process.communicate()
         assert process.returncode == 0, rest.decode()
         assert STOPPED_LINE in rest.decode()
         for port in (settings.temporal_port, settings.temporal_ui_port, settings.smtp_port):

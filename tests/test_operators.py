@@ -46,6 +46,7 @@ from tests.factories import PRODUCER_EMAIL, case_input, document, honey_dossier
 from tests.fixtures import operators as operator_fixtures
 from tests.fixtures.lifecycle import CaseWorld
 from tests.fixtures.operators import OperatorsWorld
+from tests.waiting import eventually
 
 # The fixtures of the real stack (tests/fixtures/operators.py), made visible to pytest.
 operators_world = operator_fixtures.operators_world
@@ -113,23 +114,21 @@ def test_values_are_quoted_and_escaped() -> None:
 # ------------------------------------------------------------------ lists (devserver)
 
 
-async def _listed(
-    client: Client, filters: CaseFilter, expected: set[str], within: float = 20.0
-) -> CaseList:
+async def _listed(client: Client, filters: CaseFilter, expected: set[str]) -> CaseList:
     """Poll visibility until the filter's count and rows are exactly `expected`."""
     query = build_query(filters, today_in_vietnam())
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        found = await find_cases(client, query)
-        ids = {row.workflow_id for row in found.cases}
-        if ids == expected and found.count == len(expected):
-            return found
-        if loop.time() > deadline:
-            raise AssertionError(
-                f"{filters} listed {sorted(ids)} (count {found.count}), expected {sorted(expected)}"
-            )
-        await asyncio.sleep(0.1)
+    seen: list[CaseList] = []
+
+    async def exactly() -> CaseList | None:
+        seen[:] = [await find_cases(client, query)]
+        ids = {row.workflow_id for row in seen[0].cases}
+        return seen[0] if ids == expected and seen[0].count == len(expected) else None
+
+    def listed() -> str:
+        ids = sorted(row.workflow_id for row in seen[0].cases) if seen else "nothing yet"
+        return f"{filters} to list exactly {sorted(expected)}; it listed {ids}"
+
+    return await eventually(exactly, listed, poll=0.1)
 
 
 async def _certify(
@@ -358,7 +357,7 @@ async def test_history_tells_a_whole_life_in_order_across_rounds(
     await case.recognise("district", _today(status), f"QD-{tag}-2", f"CN-{tag}-2")
     status = await world.until(case, lambda s: s.stage == CaseStage.CERTIFIED, "round 2")
     await case.revoke(_today(status), RevocationGround.FOOD_SAFETY)
-    final = await asyncio.wait_for(case.outcome(), timeout=20)
+    final = await case.outcome()
     assert final.stage == CaseStage.REVOKED
 
     story = await case_story(world.client, case.workflow_id, world.sessions)
