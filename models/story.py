@@ -275,8 +275,6 @@ def tell_story(
         return runs[run].round_number if run in runs else None
 
     for fact in sorted(facts, key=lambda f: (f.run, f.event_id)):
-        if isinstance(fact, CalendarMoved):
-            continue  # it dates what follows; it is no step of the case
         position = (fact.run, fact.event_id, 0)
         when = business(fact.run, fact.at, fact.event_id)
         if isinstance(fact, ActivityRun):
@@ -679,6 +677,17 @@ def _fact_entry(
         )
     if isinstance(fact, HumanStep):
         return _step_entry(fact, common)
+    if isinstance(fact, CalendarMoved):
+        return StoryEntry(
+            **common,
+            kind="calendar",
+            text=(
+                f"The paced calendar moved on to {fact.to.astimezone(VIETNAM):%d/%m/%Y %H:%M}; "
+                "business time stood still until then."
+            ),
+            details={"to": fact.to.isoformat()},
+            sources=["history"],
+        )
     if isinstance(fact, TimerFired):
         clock = runs[fact.run].clock if fact.run in runs else None
         speed = clock.speed if clock is not None else 1.0

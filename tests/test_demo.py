@@ -26,7 +26,8 @@ from infra.settings import Settings
 from models.register import CertificateRecord, ProductRecord
 from tests.fixtures.smtp import SmtpTestServer
 
-pytestmark = pytest.mark.devserver
+# About 30 s on two idle cores; a saturated machine takes a few times as long.
+pytestmark = [pytest.mark.devserver, pytest.mark.timeout(600)]
 
 FIVE = tuple(
     entry

@@ -46,7 +46,8 @@ from tests.fixtures.lifecycle import EVENT_HEADER
 from tests.fixtures.smtp import CapturedMessage, SmtpTestServer
 from worker import build_worker
 
-pytestmark = pytest.mark.devserver
+# About 15 s a database on two idle cores; a saturated machine takes a few times as long.
+pytestmark = [pytest.mark.devserver, pytest.mark.timeout(300)]
 
 POLICY = CasePolicy(paced_calendar=True, reminder_days=(180, 90))
 
