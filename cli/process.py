@@ -30,8 +30,11 @@ is done here (Python threads joined, logging shut down, stdout and stderr flushe
 ``os._exit`` with the command's own status. The Rust threads end with the process,
 wherever they are.
 
-What this gives up: ``atexit`` handlers and object finalizers do not run. No command
-relies on them: each closes its engines, servers and subprocesses before it returns.
+What this gives up: ``atexit`` handlers and object finalizers do not run. The command
+line registers two: logging's shutdown (called here instead) and ``weakref.finalize``'s,
+whose finalizers are SQLAlchemy's in-memory ``linecache`` clean-ups. No command relies
+on finalizers otherwise: each closes its engines, servers and subprocesses before it
+returns.
 """
 
 from __future__ import annotations
