@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 import typer
 
 from cli.case import case_app
@@ -9,6 +11,7 @@ from cli.cycle import cycle_app, submit
 from cli.demo import demo
 from cli.dev import dev_app
 from cli.operators import operators_app
+from cli.process import run_and_exit
 
 app = typer.Typer(
     name="ocop",
@@ -24,8 +27,13 @@ app.command("demo")(demo)
 app.add_typer(operators_app)  # list, history, admin search-attributes
 
 
-def main() -> None:
-    app()
+def main() -> NoReturn:
+    """The `ocop` console script: run the command, then end the process with its status.
+
+    Not through the interpreter's finalization, where the Temporal SDK's threads can
+    crash a process that has already printed its answer (issue 9; see cli.process).
+    """
+    run_and_exit(app)
 
 
 if __name__ == "__main__":
