@@ -27,6 +27,16 @@ DEV_UP = [sys.executable, "-m", "starter", "dev", "up"]
 DOSSIERS_BEFORE_CTRL_C = 4
 
 
+def _as_in_a_terminal() -> None:
+    """Ctrl-C reaches the demo as it does a command in the foreground of a terminal.
+
+    A suite started in the background of a non-interactive shell (`.ci/run &`) runs
+    with SIGINT ignored, and children inherit that; Python then installs no handler
+    and the demo would rightly ignore the signal.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.timeout(240)
 async def test_an_interrupted_demo_terminates_its_workflows(tmp_path: Path) -> None:
     settings = _settings(tmp_path)
@@ -37,6 +47,7 @@ async def test_an_interrupted_demo_terminates_its_workflows(tmp_path: Path) -> N
         env=env,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        preexec_fn=_as_in_a_terminal,
     )
     assert demo.stdout is not None
     try:
