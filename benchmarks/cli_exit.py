@@ -253,12 +253,15 @@ def cpu_load(on: bool) -> Any:
         process.wait(timeout=10)
 
 
-def report(tally: Tally, options: argparse.Namespace, wall_s: float) -> bool:
+def report(
+    tally: Tally, options: argparse.Namespace, wall_s: float, loads: tuple[float, float]
+) -> bool:
     print(
-        f"ocop-flow {Path(ROOT).name}: temporalio {temporalio.__version__}, Python "
+        f"ocop-flow at {ROOT}: temporalio {temporalio.__version__}, Python "
         f"{platform.python_version()}, {os.cpu_count()} CPUs, "
         f"{'stress-ng --cpu 2' if options.load else 'no added load'}, "
-        f"{options.parallel} calls at a time, {wall_s:.0f} s wall"
+        f"{options.parallel} calls at a time, {wall_s:.0f} s wall, "
+        f"load average {loads[0]:.1f} before and {loads[1]:.1f} after the calls"
     )
     print()
     print(f"{'command':<8} {'calls':>6} {'clean':>6} {'not clean':>10}  exit codes  (median s)")
@@ -302,11 +305,13 @@ async def main(options: argparse.Namespace) -> int:
             progress(
                 f"{options.calls} calls of {' and '.join(commands)}, {options.parallel} at a time"
             )
+            load_before = os.getloadavg()[0]
             started = time.perf_counter()
             with cpu_load(options.load):
                 tally = await hammer(env, commands, options.calls, options.parallel)
             wall = time.perf_counter() - started
-    return 0 if report(tally, options, wall) else 1
+            load_after = os.getloadavg()[0]
+    return 0 if report(tally, options, wall, (load_before, load_after)) else 1
 
 
 def parse(argv: Sequence[str]) -> argparse.Namespace:
