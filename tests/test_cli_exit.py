@@ -13,7 +13,7 @@ the SDK's thread the least time, so it crashed most often), the others `ocop sta
 --json` and a `status` of a case that does not exist, which must still fail with exit 1
 and its one line. Before the fix, this test found 17 of its 300 calls aborted (and took
 2 minutes: finalizing a forked child costs more than the call); now it takes about 30 s
-on 2 cores.
+on 2 quiet cores, 60 s in the whole suite on a machine shared with other jobs.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from tests.test_cli_case import world as world  # the fixture, for the tests her
 ROOT = Path(__file__).resolve().parent.parent
 CALLS = 300
 PARALLEL = 3  # on 2 cores: keeps both busy, so the SDK's threads wait for CPU as in a script
-DRIVER_TIMEOUT_S = 300.0
+DRIVER_TIMEOUT_S = 200.0  # 30–60 s on 2 cores; the test's own limit (240 s) is above it
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="forks a process per call")
 
@@ -89,6 +90,7 @@ def problems(args: list[str], expected: int, result: dict[str, Any], product: st
 
 
 @pytest.mark.devserver
+@pytest.mark.timeout(240)
 async def test_hundreds_of_ocop_processes_end_with_their_own_exit_status(
     world: CliWorld, tmp_path: Path
 ) -> None:
@@ -107,8 +109,14 @@ async def test_hundreds_of_ocop_processes_end_with_their_own_exit_status(
         env={**os.environ, **world.env, "COLUMNS": "200"},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
+        start_new_session=True,
     )
-    out, err = await asyncio.wait_for(driver.communicate(), DRIVER_TIMEOUT_S)
+    try:
+        out, err = await asyncio.wait_for(driver.communicate(), DRIVER_TIMEOUT_S)
+    except TimeoutError:
+        os.killpg(driver.pid, signal.SIGKILL)  # the driver and the calls it forked
+        await driver.wait()
+        pytest.fail(f"{CALLS} calls did not end within {DRIVER_TIMEOUT_S:.0f} s")
     assert driver.returncode == 0, err.decode()
     results = json.loads(out)
 
