@@ -7,7 +7,7 @@ import asyncio
 from datetime import date
 from typing import Any
 
-from temporalio.client import WorkflowHandle
+from temporalio.client import Client, WorkflowHandle
 
 from models.case import (
     Application,
@@ -35,6 +35,7 @@ from workflows.product_lifecycle import ProductLifecycleWorkflow
 class CaseDriver:
     def __init__(
         self,
+        client: Client,
         handle: WorkflowHandle[ProductLifecycleWorkflow, Any],
         councils: dict[str, Council],
         maxima: PartMaxima,
@@ -42,6 +43,8 @@ class CaseDriver:
         # The handle start_workflow returned: on the time-skipping server only its
         # result() lets time run ahead while the test waits.
         self.handle = handle
+        # The case's latest run, whichever that is: a handle without a run id.
+        self.latest = client.get_workflow_handle(handle.id)
         self.councils = councils
         self.maxima = maxima
 
@@ -145,14 +148,19 @@ class CaseDriver:
         )
 
     async def apply(self, application: Application) -> None:
-        """Apply, then wait for the new round: it starts as a new run of the case."""
-        round_number = (await self.status()).round_number
+        """Apply, then wait for the new round: it starts as a new run of the case.
+
+        The wait reads the case's current run from the server rather than querying it:
+        a query sent while the round continues as new can land on the closing run and
+        go unanswered (seen once in CI as `Timeout expired`).
+        """
+        closing_run = (await self.latest.describe()).run_id
         await self.handle.execute_update(ProductLifecycleWorkflow.apply, application)
 
-        async def next_round() -> bool | None:
-            return True if (await self.status()).round_number > round_number else None
+        async def next_run() -> bool | None:
+            return True if (await self.latest.describe()).run_id != closing_run else None
 
-        await eventually(next_round, f"{self.workflow_id} to open round {round_number + 1}")
+        await eventually(next_run, f"{self.workflow_id} to open its next round")
 
     async def revoke(self, decided_on: date, grounds: RevocationGround) -> None:
         await self.handle.execute_update(

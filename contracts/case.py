@@ -1,0 +1,97 @@
+"""The product case's contract: one workflow per product, for as long as it is in OCOP.
+
+Names here are part of every recorded history (Update and activity names, search
+attributes): changing one is a change to live workflows, not a rename.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from temporalio.common import SearchAttributeKey
+
+from contracts.refs import ActivityRef, QueryRef, SignalRef, UpdateRef
+from models.case import (
+    Application,
+    CaseStage,
+    CaseStatus,
+    CloseSession,
+    MemberScore,
+    RecognitionDecision,
+    ReviewDecision,
+    RevocationDecision,
+    ScorecardSubmission,
+    SessionClosed,
+    SupplementSubmission,
+)
+from models.clock import CalendarMove
+from models.events import Notification
+from models.records import CaseRecord
+
+WORKFLOW_TYPE: Final = "ProductLifecycleWorkflow"
+DEFAULT_TASK_QUEUE: Final = "ocop"
+
+
+def product_workflow_id(province: str, product_code: str) -> str:
+    """One stable id per product, so a second submission finds the first case."""
+    return f"ocop-product-{province}-{product_code}".lower()
+
+
+# ---------------------------------------------------------------- Updates
+# What people do to a case. Each validator refuses bad input before it reaches history.
+
+REVIEW: Final = UpdateRef("review", ReviewDecision, CaseStage)
+SUPPLY_SUPPLEMENT: Final = UpdateRef("supply_supplement", SupplementSubmission, CaseStage)
+SUBMIT_SCORECARD: Final = UpdateRef("submit_scorecard", ScorecardSubmission, MemberScore)
+CLOSE_SESSION: Final = UpdateRef("close_session", CloseSession, SessionClosed)
+RECOGNISE: Final = UpdateRef("recognise", RecognitionDecision, CaseStage)
+APPLY: Final = UpdateRef("apply", Application, CaseStage)
+REVOKE: Final = UpdateRef("revoke", RevocationDecision, CaseStage)
+
+UPDATES: Final = (
+    REVIEW,
+    SUPPLY_SUPPLEMENT,
+    SUBMIT_SCORECARD,
+    CLOSE_SESSION,
+    RECOGNISE,
+    APPLY,
+    REVOKE,
+)
+
+# ----------------------------------------------------------- queries, signals
+
+STATUS: Final = QueryRef("status", CaseStatus)
+CALENDAR_MOVED: Final = SignalRef("calendar_moved", CalendarMove)
+"""A paced calendar's pacer moves the case's business time on (cycles take it too)."""
+
+# -------------------------------------------------------------- activities
+
+RECORD_CASE_EVENT: Final = ActivityRef("record_case_event", CaseRecord, bool)
+"""Write one transition to the register; False when it was written before."""
+SEND_NOTIFICATION: Final = ActivityRef("send_notification", Notification, list)
+"""Deliver one event's email to its recipients, through the notification ledger."""
+
+# ------------------------------------------------------- memo, search attributes
+
+CYCLE_MEMO: Final = "ocop_cycle"
+"""Memo key: the annual cycle that started the case (a retried start finds its own)."""
+
+PROVINCE = SearchAttributeKey.for_keyword("OcopProvince")
+LOCALITY = SearchAttributeKey.for_keyword("OcopLocality")
+LEVEL = SearchAttributeKey.for_keyword("OcopLevel")
+STAGE = SearchAttributeKey.for_keyword("OcopStage")
+STARS = SearchAttributeKey.for_int("OcopStars")
+CYCLE_YEAR = SearchAttributeKey.for_int("OcopCycleYear")
+RULEBOOK = SearchAttributeKey.for_keyword("OcopRulebook")
+VALID_UNTIL = SearchAttributeKey.for_datetime("OcopValidUntil")
+
+SEARCH_ATTRIBUTES: Final = (
+    PROVINCE,
+    LOCALITY,
+    LEVEL,
+    STAGE,
+    STARS,
+    CYCLE_YEAR,
+    RULEBOOK,
+    VALID_UNTIL,
+)
