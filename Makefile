@@ -12,7 +12,7 @@ demo:
 test:
 	$(PYTHON) tasks.py test
 
-# ruff check, then mypy (strict, configured in pyproject.toml)
+# ruff check (complexity at most 12), ruff format --check, then mypy --strict (pyproject.toml)
 lint:
 	$(PYTHON) tasks.py lint
 

@@ -96,7 +96,7 @@ def run(argv: list[str]) -> int:
     elif job == "test":
         command = [str(BIN / "python"), "-m", "pytest", *extra]
     else:
-        for tool in (["ruff", "check", "."], ["mypy", "."]):
+        for tool in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy", "."]):
             code = subprocess.run([str(BIN / tool[0]), *tool[1:]], cwd=ROOT, env=env).returncode
             if code:
                 return code
