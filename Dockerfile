@@ -14,6 +14,7 @@ WORKDIR /app
 # Only what the package needs: never a developer's .venv, data folder or caches.
 COPY pyproject.toml README.md alembic.ini worker.py starter.py ./
 COPY models ./models
+COPY contracts ./contracts
 COPY workflows ./workflows
 COPY activities ./activities
 COPY infra ./infra

@@ -36,7 +36,7 @@ def ensure_venv() -> None:
     print("Installing ocop-flow and its dependencies into .venv (about a minute) ...", flush=True)
     log = VENV / "install.log"
     with log.open("w", encoding="utf-8") as out:
-        for step in (["--upgrade", "pip"], ["-e", f"{ROOT}[test]"]):
+        for step in (["--upgrade", "pip"], ["-e", f"{ROOT}[embedded,test]"]):
             command = [str(BIN / "python"), "-m", "pip", "install", "--progress-bar", "off", *step]
             if _with_progress(command, out, log) != 0:
                 tail = log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:]

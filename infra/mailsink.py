@@ -23,12 +23,14 @@ from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aiosmtpd.smtp import SMTP, Envelope, Session
 from pydantic import BaseModel, ConfigDict
 
 from infra.settings import Settings
+
+if TYPE_CHECKING:
+    from aiosmtpd.smtp import SMTP, Envelope, Session
 
 logger = logging.getLogger(__name__)
 
@@ -135,6 +137,15 @@ class MailSink:
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
+        # The sink belongs to the embedded stack only: a production worker image is built
+        # without aiosmtpd, and reading a Maildir back needs none of it.
+        try:
+            from aiosmtpd.smtp import SMTP
+        except ImportError as missing:
+            raise RuntimeError(
+                "the embedded stack's mail sink needs aiosmtpd: "
+                "pip install 'ocop-flow[embedded]' (python3 tasks.py install does)"
+            ) from missing
         loop = asyncio.get_running_loop()
 
         def protocol() -> SMTP:
