@@ -56,6 +56,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.case import SEARCH_ATTRIBUTES
 from infra.binaries import temporal_cli
 from infra.cases import case_handle
 from infra.database import create_engine, migrate, session_factory
@@ -72,7 +73,6 @@ from tests.case_driver import CaseDriver
 from tests.factories import council, honey_dossier
 from worker import build_worker
 from workflows.annual_cycle import DECISION_TIME, RECOGNISE_BATCH, AnnualCycleWorkflow
-from workflows.search_attributes import ALL_KEYS
 
 T = TypeVar("T")
 
@@ -699,7 +699,7 @@ async def run(options: Options) -> list[Measured]:
         progress(f"starting the Temporal dev server (temporary folder {tmp})")
         env = await WorkflowEnvironment.start_local(
             namespace="default",
-            search_attributes=ALL_KEYS,
+            search_attributes=SEARCH_ATTRIBUTES,
             dev_server_existing_path=str(temporal_cli()),
             dev_server_startup_timeout=DEV_SERVER_STARTUP,
             dev_server_log_level="error",
