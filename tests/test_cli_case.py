@@ -31,6 +31,7 @@ from infra.database import create_engine, migrate, session_factory
 from infra.settings import Settings
 from models.case import product_workflow_id
 from starter import app
+from tests.cli_output import ok, refused
 from tests.fixtures.smtp import SmtpTestServer
 from worker import build_worker
 from workflows.product_lifecycle import ProductLifecycleWorkflow
@@ -118,24 +119,6 @@ async def _settle_and_end(client: Client, workflow_id: str) -> None:
             await asyncio.sleep(0.05)
     with contextlib.suppress(RPCError):  # ended already, or never opened
         await handle.terminate("test finished")
-
-
-def ok(result: Result, *fragments: str) -> str:
-    """The command succeeded and said each fragment; its output, for more checks."""
-    assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}"
-    for fragment in fragments:
-        assert fragment in result.stdout, f"{fragment!r} not in:\n{result.stdout}"
-    return result.stdout
-
-
-def refused(result: Result, code: int, *fragments: str) -> str:
-    """The command failed with exit `code` and exactly one line on stderr naming why."""
-    assert result.exit_code == code, f"exit {result.exit_code}: {result.output}"
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, f"expected one line, got:\n{result.stderr}"
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in: {lines[0]}"
-    return lines[0]
 
 
 def code() -> str:
