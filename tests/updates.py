@@ -12,7 +12,7 @@ A refusal reads as `explain_refusal` words it, the one line the `ocop` commands 
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio.client import WorkflowUpdateFailedError
 
@@ -29,7 +29,7 @@ async def ok(update: Awaitable[T]) -> T:
         raise AssertionError(f"the Update was refused: {explain_refusal(error)}") from error
 
 
-async def refused(update: Awaitable[object]) -> str:
+async def refused(update: Awaitable[Any]) -> str:
     """Why the Update was refused; its acceptance fails the test."""
     try:
         accepted = await update
