@@ -138,7 +138,9 @@ async def test_a_product_lives_from_submission_to_revocation_on_the_real_stack(
 
     async with build_worker(client, settings, register.sessions, task_queue=task_queue):
         handle = await open_case(client, first, task_queue, workflow_id=workflow_id)
-        case = CaseDriver(client, handle, {c.level: c for c in first.councils}, first.rulebook.maxima)
+        case = CaseDriver(
+            client, handle, {c.level: c for c in first.councils}, first.rulebook.maxima
+        )
         try:
             # Round 1: the district asks for the missing test results, then scores 75.75
             # (≥ 70: up to the province), where the council's 79.50 earns 4★.
