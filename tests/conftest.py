@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.smtp",
     "tests.fixtures.lifecycle",
     "tests.fixtures.cycle",
+    "tests.fixtures.fakes",
 ]

@@ -23,7 +23,6 @@ from sqlalchemy import func, select
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 from temporalio.testing import ActivityEnvironment
-from typer.testing import Result
 
 from activities.cycle import CycleActivities
 from infra.cases import explain_refusal
@@ -41,7 +40,9 @@ from models.cycle import (
     scheduled_cycle_year,
 )
 from models.stars import Stars
+from tests import updates
 from tests.case_driver import CaseDriver
+from tests.cli_output import ok, refused
 from tests.factories import ADMIN_EMAIL, case_input
 from tests.fixtures.cycle import (
     ADMIN_EN_EMAIL,
@@ -459,9 +460,8 @@ async def test_the_report_counts_everything_and_goes_to_the_administrators_at_cl
     assert not report.targets_met
 
     # Only an administrator may close the cycle.
-    with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await cycle.close(closed_by="producer@example.vn")
-    assert "only the cycle's administrators may close it" in explain_refusal(refused.value)
+    not_admin = await updates.refused(cycle.close(closed_by="producer@example.vn"))
+    assert "only the cycle's administrators may close it" in not_admin
 
     final = await cycle.close(closed_by="Phạm Văn Đức", reason="Hoàn thành chỉ tiêu quý IV")
     assert final.closed and final.submissions == 7
@@ -616,23 +616,6 @@ async def test_a_closed_cycle_refuses_new_submissions(cycle_world: CycleWorld) -
 
 
 # ------------------------------------------------------------ the command line
-
-
-def ok(result: Result, *fragments: str) -> str:
-    assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}"
-    for fragment in fragments:
-        assert fragment in result.stdout, f"{fragment!r} not in:\n{result.stdout}"
-    return result.stdout
-
-
-def refused(result: Result, code: int, *fragments: str) -> str:
-    """Exit `code` and exactly one line on stderr, naming why."""
-    assert result.exit_code == code, f"exit {result.exit_code}: {result.output}"
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, f"expected one line, got:\n{result.stderr}"
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in: {lines[0]}"
-    return lines[0]
 
 
 CONFIG = str(EXAMPLES / "cycle-quang-ninh-2024.yaml")

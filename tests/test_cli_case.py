@@ -31,7 +31,9 @@ from infra.database import create_engine, migrate, session_factory
 from infra.settings import Settings
 from models.case import product_workflow_id
 from starter import app
+from tests.cli_output import ok, refused
 from tests.fixtures.smtp import SmtpTestServer
+from tests.waiting import eventually
 from worker import build_worker
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
@@ -108,34 +110,18 @@ async def world(
 async def _settle_and_end(client: Client, workflow_id: str) -> None:
     """End a case once it has recorded and mailed everything (no activity left mid-way)."""
     handle = client.get_workflow_handle(workflow_id)
+
+    async def settled() -> bool | None:
+        status = await handle.query(ProductLifecycleWorkflow.status)
+        return None if status.emails_queued or status.register_writes_pending else True
+
     # Best effort, on the dev server (nothing there outlives a case ended mid-way): a
     # case that does not settle within ~5 s is ended all the same, failing nothing.
-    with contextlib.suppress(RPCError, WorkflowQueryRejectedError):
-        for _ in range(100):
-            status = await handle.query(ProductLifecycleWorkflow.status)
-            if not (status.emails_queued or status.register_writes_pending):
-                break
-            await asyncio.sleep(0.05)
+    with contextlib.suppress(RPCError, WorkflowQueryRejectedError, TimeoutError):
+        async with asyncio.timeout(5):
+            await eventually(settled, f"{workflow_id} to settle before it is ended")
     with contextlib.suppress(RPCError):  # ended already, or never opened
         await handle.terminate("test finished")
-
-
-def ok(result: Result, *fragments: str) -> str:
-    """The command succeeded and said each fragment; its output, for more checks."""
-    assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}"
-    for fragment in fragments:
-        assert fragment in result.stdout, f"{fragment!r} not in:\n{result.stdout}"
-    return result.stdout
-
-
-def refused(result: Result, code: int, *fragments: str) -> str:
-    """The command failed with exit `code` and exactly one line on stderr naming why."""
-    assert result.exit_code == code, f"exit {result.exit_code}: {result.output}"
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, f"expected one line, got:\n{result.stderr}"
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in: {lines[0]}"
-    return lines[0]
 
 
 def code() -> str:

@@ -21,32 +21,12 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
+from tests.cli_output import ok, refused
 from tests.fixtures.cycle import EXAMPLES, CycleCli
 
 EXAMPLE_CYCLE = EXAMPLES / "cycle-quang-ninh-2024.yaml"
 ADMIN = "vanphong.ocop@quangninh.example.vn"
 PROVINCE = "quang-ninh"
-
-
-def ok(result: Result, *fragments: str) -> str:
-    """Exit 0; the fragments appear in what was printed (tables may wrap their titles)."""
-    assert result.exit_code == 0, f"exit {result.exit_code}: {result.output}"
-    seen = " ".join(result.stdout.split())
-    for fragment in fragments:
-        assert fragment in seen, f"{fragment!r} not in:\n{result.stdout}"
-    return result.stdout
-
-
-def refused(result: Result, code: int, *fragments: str) -> str:
-    """Exit `code`, nothing on stdout, and exactly one line on stderr naming why."""
-    assert result.exit_code == code, f"exit {result.exit_code}: {result.output}"
-    assert result.stdout == "", f"printed before failing:\n{result.stdout}"
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, f"expected one line, got:\n{result.stderr}"
-    assert lines[0].startswith("error: "), lines[0]
-    for fragment in fragments:
-        assert fragment in lines[0], f"{fragment!r} not in: {lines[0]}"
-    return lines[0]
 
 
 def closed_port() -> int:

@@ -29,7 +29,8 @@ from typing import Any
 import pytest
 
 from models.case import product_workflow_id
-from tests.test_cli_case import EXAMPLES, PRODUCER, PROVINCE, REVIEWER, CliWorld, code, ok
+from tests.cli_output import ok
+from tests.test_cli_case import EXAMPLES, PRODUCER, PROVINCE, REVIEWER, CliWorld, code
 from tests.test_cli_case import world as world  # the fixture, for the tests here
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,6 @@ fixed sleep, never a wall-clock margin: the suite's hard timeout names a hang).
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable
@@ -44,6 +43,7 @@ from tests.factories import PRODUCER_EMAIL, case_input, document, honey_dossier
 from tests.fixtures.database import Register
 from tests.fixtures.lifecycle import EVENT_HEADER
 from tests.fixtures.smtp import CapturedMessage, SmtpTestServer
+from tests.waiting import eventually
 from worker import build_worker
 
 # About 15 s a database on two idle cores; a saturated machine takes a few times as long.
@@ -65,11 +65,12 @@ def _today_of(moment: datetime) -> date:
 
 async def _until(case: CaseDriver, check: Callable[[CaseStatus], bool]) -> CaseStatus:
     """Poll the `status` query until `check` holds (the calendar stands still meanwhile)."""
-    while True:
+
+    async def shown() -> CaseStatus | None:
         status = await case.status()
-        if check(status):
-            return status
-        await asyncio.sleep(POLL_SECONDS)
+        return status if check(status) else None
+
+    return await eventually(shown, f"{case.workflow_id} to reach the awaited state", POLL_SECONDS)
 
 
 async def _move_to_next_deadline(case: CaseDriver) -> CaseStatus:
@@ -137,7 +138,9 @@ async def test_a_product_lives_from_submission_to_revocation_on_the_real_stack(
 
     async with build_worker(client, settings, register.sessions, task_queue=task_queue):
         handle = await open_case(client, first, task_queue, workflow_id=workflow_id)
-        case = CaseDriver(client, handle, {c.level: c for c in first.councils}, first.rulebook.maxima)
+        case = CaseDriver(
+            client, handle, {c.level: c for c in first.councils}, first.rulebook.maxima
+        )
         try:
             # Round 1: the district asks for the missing test results, then scores 75.75
             # (≥ 70: up to the province), where the council's 79.50 earns 4★.

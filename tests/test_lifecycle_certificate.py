@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
 
-from infra.cases import CaseAlreadyOpenError, explain_refusal, open_case
+from infra.cases import CaseAlreadyOpenError, open_case
 from models.applicants import RegistrationKind
 from models.case import Application, CaseStage, RevocationGround
 from models.stars import Stars
 from tests.case_driver import CaseDriver
 from tests.factories import PRODUCER_EMAIL, START, case_input, honey_dossier
 from tests.fixtures.lifecycle import CaseWorld
+from tests.updates import refused
 
 DECIDED = date(2024, 3, 1)
 
@@ -178,9 +178,8 @@ async def test_an_upgrade_that_does_not_reach_more_stars_keeps_the_certificate(
 
 async def test_reevaluation_is_refused_before_its_window_opens(case_world: CaseWorld) -> None:
     case = await certified(case_world)
-    with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await case.apply(await application(case, RegistrationKind.REEVALUATION))
-    assert "re-evaluation opens on 2026-09-03" in explain_refusal(refused.value)
+    early = await refused(case.apply(await application(case, RegistrationKind.REEVALUATION)))
+    assert "re-evaluation opens on 2026-09-03" in early
     assert (await case.status()).stage == CaseStage.CERTIFIED
 
 

@@ -6,28 +6,20 @@ from datetime import date
 from typing import Any
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
 
-from infra.cases import explain_refusal
+from contracts.case import RECOGNISE, SUBMIT_SCORECARD
 from models.case import CaseStage, CloseSession, ScorecardSubmission
 from models.scorecard import Scorecard
 from models.stars import Stars
-from tests.case_driver import CaseDriver
 from tests.factories import PRODUCER_EMAIL, case_input
 from tests.fixtures.lifecycle import CaseWorld
+from tests.updates import refused
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 
 def card(member: str, level: str = "district", **parts: Any) -> Scorecard:
     values = {"part_a": 25, "part_b": 15, "part_c": 22, "mandatory_criteria_met": True} | parts
     return Scorecard(member_id=member, level=level, **values)
-
-
-async def refused(case: CaseDriver, update: Any, argument: Any) -> str:
-    """Send an Update that must be refused; the refusal's message."""
-    with pytest.raises(WorkflowUpdateFailedError) as failure:
-        await case.handle.execute_update(update, argument)
-    return explain_refusal(failure.value)
 
 
 @pytest.mark.record_history
@@ -69,9 +61,10 @@ async def test_a_session_without_quorum_or_chair_cannot_close(case_world: CaseWo
         await case.submit(card(member.member_id))
 
     message = await refused(
-        case,
-        ProductLifecycleWorkflow.close_session,
-        CloseSession(level="district", closed_by="Thư ký"),
+        case.handle.execute_update(
+            ProductLifecycleWorkflow.close_session,
+            CloseSession(level="district", closed_by="Thư ký"),
+        )
     )
     assert "quorum not reached: 3 of the 4 scorecards needed" in message
     assert "the chair has not scored" in message
@@ -102,19 +95,27 @@ async def test_bad_scorecards_and_decisions_are_refused_and_the_case_carries_on(
     case = await case_world.open_case(case_input())
     submit = ProductLifecycleWorkflow.submit_scorecard
 
-    early = await refused(case, submit, ScorecardSubmission(scorecard=card("district-chair")))
+    early = await refused(
+        case.handle.execute_update(submit, ScorecardSubmission(scorecard=card("district-chair")))
+    )
     assert "no council session is open" in early
 
     await case.accept()
     before = await case.status()
-    stranger = await refused(case, submit, ScorecardSubmission(scorecard=card("ong-ba-lan")))
+    stranger = await refused(
+        case.handle.execute_update(submit, ScorecardSubmission(scorecard=card("ong-ba-lan")))
+    )
     assert "'ong-ba-lan' is not a member of the district council" in stranger
     wrong_level = await refused(
-        case, submit, ScorecardSubmission(scorecard=card("province-chair", level="province"))
+        case.handle.execute_update(
+            submit, ScorecardSubmission(scorecard=card("province-chair", level="province"))
+        )
     )
     assert "the open session is at district level, not province" in wrong_level
     too_many = await refused(
-        case, submit, ScorecardSubmission(scorecard=card("district-chair", part_a=45))
+        case.handle.execute_update(
+            submit, ScorecardSubmission(scorecard=card("district-chair", part_a=45))
+        )
     )
     assert "part_a has 45 points but its maximum is 40" in too_many
     assert "A 0–40, B 0–25, C 0–35" in too_many
@@ -124,18 +125,19 @@ async def test_bad_scorecards_and_decisions_are_refused_and_the_case_carries_on(
         ({"scorecard": card("district-m1").model_dump() | {"part_b": -3}}, "part_b"),
         ({"scorecard": {"member_id": "district-m1", "level": "district", "part_a": 30}}, "part_c"),
     ):
-        assert expected in await refused(case, "submit_scorecard", payload)
+        assert expected in await refused(case.handle.execute_update(SUBMIT_SCORECARD.name, payload))
 
     wrong_recognition = await refused(
-        case,
-        ProductLifecycleWorkflow.recognise,
-        {
-            "level": "district",
-            "authority": "UBND",
-            "decision_number": "1/QĐ",
-            "decided_on": "2024-03-01",
-            "certificate_number": "C-1",
-        },
+        case.handle.execute_update(
+            RECOGNISE.name,
+            {
+                "level": "district",
+                "authority": "UBND",
+                "decision_number": "1/QĐ",
+                "decided_on": "2024-03-01",
+                "certificate_number": "C-1",
+            },
+        )
     )
     assert "not awaiting a recognition decision" in wrong_recognition
 
@@ -148,33 +150,36 @@ async def test_bad_scorecards_and_decisions_are_refused_and_the_case_carries_on(
     )
     await case.score_and_close("district", 62, 61, 63, 60)
     closed_again = await refused(
-        case,
-        ProductLifecycleWorkflow.close_session,
-        CloseSession(level="district", closed_by="Thư ký"),
+        case.handle.execute_update(
+            ProductLifecycleWorkflow.close_session,
+            CloseSession(level="district", closed_by="Thư ký"),
+        )
     )
     assert "no council session is open" in closed_again
     future = await refused(
-        case,
-        ProductLifecycleWorkflow.recognise,
-        {
-            "level": "district",
-            "authority": "UBND",
-            "decision_number": "1/QĐ",
-            "decided_on": "2031-01-01",
-            "certificate_number": "C-1",
-        },
+        case.handle.execute_update(
+            RECOGNISE.name,
+            {
+                "level": "district",
+                "authority": "UBND",
+                "decision_number": "1/QĐ",
+                "decided_on": "2031-01-01",
+                "certificate_number": "C-1",
+            },
+        )
     )
     assert "is in the future" in future
     wrong_level_decision = await refused(
-        case,
-        ProductLifecycleWorkflow.recognise,
-        {
-            "level": "province",
-            "authority": "UBND",
-            "decision_number": "1/QĐ",
-            "decided_on": "2024-03-01",
-            "certificate_number": "C-1",
-        },
+        case.handle.execute_update(
+            RECOGNISE.name,
+            {
+                "level": "province",
+                "authority": "UBND",
+                "decision_number": "1/QĐ",
+                "decided_on": "2024-03-01",
+                "certificate_number": "C-1",
+            },
+        )
     )
     assert "to be recognised at district level, not province" in wrong_level_decision
     await case.recognise("district", date(2024, 3, 1))

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from temporalio.client import WorkflowUpdateFailedError
 
 from models.case import CaseStage
 from models.catalogue import DocumentKind
 from tests.factories import ADMIN_EMAIL, PRODUCER_EMAIL, case_input, document, honey_dossier
 from tests.fixtures.lifecycle import CaseWorld
+from tests.updates import refused
 
 
 @pytest.mark.record_history
@@ -77,9 +77,7 @@ async def test_a_rejected_dossier_ends_the_round_and_tells_the_producer_why(
 
 async def test_an_incomplete_dossier_cannot_be_accepted(case_world: CaseWorld) -> None:
     case = await case_world.open_case(case_input(honey_dossier(complete=False)))
-    with pytest.raises(WorkflowUpdateFailedError) as refused:
-        await case.accept()
-    assert "documents are missing: test_results" in str(refused.value.cause)
+    assert "documents are missing: test_results" in await refused(case.accept())
     assert await case.stage() == CaseStage.LOCAL_REVIEW
 
 

@@ -7,7 +7,6 @@ server, which races its wall clock ahead as far as anyone likes.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +22,7 @@ from models.clock import (
 )
 from tests.factories import START, case_input, honey_dossier
 from tests.fixtures.lifecycle import CaseWorld
+from tests.waiting import eventually
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 REAL = datetime(2030, 1, 1, tzinfo=UTC)
@@ -119,11 +119,12 @@ async def _until(
     handle: WorkflowHandle[ProductLifecycleWorkflow, Any], holds: Callable[[CaseStatus], bool]
 ) -> CaseStatus:
     """Poll until the case shows it; the suite's hard timeout names a hang."""
-    while True:
+
+    async def shown() -> CaseStatus | None:
         status: CaseStatus = await handle.query(ProductLifecycleWorkflow.status)
-        if holds(status):
-            return status
-        await asyncio.sleep(0.05)
+        return status if holds(status) else None
+
+    return await eventually(shown, "the case's status to show it")
 
 
 async def _overdue_recorded(world: CaseWorld, workflow_id: str) -> None:

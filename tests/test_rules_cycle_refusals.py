@@ -35,8 +35,7 @@ IN_WINDOW = date(2024, 4, 2)
 def cycle(**changes: Any) -> CycleInput:
     scoring = [level.name for level in QD148_2023.levels if level.scores]
     standing = CycleSettings.model_validate(
-        {"councils": tuple(council(level) for level in scoring), "administrators": ADMINS}
-        | changes
+        {"councils": tuple(council(level) for level in scoring), "administrators": ADMINS} | changes
     )
     return cycle_input("quang-ninh", 2024, standing)
 
