@@ -37,9 +37,11 @@ from models.case import (
     SupplementSubmission,
     rejection_refusal,
 )
+from models.case_rules import requested_documents_refusal
 from models.catalogue import DocumentKind
 from models.dossier import DocumentRef, document_size_refusal
-from models.rulebook import RULEBOOKS
+from models.errors import DomainError
+from models.rulebook import rulebook
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 # ---------------------------------------------------------------------- open
@@ -83,12 +85,10 @@ def _load_case(path: Path) -> LifecycleInput:
     data = read_mapping(path, "case fields (dossier, rulebook, councils, cycle_year)")
     book = data.get("rulebook")
     if isinstance(book, str):
-        if book not in RULEBOOKS:
-            bad_input(
-                f"{path}: rulebook: unknown rulebook {book!r}; accepted: "
-                + ", ".join(sorted(RULEBOOKS))
-            )
-        data = {**data, "rulebook": RULEBOOKS[book]}
+        try:
+            data = {**data, "rulebook": rulebook(book)}
+        except DomainError as unknown:
+            bad_input(f"{path}: rulebook: {unknown}")
     return build(LifecycleInput, data, str(path))
 
 
@@ -131,7 +131,7 @@ def review_command(
     chosen = choice(ReviewAction, positionals[0], "ACTION", hyphens=True)
     no_extra(positionals[1:], "review")
     kinds = tuple(choice(DocumentKind, kind, "--document") for kind in documents or ())
-    if kinds and chosen != ReviewAction.REQUEST_SUPPLEMENT:
+    if requested_documents_refusal(chosen, kinds) is not None:
         bad_input("--document is only for request-supplement")
     no_reason = rejection_refusal(chosen, reason)
     if no_reason is not None:
