@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -25,6 +25,7 @@ from cli.case.target import (
 from cli.case.wording import say, where_now
 from cli.common import load_model, run
 from infra.settings import Settings
+from infra.waiting import StillWaitingError, poll_until
 from models.case import (
     Application,
     CaseStatus,
@@ -35,6 +36,9 @@ from models.case import (
 from models.clock import VIETNAM
 from models.dossier import Dossier
 from workflows.product_lifecycle import ProductLifecycleWorkflow
+
+NEW_ROUND_SECONDS = 5.0
+"""How long `apply` waits for the new round to answer before it says where the case is."""
 
 # ----------------------------------------------------------------- recognise
 
@@ -127,11 +131,14 @@ def apply_command(
         )
         # The new round is a new run of the case: wait (briefly) until it answers.
         status = before
-        for _attempt in range(100):
+
+        async def next_round() -> CaseStatus | None:
+            nonlocal status
             status = await read_status(client, target)
-            if status.round_number > before.round_number:
-                break
-            await asyncio.sleep(0.05)
+            return status if status.round_number > before.round_number else None
+
+        with contextlib.suppress(StillWaitingError):
+            await poll_until(next_round, within=NEW_ROUND_SECONDS, what="the new round")
         return application, status
 
     application, status = run(action)
