@@ -56,6 +56,20 @@ def show_status(status: CaseStatus) -> None:
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
+    for name, value in _facts(status):
+        facts.add_row(name, Text(value))
+    console.print(facts)
+
+    if status.scores:
+        console.print(_scores(status))
+    if status.decisions:
+        console.print(_decisions(status))
+    if status.rounds:
+        console.print(_rounds(status))
+
+
+def _facts(status: CaseStatus) -> list[tuple[str, str]]:
+    """The case's facts, one (name, value) row each."""
     stage = STAGE_TEXT[status.stage]
     if status.level and status.stage in AT_LEVEL:
         stage += f" at {status.level} level"
@@ -98,57 +112,66 @@ def show_status(status: CaseStatus) -> None:
             )
         )
     rows.append(("Business date", on_date(status.business_now)))
+    pending = _pending(status)
+    if pending:
+        rows.append(("Pending", pending))
+    return rows
+
+
+def _pending(status: CaseStatus) -> str:
+    """What the case has yet to hand over: emails, register writes ('' if nothing)."""
     pending = []
     if status.emails_queued:
         pending.append(f"{plural(status.emails_queued, 'email')} queued")
     if status.register_writes_pending:
         pending.append(plural(status.register_writes_pending, "register write"))
-    if pending:
-        rows.append(("Pending", ", ".join(pending)))
-    for name, value in rows:
-        facts.add_row(name, Text(value))
-    console.print(facts)
+    return ", ".join(pending)
 
-    if status.scores:
-        scores = _table(
-            f"Scorecards at {status.level} level, session attempt {status.session_attempt}",
-            ["Member", "A", "B", "C", "Total", "Mandatory 3★"],
+
+def _scores(status: CaseStatus) -> Table:
+    scores = _table(
+        f"Scorecards at {status.level} level, session attempt {status.session_attempt}",
+        ["Member", "A", "B", "C", "Total", "Mandatory 3★"],
+    )
+    for score in status.scores:
+        scores.add_row(
+            Text(score.member_id),
+            str(score.part_a),
+            str(score.part_b),
+            str(score.part_c),
+            str(score.total),
+            "met" if score.mandatory_criteria_met else "NOT met",
         )
-        for score in status.scores:
-            scores.add_row(
-                Text(score.member_id),
-                str(score.part_a),
-                str(score.part_b),
-                str(score.part_c),
-                str(score.total),
-                "met" if score.mandatory_criteria_met else "NOT met",
-            )
-        console.print(scores)
-    if status.decisions:
-        decisions = _table("Decisions", ["Date", "Kind", "Number", "Level", "Authority", "What"])
-        for record in status.decisions:
-            decisions.add_row(
-                record.decided_on.isoformat(),
-                record.kind.value,
-                Text(record.number),
-                Text(record.level),
-                Text(record.authority),
-                Text(record.summary),
-            )
-        console.print(decisions)
-    if status.rounds:
-        rounds = _table("Rounds", ["#", "Kind", "Year", "Outcome", "Level", "Mean", "Stars"])
-        for summary in status.rounds:
-            rounds.add_row(
-                str(summary.round_number),
-                summary.registration_kind.value,
-                str(summary.cycle_year),
-                Text(summary.outcome.value + (f": {summary.reason}" if summary.reason else "")),
-                Text(summary.level or ""),
-                str(summary.mean) if summary.mean is not None else "",
-                _stars(summary.stars),
-            )
-        console.print(rounds)
+    return scores
+
+
+def _decisions(status: CaseStatus) -> Table:
+    decisions = _table("Decisions", ["Date", "Kind", "Number", "Level", "Authority", "What"])
+    for record in status.decisions:
+        decisions.add_row(
+            record.decided_on.isoformat(),
+            record.kind.value,
+            Text(record.number),
+            Text(record.level),
+            Text(record.authority),
+            Text(record.summary),
+        )
+    return decisions
+
+
+def _rounds(status: CaseStatus) -> Table:
+    rounds = _table("Rounds", ["#", "Kind", "Year", "Outcome", "Level", "Mean", "Stars"])
+    for summary in status.rounds:
+        rounds.add_row(
+            str(summary.round_number),
+            summary.registration_kind.value,
+            str(summary.cycle_year),
+            Text(summary.outcome.value + (f": {summary.reason}" if summary.reason else "")),
+            Text(summary.level or ""),
+            str(summary.mean) if summary.mean is not None else "",
+            _stars(summary.stars),
+        )
+    return rounds
 
 
 def _table(title: str, columns: Sequence[str]) -> Table:
