@@ -1,4 +1,8 @@
-"""Names of the activities, importable by workflows without pulling in SQLAlchemy or SMTP."""
+"""Kept only while `workflows/annual_cycle.py` imports it: the activity names now live
+in `contracts/case.py` (typed references). Delete this module with that import."""
 
-RECORD_CASE_EVENT = "record_case_event"
-SEND_NOTIFICATION = "send_notification"
+from contracts.case import RECORD_CASE_EVENT as _RECORD_CASE_EVENT
+from contracts.case import SEND_NOTIFICATION as _SEND_NOTIFICATION
+
+RECORD_CASE_EVENT = _RECORD_CASE_EVENT.name
+SEND_NOTIFICATION = _SEND_NOTIFICATION.name

@@ -50,7 +50,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.contracts import SEND_NOTIFICATION
 from activities.mailer import (
     DeliveryError,
     build_message,
@@ -60,6 +59,7 @@ from activities.mailer import (
     sender_mailbox,
 )
 from activities.rendering import render
+from contracts import case
 from infra.settings import Settings
 from models.dossier import Language
 from models.events import Notification, Recipient
@@ -283,7 +283,7 @@ class NotificationActivities:
         self._ledger = NotificationLedger(sessions)
         self._settings = settings
 
-    @activity.defn(name=SEND_NOTIFICATION)
+    @activity.defn(name=case.SEND_NOTIFICATION.name)
     async def send_notification(self, notification: Notification) -> list[DeliveryResult]:
         """Email every recipient of `notification` once; raise if some must be retried."""
         results: list[DeliveryResult] = []

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.contracts import RECORD_CASE_EVENT
+from contracts import case
 from models import register as tables
 from models.records import CaseRecord, CertificateStatus
 
@@ -22,7 +22,7 @@ class RegisterActivities:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
 
-    @activity.defn(name=RECORD_CASE_EVENT)
+    @activity.defn(name=case.RECORD_CASE_EVENT.name)
     async def record_case_event(self, record: CaseRecord) -> bool:
         """Write the transition; False when it had been written already."""
         try:

@@ -44,13 +44,13 @@ import temporalio
 import yaml
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.case import SEARCH_ATTRIBUTES
 from infra.binaries import temporal_cli
 from infra.database import create_engine, migrate, session_factory
 from infra.mailsink import MailSink
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER
 from worker import build_worker
-from workflows.search_attributes import ALL_KEYS
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 EXAMPLES: Final = ROOT / "examples"
@@ -145,7 +145,7 @@ async def stack(folder: Path) -> AsyncIterator[dict[str, str]]:
     progress(f"starting the Temporal dev server (temporary folder {folder})")
     env = await WorkflowEnvironment.start_local(
         namespace="default",
-        search_attributes=ALL_KEYS,
+        search_attributes=SEARCH_ATTRIBUTES,
         dev_server_existing_path=str(temporal_cli()),
         dev_server_startup_timeout=DEV_SERVER_STARTUP,
         dev_server_log_level="error",

@@ -80,6 +80,7 @@ from benchmarks.fanout.tools import (
     progress,
     stdout_to_stderr,
 )
+from contracts.case import SEARCH_ATTRIBUTES
 from infra.binaries import temporal_cli
 from infra.database import create_engine, migrate, session_factory
 from infra.mailsink import MailSink
@@ -88,7 +89,6 @@ from infra.temporal import DATA_CONVERTER
 from models.cycle import CycleSettings, cycle_input
 from worker import build_worker
 from workflows.annual_cycle import AnnualCycleWorkflow
-from workflows.search_attributes import ALL_KEYS
 
 DEFAULT_CONCURRENCY: Final = int(CycleSettings.model_fields["recognition_concurrency"].default)
 DEFAULT_CHUNK: Final = int(CycleSettings.model_fields["fanout_chunk"].default)
@@ -201,7 +201,7 @@ async def run(options: Options) -> list[Measured]:
         progress(f"starting the Temporal dev server (temporary folder {tmp})")
         env = await WorkflowEnvironment.start_local(
             namespace="default",
-            search_attributes=ALL_KEYS,
+            search_attributes=SEARCH_ATTRIBUTES,
             dev_server_existing_path=str(temporal_cli()),
             dev_server_startup_timeout=DEV_SERVER_STARTUP,
             dev_server_log_level="error",

@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from temporalio.client import Client
 
 from cli.common import EXIT_BAD_INPUT, JsonOption, console, fail, print_json, print_table, run
+from contracts import case as sa  # the search-attribute keys
 from infra.database import create_engine, session_factory
 from infra.devserver import SearchAttributeConflictError, register_search_attributes
 from infra.settings import Settings
@@ -29,7 +30,6 @@ from models.dossier import Code
 from models.rulebook import RULEBOOKS
 from models.stars import CERTIFIED_STARS
 from models.story import Story, render_story
-from workflows import search_attributes as sa
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 PANEL = "Operators"
@@ -369,7 +369,7 @@ def search_attributes() -> None:
         console.print(f"Registered in namespace {namespace}: {', '.join(added)}", highlight=False)
     else:
         console.print(
-            f"All {len(sa.ALL_KEYS)} ocop search attributes were already registered in "
+            f"All {len(sa.SEARCH_ATTRIBUTES)} ocop search attributes were already registered in "
             f"namespace {namespace}; nothing to do.",
             highlight=False,
         )

@@ -30,10 +30,10 @@ from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType, SearchAttributeKey
 from temporalio.service import RPCError, RPCStatusCode
 
+from contracts.case import SEARCH_ATTRIBUTES
 from infra.binaries import temporal_cli
 from infra.settings import Settings
 from infra.waiting import StillWaitingError, poll_until
-from workflows.search_attributes import ALL_KEYS
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,9 @@ class SearchAttributeConflictError(RuntimeError):
 # ------------------------------------------------------------------ search attributes
 
 
-def search_attribute_cli_args(keys: Iterable[SearchAttributeKey[Any]] = ALL_KEYS) -> list[str]:
+def search_attribute_cli_args(
+    keys: Iterable[SearchAttributeKey[Any]] = SEARCH_ATTRIBUTES,
+) -> list[str]:
     """``--search-attribute Name=Type`` pairs for ``temporal server start-dev``."""
     args: list[str] = []
     for key in keys:
@@ -74,7 +76,7 @@ def search_attribute_cli_args(keys: Iterable[SearchAttributeKey[Any]] = ALL_KEYS
 async def register_search_attributes(
     client: Client,
     namespace: str,
-    keys: Iterable[SearchAttributeKey[Any]] = ALL_KEYS,
+    keys: Iterable[SearchAttributeKey[Any]] = SEARCH_ATTRIBUTES,
 ) -> list[str]:
     """Make sure every key exists on the server's namespace; return the names newly added.
 
@@ -131,7 +133,7 @@ def dev_server_command(
     *,
     ui: bool = True,
     log_level: str = "warn",
-    keys: Iterable[SearchAttributeKey[Any]] = ALL_KEYS,
+    keys: Iterable[SearchAttributeKey[Any]] = SEARCH_ATTRIBUTES,
 ) -> list[str]:
     """The command line of ``temporal server start-dev`` for these settings."""
     command = [
@@ -188,7 +190,7 @@ class DevServer:
         ui: bool = True,
         log_level: str = "warn",
         startup_timeout: float = 60.0,
-        keys: Sequence[SearchAttributeKey[Any]] = ALL_KEYS,
+        keys: Sequence[SearchAttributeKey[Any]] = SEARCH_ATTRIBUTES,
     ) -> None:
         self.settings = settings
         self.binary = binary

@@ -28,7 +28,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.contracts import RECORD_CASE_EVENT, SEND_NOTIFICATION
+from contracts.case import RECORD_CASE_EVENT, SEND_NOTIFICATION
 from models import register as tables
 from models.case import (
     Application,
@@ -74,8 +74,8 @@ UPDATE_REQUESTS: dict[str, type[BaseModel]] = {
 }
 UPDATE_RESULTS: dict[str, type[BaseModel]] = {"close_session": SessionClosed}
 ACTIVITY_INPUTS: dict[str, type[BaseModel]] = {
-    RECORD_CASE_EVENT: CaseRecord,
-    SEND_NOTIFICATION: Notification,
+    RECORD_CASE_EVENT.name: CaseRecord,
+    SEND_NOTIFICATION.name: Notification,
 }
 
 

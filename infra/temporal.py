@@ -8,8 +8,8 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
+from contracts.case import SEARCH_ATTRIBUTES
 from infra.settings import Settings
-from workflows.search_attributes import ALL_KEYS
 
 DATA_CONVERTER = pydantic_data_converter
 
@@ -49,7 +49,7 @@ async def add_search_attributes_blindly(client: Client) -> None:
             namespace=client.namespace,
             search_attributes={
                 key.name: IndexedValueType.ValueType(int(key.indexed_value_type))
-                for key in ALL_KEYS
+                for key in SEARCH_ATTRIBUTES
             },
         )
     )

@@ -28,6 +28,7 @@ from temporalio.worker import Worker
 from typer.testing import CliRunner
 
 from cli.dev import READY_LINE, STOPPED_LINE
+from contracts.case import SEARCH_ATTRIBUTES as ALL_KEYS
 from infra.binaries import BinaryNotFoundError, temporal_cli, temporal_test_server
 from infra.devserver import (
     DevServer,
@@ -53,7 +54,6 @@ from infra.ports import (
 from infra.settings import Settings, load_settings
 from starter import app
 from tests.fixtures.smtp import SmtpTestServer
-from workflows.search_attributes import ALL_KEYS
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBJECT = "Hồ sơ đã được tiếp nhận"

@@ -6,12 +6,12 @@ from datetime import date
 
 import pytest
 
+from contracts import case as search_attributes
 from models.case import CaseStage
 from models.rulebook import QD1489_2025
 from models.stars import Stars
 from tests.factories import PRODUCER_EMAIL, case_input
 from tests.fixtures.lifecycle import CaseWorld
-from workflows import search_attributes
 
 
 @pytest.mark.record_history

@@ -1,0 +1,436 @@
+"""One evaluation round: local review (with supplements), council sessions, recognition.
+
+The round runs in the main coroutine. It waits for people (the requests Update handlers
+leave in `RoundState.requests` and the session) or for a business deadline, decides
+with the rules of `models/`, and records each step through the `TransitionRecorder`.
+A round that ends without a certificate raises `_RoundEnded` to leave at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from decimal import Decimal
+
+from temporalio import workflow
+
+from workflows.case.letters import administrators, council_members, producer
+from workflows.case.recorder import TransitionRecorder
+from workflows.case.stage import StagePublisher
+from workflows.case.state import LifecycleState, RoundState
+from workflows.case.timekeeping import CaseTime, calendar_date
+
+with workflow.unsafe.imports_passed_through():
+    from models.case import (
+        CaseStage,
+        Certificate,
+        DecisionKind,
+        DecisionRecord,
+        LifecycleInput,
+        NextDeadline,
+        RecognitionDecision,
+        ReviewAction,
+        ReviewDecision,
+        RoundSummary,
+    )
+    from models.case_rules import upgrade_outcome
+    from models.council import CouncilResult
+    from models.dossier import missing_documents, with_documents
+    from models.events import (
+        CouncilSessionOpened,
+        DossierReceived,
+        DossierRejected,
+        DossierReturned,
+        ForwardedToLevel,
+        Recognised,
+        RescoreRequested,
+        ScoringResult,
+        StepOverdue,
+        SupplementReceived,
+        SupplementRequested,
+    )
+    from models.records import CertificateChange, CertificateStatus
+    from models.rulebook import Forward, LevelRule, NoCertificate, Recognise, route_after_scoring
+    from models.validity import validity_period
+
+
+class _RoundEnded(Exception):
+    """Raised inside a round when it ends early (rejected, returned, not certified)."""
+
+
+class EvaluationRound:
+    def __init__(
+        self,
+        input: LifecycleInput,
+        state: LifecycleState,
+        time: CaseTime,
+        recorder: TransitionRecorder,
+        stage: StagePublisher,
+    ) -> None:
+        self._input = input
+        self._state = state
+        self._time = time
+        self._record = recorder.record
+        self._facts = recorder.facts
+        self._stage = stage
+
+    @property
+    def _round(self) -> RoundState:
+        return self._state.round
+
+    async def run(self) -> None:
+        """Run the round to its end, certified or not; the certificate's life comes next."""
+        with contextlib.suppress(_RoundEnded):
+            await self._evaluate()
+        self._round.active = False
+
+    async def _evaluate(self) -> None:
+        rulebook = self._input.rulebook
+        first = rulebook.levels[0]
+        await self._stage.move_to(CaseStage.LOCAL_REVIEW, first.name)
+        dossier = self._round.dossier
+        await self._record(
+            "dossier_received",
+            actor=dossier.applicant.name,
+            event=DossierReceived(
+                case=self._facts(), registration_kind=dossier.registration_kind, level=first.name
+            ),
+            recipients=producer(dossier),
+            details={"registration_kind": dossier.registration_kind.value},
+        )
+        await self._local_review(first)
+        level = first if first.scores else rulebook.next_level(first.name)
+        if not first.scores:
+            assert level is not None  # a rulebook always has a scoring level
+            await self._forward(first.name, level.name, None)
+        while level is not None:
+            result = await self._council_session(level)
+            routing = upgrade_outcome(
+                route_after_scoring(rulebook, level.name, result),
+                self._round.dossier.registration_kind,
+                self._state.carried.current_stars,
+            )
+            await self._announce_result(level.name, result, routing)
+            if isinstance(routing, Forward):
+                await self._forward(level.name, routing.to_level, result.mean)
+                level = rulebook.level(routing.to_level)
+                continue
+            if isinstance(routing, NoCertificate):
+                await self._end_round(CaseStage.NOT_CERTIFIED, routing.reason, result)
+            assert isinstance(routing, Recognise)
+            await self._recognise(routing, result)
+            return
+
+    # ------------------------------------------------------------- review
+
+    async def _local_review(self, level: LevelRule) -> None:
+        await self._stage.move_to(CaseStage.LOCAL_REVIEW, level.name)
+        requests = self._round.requests
+        deadline = self._time.after(self._input.policy.review_deadline_days)
+        while True:
+            self._round.next_deadline = NextDeadline(what=f"{level.name} review", due=deadline)
+            if not await self._time.wait_until(lambda: requests.review is not None, deadline):
+                await self._escalate(CaseStage.LOCAL_REVIEW, level.name, deadline)
+                await self._time.wait_until(lambda: requests.review is not None, None)
+            decision = requests.review
+            assert decision is not None
+            requests.review = None
+            if decision.action == ReviewAction.ACCEPT:
+                await self._record(
+                    "review_accepted", actor=decision.reviewer, reason=decision.reason
+                )
+                return
+            if decision.action == ReviewAction.REJECT:
+                await self._record(
+                    "review_rejected",
+                    actor=decision.reviewer,
+                    reason=decision.reason,
+                    event=DossierRejected(
+                        case=self._facts(), reviewer=decision.reviewer, reason=decision.reason
+                    ),
+                    recipients=producer(self._round.dossier),
+                )
+                await self._end_round(CaseStage.REJECTED, decision.reason)
+            await self._supplement_loop(level, decision)
+            deadline = self._time.after(self._input.policy.review_deadline_days)
+
+    async def _supplement_loop(self, level: LevelRule, decision: ReviewDecision) -> None:
+        requested = decision.documents_requested or tuple(missing_documents(self._round.dossier))
+        self._round.requested_documents = requested
+        deadline = self._time.after(self._input.policy.supplement_deadline_days)
+        await self._stage.move_to(CaseStage.AWAITING_SUPPLEMENT, level.name)
+        self._round.next_deadline = NextDeadline(what="supplement from the producer", due=deadline)
+        await self._record(
+            "supplement_requested",
+            actor=decision.reviewer,
+            reason=decision.reason,
+            event=SupplementRequested(
+                case=self._facts(),
+                documents=requested,
+                deadline=calendar_date(deadline),
+                reviewer=decision.reviewer,
+                reason=decision.reason,
+            ),
+            recipients=producer(self._round.dossier),
+            details={"documents": ", ".join(requested), "deadline": deadline.isoformat()},
+        )
+        requests = self._round.requests
+        if not await self._time.wait_until(lambda: requests.supplement is not None, deadline):
+            await self._record(
+                "supplement_missed",
+                actor="system",
+                reason="supplement deadline passed",
+                event=DossierReturned(
+                    case=self._facts(), deadline=calendar_date(deadline), documents=requested
+                ),
+                recipients=producer(self._round.dossier),
+            )
+            await self._end_round(
+                CaseStage.RETURNED,
+                f"the supplement requested until {calendar_date(deadline).isoformat()} "
+                "did not arrive",
+            )
+        supplement = requests.supplement
+        assert supplement is not None
+        requests.supplement = None
+        self._round.requested_documents = ()
+        self._round.dossier = with_documents(self._round.dossier, supplement.documents)
+        still_missing = tuple(missing_documents(self._round.dossier))
+        await self._stage.move_to(CaseStage.LOCAL_REVIEW, level.name)
+        await self._record(
+            "supplement_received",
+            actor=supplement.submitted_by,
+            event=SupplementReceived(
+                case=self._facts(),
+                file_names=tuple(d.file_name for d in supplement.documents),
+                still_missing=still_missing,
+            ),
+            recipients=producer(self._round.dossier),
+            details={"files": ", ".join(d.file_name for d in supplement.documents)},
+        )
+
+    # ------------------------------------------------------------ council
+
+    async def _council_session(self, level: LevelRule) -> CouncilResult:
+        session = self._round.session
+        session.attempt = 1
+        session.scorecards = {}
+        session.result = None
+        session.open = True
+        await self._stage.move_to(CaseStage.COUNCIL_SCORING, level.name)
+        deadline = self._time.after(self._input.policy.council_deadline_days)
+        self._round.next_deadline = NextDeadline(what=f"{level.name} council scoring", due=deadline)
+        await self._record(
+            "council_session_opened",
+            actor="system",
+            event=CouncilSessionOpened(
+                case=self._facts(), level=level.name, attempt=1, deadline=calendar_date(deadline)
+            ),
+            recipients=council_members(self._input, level.name),
+        )
+        escalated = False
+        while True:
+            ready = await self._time.wait_until(
+                lambda: session.result is not None or session.rescore is not None,
+                None if escalated else deadline,
+            )
+            if not ready:
+                escalated = True
+                await self._escalate(CaseStage.COUNCIL_SCORING, level.name, deadline)
+                continue
+            if session.rescore is not None:
+                await self._ask_for_rescore(level)
+                continue
+            result = session.result
+            assert result is not None
+            session.result = None
+            self._round.last_result = result
+            return result
+
+    async def _ask_for_rescore(self, level: LevelRule) -> None:
+        session = self._round.session
+        rescore, session.rescore = session.rescore, None
+        assert rescore is not None
+        await self._record(
+            "rescore_requested",
+            actor="system",
+            reason=rescore.explain(),
+            event=RescoreRequested(
+                case=self._facts(),
+                level=level.name,
+                attempt=session.attempt,
+                lowest=rescore.lowest,
+                highest=rescore.highest,
+                max_divergence=rescore.max_divergence,
+            ),
+            recipients=council_members(self._input, level.name),
+            details={"spread": rescore.spread, "attempt": session.attempt},
+        )
+
+    async def _announce_result(
+        self,
+        level: str,
+        result: CouncilResult,
+        routing: Recognise | Forward | NoCertificate,
+    ) -> None:
+        if isinstance(routing, Recognise):
+            detail = f"recognised at {routing.level} level"
+        elif isinstance(routing, Forward):
+            detail = f"sent up to {routing.to_level} level"
+        else:
+            detail = routing.reason
+        await self._record(
+            "council_result",
+            actor=f"{level} council",
+            reason=detail,
+            event=ScoringResult(
+                case=self._facts(),
+                level=level,
+                part_means=result.part_means,
+                mean=result.mean,
+                stars=result.stars,
+                mandatory_criteria_met=result.mandatory_criteria_met,
+                outcome=routing.route,
+                outcome_detail=detail,
+            ),
+            recipients=producer(self._round.dossier),
+            details={"mean": str(result.mean), "stars": int(result.stars)},
+        )
+
+    async def _forward(self, from_level: str, to_level: str, mean: Decimal | None) -> None:
+        await self._record(
+            "forwarded",
+            actor="system",
+            reason=f"{from_level} → {to_level}",
+            event=ForwardedToLevel(
+                case=self._facts(), from_level=from_level, to_level=to_level, mean=mean
+            ),
+            recipients=producer(self._round.dossier),
+        )
+
+    # -------------------------------------------------------- recognition
+
+    async def _recognise(self, routing: Recognise, result: CouncilResult) -> None:
+        decision = await self._await_recognition(routing)
+        await self._grant_certificate(routing, decision)
+        self._close_round(CaseStage.CERTIFIED, "", result)
+
+    async def _await_recognition(self, routing: Recognise) -> RecognitionDecision:
+        requests = self._round.requests
+        self._round.recognition_level = routing.level
+        self._round.result_on = self._time.today()
+        requests.recognition = None
+        await self._stage.move_to(CaseStage.AWAITING_RECOGNITION, routing.level)
+        deadline = self._time.after(self._input.policy.recognition_deadline_days)
+        self._round.next_deadline = NextDeadline(what=f"{routing.level} recognition", due=deadline)
+        if not await self._time.wait_until(lambda: requests.recognition is not None, deadline):
+            await self._escalate(CaseStage.AWAITING_RECOGNITION, routing.level, deadline)
+            await self._time.wait_until(lambda: requests.recognition is not None, None)
+        decision = requests.recognition
+        assert decision is not None
+        requests.recognition = None
+        return decision
+
+    async def _grant_certificate(self, routing: Recognise, decision: RecognitionDecision) -> None:
+        """Supersede the certificate held (if any), then record the new one and its decision."""
+        carried = self._state.carried
+        level_rule = self._input.rulebook.level(routing.level)
+        period = validity_period(decision.decided_on, self._input.rulebook.validity_months)
+        previous = carried.certificate
+        previous_stars = carried.current_stars
+        if previous is not None:
+            await self._record(
+                "certificate_superseded",
+                actor=decision.authority,
+                reason=f"replaced by certificate {decision.certificate_number}",
+                certificate=CertificateChange(
+                    certificate=previous,
+                    status=CertificateStatus.SUPERSEDED,
+                    ended_on=decision.decided_on,
+                    end_reason=f"replaced by certificate {decision.certificate_number}",
+                ),
+            )
+        carried.certificate = Certificate(
+            number=decision.certificate_number,
+            stars=routing.stars,
+            level=routing.level,
+            authority=decision.authority,
+            decision_number=decision.decision_number,
+            valid_from=period.valid_from,
+            valid_until=period.valid_until,
+        )
+        carried.current_stars = routing.stars
+        record = DecisionRecord(
+            kind=DecisionKind.RECOGNITION,
+            level=routing.level,
+            authority=decision.authority,
+            number=decision.decision_number,
+            decided_on=decision.decided_on,
+            summary=f"{int(routing.stars)}★ by {level_rule.authority_en}",
+        )
+        carried.decisions = (*carried.decisions, record)
+        self._round.recognition_level = None
+        await self._stage.move_to(CaseStage.CERTIFIED, routing.level)
+        await self._record(
+            "recognised",
+            actor=decision.authority,
+            event=Recognised(
+                case=self._facts(),
+                level=routing.level,
+                authority=decision.authority,
+                decision_number=decision.decision_number,
+                decided_on=decision.decided_on,
+                certificate_number=decision.certificate_number,
+                stars=routing.stars,
+                valid_until=period.valid_until,
+                previous_stars=previous_stars,
+                registration_kind=self._round.dossier.registration_kind,
+            ),
+            recipients=producer(self._round.dossier),
+            decision=record,
+            certificate=CertificateChange(
+                certificate=carried.certificate, status=CertificateStatus.ACTIVE
+            ),
+        )
+
+    # ---------------------------------------------------------- the end
+
+    async def _end_round(
+        self, outcome: CaseStage, reason: str, result: CouncilResult | None = None
+    ) -> None:
+        keeps_certificate = self._state.carried.certificate is not None and not self._round.revoked
+        await self._stage.move_to(
+            CaseStage.CERTIFIED if keeps_certificate else outcome, self._round.level
+        )
+        self._close_round(outcome, reason, result)
+        await self._record("round_ended", actor="system", reason=reason)
+        raise _RoundEnded(reason)
+
+    def _close_round(self, outcome: CaseStage, reason: str, result: CouncilResult | None) -> None:
+        carried = self._state.carried
+        self._round.session.open = False
+        self._round.next_deadline = None
+        summary = RoundSummary(
+            round_number=carried.round_number,
+            registration_kind=self._round.dossier.registration_kind,
+            cycle_year=self._input.cycle_year,
+            outcome=outcome,
+            level=self._round.level,
+            mean=result.mean if result else None,
+            stars=result.stars if result else None,
+            ended_at=self._time.now(),
+            reason=reason,
+        )
+        carried.rounds = (*carried.rounds, summary)
+
+    async def _escalate(self, stage: CaseStage, level: str, deadline: datetime) -> None:
+        """Tell the administrators, once, that a step passed its deadline; it waits on."""
+        await self._record(
+            f"{stage.value}_overdue",
+            actor="system",
+            reason=f"{stage.value} at {level} passed its deadline",
+            event=StepOverdue(
+                case=self._facts(), stage=stage, level=level, deadline=calendar_date(deadline)
+            ),
+            recipients=administrators(self._input),
+        )
