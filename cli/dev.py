@@ -27,13 +27,11 @@ from infra.binaries import BinaryNotFoundError
 from infra.devserver import (
     DevServer,
     DevServerError,
-    PortInUseError,
     SearchAttributeConflictError,
-    ensure_ports_free,
     register_search_attributes,
-    stack_ports,
 )
 from infra.mailsink import MailSink, MessageNotFoundError, get_message, list_messages, mail_dir_for
+from infra.ports import PortInUseError, ensure_ports_free, stack_ports
 from infra.settings import ConfigurationError, Settings, load_settings
 
 dev_app = typer.Typer(

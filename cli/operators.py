@@ -108,21 +108,8 @@ def build_query(filters: CaseFilter, today: date) -> str:
     clauses = [f"WorkflowType = {quote(WORKFLOW_TYPE)}", "ExecutionStatus != 'ContinuedAsNew'"]
     stage = filters.stage
     if filters.expiring_within is not None:
-        days = filters.expiring_within
-        if not 0 <= days <= MAX_EXPIRY_WINDOW_DAYS:
-            raise FilterError(
-                f"--expiring-within takes 0 to {MAX_EXPIRY_WINDOW_DAYS} days, got {days}"
-            )
-        if stage is not None and stage != CaseStage.CERTIFIED.value:
-            raise FilterError(
-                f"--expiring-within lists certified products; it cannot be combined with "
-                f"--stage {stage}"
-            )
+        clauses += _expiring(filters.expiring_within, stage, today)
         stage = CaseStage.CERTIFIED.value
-        clauses += [
-            f"{sa.VALID_UNTIL.name} >= {_timestamp(today)}",
-            f"{sa.VALID_UNTIL.name} <= {_timestamp(today + timedelta(days=days))}",
-        ]
     if filters.province is not None:
         clauses.append(f"{sa.PROVINCE.name} = {quote(_code('province', filters.province))}")
     if filters.locality is not None:
@@ -131,6 +118,35 @@ def build_query(filters: CaseFilter, today: date) -> str:
         clauses.append(f"{sa.LEVEL.name} = {quote(_one_of('level', filters.level, LEVELS))}")
     if stage is not None:
         clauses.append(f"{sa.STAGE.name} = {quote(_one_of('stage', stage, STAGES))}")
+    clauses += _numbers(filters)
+    if filters.rulebook is not None:
+        rulebook = _one_of("rulebook", filters.rulebook, tuple(sorted(RULEBOOKS)))
+        clauses.append(f"{sa.RULEBOOK.name} = {quote(rulebook)}")
+    if filters.raw is not None:
+        if not filters.raw.strip():
+            raise FilterError("--query is empty")
+        clauses.append(f"({filters.raw})")
+    return " AND ".join(clauses)
+
+
+def _expiring(days: int, stage: str | None, today: date) -> list[str]:
+    """The clauses of `--expiring-within DAYS`: certificates valid until today + DAYS."""
+    if not 0 <= days <= MAX_EXPIRY_WINDOW_DAYS:
+        raise FilterError(f"--expiring-within takes 0 to {MAX_EXPIRY_WINDOW_DAYS} days, got {days}")
+    if stage is not None and stage != CaseStage.CERTIFIED.value:
+        raise FilterError(
+            f"--expiring-within lists certified products; it cannot be combined with "
+            f"--stage {stage}"
+        )
+    return [
+        f"{sa.VALID_UNTIL.name} >= {_timestamp(today)}",
+        f"{sa.VALID_UNTIL.name} <= {_timestamp(today + timedelta(days=days))}",
+    ]
+
+
+def _numbers(filters: CaseFilter) -> list[str]:
+    """The clauses on numbers: the stars held, the cycle year."""
+    clauses = []
     if filters.stars is not None:
         if filters.stars not in CERTIFIED_STARS:
             raise FilterError(
@@ -141,14 +157,7 @@ def build_query(filters: CaseFilter, today: date) -> str:
         if not 2018 <= filters.year <= 2100:
             raise FilterError(f"cycle years run from 2018 to 2100, got {filters.year}")
         clauses.append(f"{sa.CYCLE_YEAR.name} = {filters.year}")
-    if filters.rulebook is not None:
-        rulebook = _one_of("rulebook", filters.rulebook, tuple(sorted(RULEBOOKS)))
-        clauses.append(f"{sa.RULEBOOK.name} = {quote(rulebook)}")
-    if filters.raw is not None:
-        if not filters.raw.strip():
-            raise FilterError("--query is empty")
-        clauses.append(f"({filters.raw})")
-    return " AND ".join(clauses)
+    return clauses
 
 
 class CaseRow(BaseModel):

@@ -15,7 +15,7 @@ functions only decide.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -32,6 +32,7 @@ from models.case import (
     RevocationDecision,
     SupplementSubmission,
 )
+from models.catalogue import DocumentKind
 from models.council import Council, quorum_missing
 from models.dossier import Dossier, missing_documents
 from models.errors import DomainError, Refusal
@@ -101,6 +102,19 @@ def review_refusal(decision: ReviewDecision, case: CaseState) -> Refusal | None:
             "NothingToRequest",
             "nothing is missing from this dossier: name the documents to request "
             "in documents_requested",
+        )
+    return None
+
+
+def requested_documents_refusal(
+    action: ReviewAction, documents_requested: Collection[DocumentKind]
+) -> Refusal | None:
+    """Documents to bring are named only by a request for a supplement."""
+    if documents_requested and action != ReviewAction.REQUEST_SUPPLEMENT:
+        return Refusal(
+            "NotASupplementRequest",
+            "documents to bring are named only when requesting a supplement, "
+            f"not with {action.value}",
         )
     return None
 

@@ -32,15 +32,9 @@ from contracts.case import SEARCH_ATTRIBUTES as ALL_KEYS
 from infra.binaries import BinaryNotFoundError, temporal_cli, temporal_test_server
 from infra.devserver import (
     DevServer,
-    PortInUseError,
     SearchAttributeConflictError,
     dev_server_command,
-    ensure_ports_free,
-    find_free_port,
-    find_listener_pid,
-    port_is_free,
     register_search_attributes,
-    stack_ports,
 )
 from infra.mailsink import (
     MaildirHandler,
@@ -48,6 +42,14 @@ from infra.mailsink import (
     MessageNotFoundError,
     get_message,
     list_messages,
+)
+from infra.ports import (
+    PortInUseError,
+    ensure_ports_free,
+    find_free_port,
+    find_listener_pid,
+    port_is_free,
+    stack_ports,
 )
 from infra.settings import Settings, load_settings
 from starter import app

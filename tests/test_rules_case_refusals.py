@@ -30,6 +30,7 @@ from models.case_rules import (
     close_refusal,
     recognition_refusal,
     reevaluation_opens,
+    requested_documents_refusal,
     review_refusal,
     revocation_refusal,
     scorecard_refusal,
@@ -130,6 +131,18 @@ def test_a_rejection_must_give_its_reason(reason: str) -> None:
     # The decision itself is refused on arrival by the same rule.
     with pytest.raises(ValueError, match="a rejection must give its reason"):
         ReviewDecision(action=ReviewAction.REJECT, reviewer="Phòng Nông nghiệp", reason=reason)
+
+
+@pytest.mark.parametrize("action", [ReviewAction.ACCEPT, ReviewAction.REJECT])
+def test_documents_to_bring_go_only_with_a_supplement_request(action: ReviewAction) -> None:
+    wanted = (DocumentKind.TEST_RESULTS,)
+    assert requested_documents_refusal(action, wanted) == Refusal(
+        "NotASupplementRequest",
+        f"documents to bring are named only when requesting a supplement, not with {action.value}",
+    )
+    assert requested_documents_refusal(action, ()) is None
+    assert requested_documents_refusal(ReviewAction.REQUEST_SUPPLEMENT, wanted) is None
+    assert requested_documents_refusal(ReviewAction.REQUEST_SUPPLEMENT, ()) is None
 
 
 # -------------------------------------------------------------- supplement

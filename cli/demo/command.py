@@ -43,12 +43,8 @@ from cli.demo.scenario import CYCLE_START, DemoRun, Story, play
 from cli.demo.stack import DemoError, DemoStack, demo_stack, one_line
 from infra.binaries import BinaryNotFoundError
 from infra.database import create_engine, migrate
-from infra.devserver import (
-    DevServerError,
-    PortInUseError,
-    SearchAttributeConflictError,
-    ui_url,
-)
+from infra.devserver import DevServerError, SearchAttributeConflictError, ui_url
+from infra.ports import PortInUseError
 from infra.settings import ConfigurationError, Settings, load_settings
 from infra.temporal import quiet_core_runtime
 from models.register import NotificationRecord, ProductRecord

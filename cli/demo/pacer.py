@@ -33,6 +33,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
 from infra.cases import case_handle
+from infra.waiting import poll_until
 from models.case import CaseStatus
 from models.clock import CALENDAR_MOVED_SIGNAL, VIETNAM, CalendarMove
 
@@ -197,11 +198,13 @@ class Pacer:
 
     async def _workflows_quiet(self, workflow_ids: set[str]) -> None:
         """Until a whole pass finds no workflow task and no activity pending in any of them."""
-        while True:
+
+        async def quiet() -> bool | None:
             answers = await asyncio.gather(*(self._busy(w) for w in workflow_ids))
-            if not any(answers):
-                return
-            await asyncio.sleep(QUIET_POLL_SECONDS)
+            return None if any(answers) else True
+
+        # No bound of its own: the demo's --timeout ends a rehearsal that hangs.
+        await poll_until(quiet, within=None, every=QUIET_POLL_SECONDS)
 
     async def _busy(self, workflow_id: str) -> bool:
         try:

@@ -8,7 +8,6 @@ system does by itself (batch decisions, reminders, lapses) is told by `narrator`
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -30,6 +29,7 @@ from cli.demo.province import (
 )
 from cli.demo.stack import DemoError
 from infra.cases import case_handle, explain_refusal
+from infra.waiting import StillWaitingError, poll_until
 from models.applicants import RegistrationKind
 from models.case import (
     CaseStage,
@@ -126,19 +126,20 @@ class ProductCase:
         self, until: Callable[[CaseStatus], bool], what: str, poll: float = 0.1
     ) -> CaseStatus:
         """Poll the case until `until` holds, which needs no time to pass on the calendar."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + FOLLOW_GIVE_UP_SECONDS
-        while True:
-            status = await self.status()
-            if until(status):
-                return status
-            if loop.time() > deadline:
-                raise self.failure(
-                    f"waiting for {what}",
-                    f"the case is still at {status.stage.value} after "
-                    f"{FOLLOW_GIVE_UP_SECONDS:.0f} s; run with --verbose to see the worker's log",
-                )
-            await asyncio.sleep(poll)
+        seen: list[CaseStatus] = []
+
+        async def reached() -> CaseStatus | None:
+            seen.append(await self.status())
+            return seen[-1] if until(seen[-1]) else None
+
+        try:
+            return await poll_until(reached, within=FOLLOW_GIVE_UP_SECONDS, every=poll, what=what)
+        except StillWaitingError:
+            raise self.failure(
+                f"waiting for {what}",
+                f"the case is still at {seen[-1].stage.value} after "
+                f"{FOLLOW_GIVE_UP_SECONDS:.0f} s; run with --verbose to see the worker's log",
+            ) from None
 
     async def _update(self, what: str, call: Any, argument: Any) -> Any:
         try:

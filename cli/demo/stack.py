@@ -15,14 +15,9 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from infra.devserver import (
-    DevServer,
-    ensure_ports_free,
-    port_is_free,
-    register_search_attributes,
-    stack_ports,
-)
+from infra.devserver import DevServer, register_search_attributes
 from infra.mailsink import MailSink, mail_dir_for
+from infra.ports import ensure_ports_free, port_is_free, stack_ports
 from infra.settings import Settings
 from infra.temporal import connect
 

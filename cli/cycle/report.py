@@ -1,0 +1,120 @@
+"""Following a cycle: ``ocop cycle status`` (one table) and ``report`` (the whole report)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cli.common import JsonOption, plural, print_json, print_table, run
+from cli.cycle.target import ProvinceArg, YearArg, cycle_app, read_report
+from cli.cycle.wording import TARGET_LABELS, say, when
+from models.cycle import CycleReport
+
+
+@cycle_app.command("status")
+def status_command(province: ProvinceArg, year: YearArg, json_output: JsonOption = False) -> None:
+    """Where the cycle stands: window, counts, what waits for a decision, targets."""
+    report = run(lambda client, _: read_report(client, province, year))
+    if json_output:
+        print_json(report)
+        return
+    calendar = report.calendar
+    state = "đã kết thúc / closed" if report.closed else "đang diễn ra / open"
+    say(f"Chu trình OCOP {report.year} · {report.province} · {state} · {when(report.as_of)}")
+    rows: list[tuple[str, Any]] = [
+        (
+            "submission window",
+            f"{when(calendar.submission_opens)} – {when(calendar.submission_closes)}",
+        ),
+        ("dossiers received", report.submissions),
+        ("products recognised", report.certified),
+    ]
+    rows += [
+        (f"awaiting recognition ({level}, on {when(calendar.recognition[level])})", count)
+        for level, count in report.awaiting_recognition.items()
+    ]
+    rows += [
+        (
+            f"target: {TARGET_LABELS[target.target]}",
+            f"{target.achieved}/{target.goal}" + (" ✓" if target.met else ""),
+        )
+        for target in report.targets
+    ]
+    rows.append(("decisions issued", len(report.decisions)))
+    print_table(report.cycle, ("", ""), rows)
+
+
+@cycle_app.command("report")
+def report_command(province: ProvinceArg, year: YearArg, json_output: JsonOption = False) -> None:
+    """The cycle's report: counts by stage, stars, locality, applicant kind; targets; decisions."""
+    report = run(lambda client, _: read_report(client, province, year))
+    if json_output:
+        print_json(report)
+        return
+    print_report(report)
+
+
+def print_report(report: CycleReport) -> None:
+    """The report as tables (also printed by the demo and by `ocop cycle close`)."""
+    state = "closed" if report.closed else "open"
+    say(
+        f"Báo cáo chu trình OCOP {report.year} · {report.province} · {state} · as of "
+        f"{when(report.as_of)} · {plural(report.submissions, 'dossier')}, "
+        f"{report.certified} recognised"
+    )
+    if report.targets:
+        print_table(
+            "Chỉ tiêu / targets",
+            ("target", "goal", "achieved", ""),
+            [
+                (
+                    TARGET_LABELS[t.target],
+                    t.goal,
+                    t.achieved,
+                    "met" if t.met else f"{t.remaining} short",
+                )
+                for t in report.targets
+            ],
+        )
+    print_table(
+        "Theo giai đoạn / by stage",
+        ("stage", "products"),
+        [(stage.value, count) for stage, count in report.by_stage.items()],
+    )
+    if report.by_stars:
+        print_table(
+            "Theo hạng sao / by stars",
+            ("stars", "products"),
+            [(f"{stars}★", count) for stars, count in report.by_stars.items()],
+        )
+    print_table(
+        "Theo địa bàn / by locality",
+        ("locality", "dossiers", "recognised"),
+        [(name, f.submitted, f.certified) for name, f in report.by_locality.items()],
+    )
+    print_table(
+        "Theo loại hình chủ thể / by applicant kind",
+        ("applicant kind", "products"),
+        [(kind.value, count) for kind, count in report.by_applicant_kind.items()],
+    )
+    if report.decisions:
+        print_table(
+            "Quyết định công nhận / recognition decisions",
+            ("number", "date", "authority", "level", "recognised", "certificates"),
+            [
+                (
+                    d.number,
+                    when(d.decided_on),
+                    d.authority,
+                    d.level,
+                    f"{d.recognised}/{d.listed}",
+                    f"{d.first_certificate} … {d.last_certificate}" if d.first_certificate else "",
+                )
+                for d in report.decisions
+            ],
+        )
+    if report.overdue_reviews or report.overdue_scoring:
+        say(
+            f"Overdue: {report.overdue_reviews} in review after "
+            f"{when(report.calendar.review_deadline)}, {report.overdue_scoring} before a council "
+            f"after {when(report.calendar.council_deadline)}."
+        )

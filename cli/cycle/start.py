@@ -1,0 +1,218 @@
+"""Opening a year's cycle: ``ocop cycle start`` now, or ``schedule`` every year.
+
+Both read the province's standing settings from a file that may repeat --province
+(and, for ``start``, --year) but must not contradict them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+import typer
+from temporalio.client import (
+    Client,
+    Schedule,
+    ScheduleActionStartWorkflow,
+    ScheduleAlreadyRunningError,
+    ScheduleCalendarSpec,
+    SchedulePolicy,
+    ScheduleRange,
+    ScheduleSpec,
+    ScheduleUpdate,
+    ScheduleUpdateInput,
+)
+from temporalio.exceptions import WorkflowAlreadyStartedError
+
+from activities.cycle import start_cycle_workflow
+from cli.common import (
+    EXIT_BAD_INPUT,
+    JsonOption,
+    fail,
+    print_json,
+    print_table,
+    read_mapping,
+    run,
+    validated,
+)
+from cli.cycle.target import ConfigOption, ProvinceOption, YearOption, cycle_app
+from cli.cycle.wording import say, when
+from infra.settings import Settings
+from models.clock import VIETNAM
+from models.cycle import CycleInput, CycleSettings, ScheduledCycles
+from models.cycle_rules import schedule_settings_refusal, yearly_day_refusal
+from workflows.annual_cycle import CycleLauncherWorkflow
+
+
+def _same(data: dict[str, Any], key: str, given: object, where: str) -> None:
+    """The file may repeat --province / --year, but must not contradict them."""
+    if key in data and str(data[key]).lower() != str(given).lower():
+        fail(f"{where} says {key} {data[key]!r} but --{key} is {given!r}", EXIT_BAD_INPUT)
+
+
+# ------------------------------------------------------------------------ start
+
+
+@cycle_app.command("start")
+def start_command(
+    province: ProvinceOption,
+    year: YearOption,
+    config: ConfigOption = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Start a province's cycle for a year (one per province and year)."""
+    data = read_mapping(config, "cycle settings")
+    where = str(config) if config else "the cycle settings"
+    _same(data, "province", province, where)
+    _same(data, "year", year, where)
+    cycle = validated(CycleInput, {**data, "province": province, "year": year}, where)
+
+    async def action(client: Client, settings: Settings) -> str:
+        try:
+            handle, _ = await start_cycle_workflow(
+                client, cycle, settings.task_queue, existing_ok=False
+            )
+        except WorkflowAlreadyStartedError:
+            fail(
+                f"the {year} cycle of {province} exists already ({cycle.workflow_id}); "
+                f"see `ocop cycle status {province} {year}`"
+            )
+        return handle.id
+
+    workflow_id = run(action)
+    if json_output:
+        print_json({"workflow_id": workflow_id, "calendar": cycle.calendar.model_dump(mode="json")})
+        return
+    say(f"Đã mở chu trình OCOP {year} của {province} — cycle {workflow_id} started.")
+    _print_calendar(cycle)
+
+
+def _print_calendar(cycle: CycleInput) -> None:
+    calendar = cycle.calendar
+    rows: list[tuple[str, str]] = [
+        (
+            "Nhận hồ sơ / submissions",
+            f"{when(calendar.submission_opens)} – {when(calendar.submission_closes)}",
+        ),
+        ("Hạn thẩm định / review deadline", when(calendar.review_deadline)),
+        ("Hạn chấm điểm / council deadline", when(calendar.council_deadline)),
+    ]
+    rows += [
+        (f"Công nhận cấp {level} / recognition", when(day))
+        for level, day in calendar.recognition.items()
+    ]
+    rows.append(("Kết thúc / closes", when(calendar.closes_on)))
+    print_table(f"Lịch chu trình {cycle.year} · {cycle.rulebook.id}", ("", "date"), rows)
+
+
+# --------------------------------------------------------------------- schedule
+
+
+@cycle_app.command("schedule")
+def schedule_command(
+    province: ProvinceOption,
+    config: ConfigOption = None,
+    on: Annotated[
+        str, typer.Option("--on", metavar="MM-DD", help="Day of the year the cycle opens.")
+    ] = "01-02",
+    at: Annotated[str, typer.Option("--at", metavar="HH:MM", help="Time (Vietnam).")] = "08:00",
+    now: Annotated[
+        bool, typer.Option("--now", help="Also open the coming cycle right away.")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Create (or replace) the yearly Schedule that opens the province's next cycle.
+
+    Each year on --on at --at (Vietnam time) it starts that year's cycle with the
+    official calendar; a launch in the second half of a year opens the next year's.
+    A cycle that exists already is left as it is.
+    """
+    data = read_mapping(config, "cycle settings")
+    where = str(config) if config else "the cycle settings"
+    _same(data, "province", province, where)
+    own_calendar = schedule_settings_refusal(data)
+    if own_calendar is not None:
+        fail(f"{where}: {own_calendar.message}", EXIT_BAD_INPUT)
+    data.pop("province", None)
+    standing = validated(CycleSettings, data, where)
+    launch = validated(
+        ScheduledCycles, {"province": province, "settings": standing.model_dump()}, "--province"
+    )
+    month, day = _parse_pair(on, "-", "--on", "MM-DD, e.g. 01-02", (1, 12), (1, 31))
+    not_every_year = yearly_day_refusal(month, day, written=on)
+    if not_every_year is not None:
+        fail(f"--on: {not_every_year.message}", EXIT_BAD_INPUT)
+    hour, minute = _parse_pair(at, ":", "--at", "HH:MM, e.g. 08:00", (0, 23), (0, 59))
+    schedule_id = f"ocop-cycle-schedule-{province}".lower()
+
+    async def action(client: Client, settings: Settings) -> dict[str, Any]:
+        schedule = Schedule(
+            action=ScheduleActionStartWorkflow(
+                CycleLauncherWorkflow.run,
+                launch,
+                id=f"ocop-cycle-launch-{province}".lower(),
+                task_queue=settings.task_queue,
+            ),
+            spec=ScheduleSpec(
+                calendars=[
+                    ScheduleCalendarSpec(
+                        month=[ScheduleRange(month)],
+                        day_of_month=[ScheduleRange(day)],
+                        hour=[ScheduleRange(hour)],
+                        minute=[ScheduleRange(minute)],
+                        comment=f"OCOP cycle of {province}",
+                    )
+                ],
+                time_zone_name="Asia/Ho_Chi_Minh",
+            ),
+            policy=SchedulePolicy(catchup_window=timedelta(days=7)),
+        )
+        try:
+            handle = await client.create_schedule(schedule_id, schedule)
+            created = True
+        except ScheduleAlreadyRunningError:
+            handle = client.get_schedule_handle(schedule_id)
+
+            def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
+                return ScheduleUpdate(schedule=schedule)
+
+            await handle.update(replace)
+            created = False
+        if now:
+            await handle.trigger()
+        description = await handle.describe()
+        return {
+            "schedule_id": schedule_id,
+            "created": created,
+            "next_runs": [
+                moment.astimezone(VIETNAM).isoformat()
+                for moment in description.info.next_action_times[:3]
+            ],
+        }
+
+    answer = run(action)
+    if json_output:
+        print_json(answer)
+        return
+    verb = "created" if answer["created"] else "replaced"
+    say(f"Schedule {schedule_id} {verb}: each year on {on} at {at} (Vietnam time).")
+    print_table("Next runs", ("opens the cycle on",), [(moment,) for moment in answer["next_runs"]])
+
+
+def _parse_pair(
+    value: str,
+    separator: str,
+    flag: str,
+    shape: str,
+    first_range: tuple[int, int],
+    second_range: tuple[int, int],
+) -> tuple[int, int]:
+    try:
+        first, second = (int(part) for part in value.split(separator))
+    except ValueError:
+        fail(f"{flag}: {value!r} is not {shape}", EXIT_BAD_INPUT)
+    if not (
+        first_range[0] <= first <= first_range[1] and second_range[0] <= second <= second_range[1]
+    ):
+        fail(f"{flag}: {value!r} is not {shape}", EXIT_BAD_INPUT)
+    return first, second
