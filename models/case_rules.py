@@ -85,6 +85,9 @@ def review_refusal(decision: ReviewDecision, case: CaseState) -> Refusal | None:
             "WrongStage",
             f"this case is not awaiting a review decision (stage: {case.stage.value})",
         )
+    not_a_request = requested_documents_refusal(decision.action, decision.documents_requested)
+    if not_a_request is not None:
+        return not_a_request
     missing = missing_documents(case.dossier)
     if decision.action == ReviewAction.ACCEPT and missing:
         return Refusal(

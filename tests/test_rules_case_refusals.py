@@ -145,6 +145,18 @@ def test_documents_to_bring_go_only_with_a_supplement_request(action: ReviewActi
     assert requested_documents_refusal(ReviewAction.REQUEST_SUPPLEMENT, ()) is None
 
 
+@pytest.mark.parametrize("action", [ReviewAction.ACCEPT, ReviewAction.REJECT])
+def test_the_case_refuses_documents_to_bring_with_a_decision_that_is_no_request(
+    action: ReviewAction,
+) -> None:
+    # The validator asks the rule the CLI asks: an accept with documents is not
+    # silently taken as a plain accept.
+    decision = review(action, documents_requested=(DocumentKind.TEST_RESULTS,))
+    assert review_refusal(decision, case()) == requested_documents_refusal(
+        action, decision.documents_requested
+    )
+
+
 # -------------------------------------------------------------- supplement
 
 
