@@ -126,16 +126,21 @@ def apply_command(
         before = await read_status(client, target)
         cycle_year = year if year is not None else before.business_now.astimezone(VIETNAM).year
         application = build(Application, {"dossier": dossier, "cycle_year": cycle_year})
+        latest = client.get_workflow_handle(target.workflow_id)
+        closing_run = (await latest.describe()).run_id
         await call(
             client, target, lambda h: h.execute_update(ProductLifecycleWorkflow.apply, application)
         )
-        # The new round is a new run of the case: wait (briefly) until it answers.
+        # The new round is a new run of the case: wait (briefly) until the server names
+        # it, then ask it. A query sent meanwhile could land on the closing run.
         status = before
 
         async def next_round() -> CaseStatus | None:
             nonlocal status
+            if (await latest.describe()).run_id == closing_run:
+                return None
             status = await read_status(client, target)
-            return status if status.round_number > before.round_number else None
+            return status
 
         with contextlib.suppress(StillWaitingError):
             await poll_until(next_round, within=NEW_ROUND_SECONDS, what="the new round")
