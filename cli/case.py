@@ -71,7 +71,8 @@ from models.case import (
 )
 from models.catalogue import DocumentKind
 from models.clock import VIETNAM
-from models.dossier import DocumentRef, Dossier, document_size_refusal
+from models.dossier import DocumentRef, Dossier, Language, document_size_refusal
+from models.labels import Form, label
 from models.rulebook import RULEBOOKS
 from models.scorecard import Scorecard
 from workflows.product_lifecycle import ProductLifecycleWorkflow
@@ -86,19 +87,6 @@ PANEL = "A product's case"
 
 case_app = typer.Typer(rich_markup_mode="rich")
 
-STAGE_TEXT: dict[CaseStage, str] = {
-    CaseStage.SUBMITTED: "submitted",
-    CaseStage.LOCAL_REVIEW: "in dossier review",
-    CaseStage.AWAITING_SUPPLEMENT: "awaiting a supplement from the producer",
-    CaseStage.COUNCIL_SCORING: "in council scoring",
-    CaseStage.AWAITING_RECOGNITION: "awaiting a recognition decision",
-    CaseStage.CERTIFIED: "certified",
-    CaseStage.RETURNED: "returned (the supplement did not arrive in time)",
-    CaseStage.REJECTED: "rejected",
-    CaseStage.NOT_CERTIFIED: "not certified",
-    CaseStage.LAPSED: "lapsed (certificate expired without re-evaluation)",
-    CaseStage.REVOKED: "revoked",
-}
 _AT_LEVEL = frozenset(
     {
         CaseStage.LOCAL_REVIEW,
@@ -253,7 +241,7 @@ def _deadline(deadline: NextDeadline) -> str:
 
 def _where(status: CaseStatus) -> str:
     """Where the case stands now, in one clause."""
-    text = f"now {STAGE_TEXT[status.stage]}"
+    text = f"now {label(status.stage, Language.EN, Form.STATUS)}"
     if status.stage in _AT_LEVEL and status.level:
         text += f" at {status.level} level"
     if status.round_number > 1:
@@ -844,7 +832,7 @@ def show_status(status: CaseStatus) -> None:
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold", no_wrap=True)
     facts.add_column()
-    stage = STAGE_TEXT[status.stage]
+    stage = label(status.stage, Language.EN, Form.STATUS)
     if status.level and status.stage in _AT_LEVEL:
         stage += f" at {status.level} level"
     rows: list[tuple[str, str]] = [

@@ -57,11 +57,12 @@ from models.cycle import (
     CycleSettings,
     ScheduledCycles,
     SubmissionReceipt,
-    TargetKind,
     cycle_workflow_id,
 )
 from models.cycle_rules import schedule_settings_refusal, yearly_day_refusal
-from models.dossier import Dossier
+from models.dates import format_day
+from models.dossier import Dossier, Language
+from models.labels import Form, label
 from workflows.annual_cycle import AnnualCycleWorkflow, CycleLauncherWorkflow
 
 cycle_app = typer.Typer(
@@ -92,13 +93,6 @@ ConfigOption = Annotated[
     ),
 ]
 
-TARGET_LABELS = {
-    TargetKind.SUBMISSIONS: "dossiers received",
-    TargetKind.THREE_STARS_OR_MORE: "products of ≥ 3★",
-    TargetKind.FOUR_STARS_OR_MORE: "products of ≥ 4★",
-    TargetKind.FIVE_STARS: "products of 5★",
-}
-
 
 def _say(message: str) -> None:
     console.print(Text(message), soft_wrap=True)
@@ -111,7 +105,7 @@ def _same(data: dict[str, Any], key: str, given: object, where: str) -> None:
 
 
 def _when(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
+    return format_day(day)
 
 
 # ------------------------------------------------------------------------ start
@@ -361,7 +355,7 @@ def status_command(province: ProvinceArg, year: YearArg, json_output: JsonOption
     ]
     rows += [
         (
-            f"target: {TARGET_LABELS[target.target]}",
+            f"target: {label(target.target, Language.EN, Form.SHORT)}",
             f"{target.achieved}/{target.goal}" + (" ✓" if target.met else ""),
         )
         for target in report.targets
@@ -394,7 +388,7 @@ def print_report(report: CycleReport) -> None:
             ("target", "goal", "achieved", ""),
             [
                 (
-                    TARGET_LABELS[t.target],
+                    label(t.target, Language.EN, Form.SHORT),
                     t.goal,
                     t.achieved,
                     "met" if t.met else f"{t.remaining} short",

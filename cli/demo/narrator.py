@@ -17,7 +17,7 @@ from rich.markup import escape
 from sqlalchemy import or_, select
 
 from cli.demo.chronicle import Chronicle
-from cli.demo.people import LEVEL_EN, stars
+from cli.demo.people import level_en, stars
 from infra.database import create_engine
 from models.clock import VIETNAM
 from models.register import AuditEventRecord, ProductRecord
@@ -174,7 +174,7 @@ class Narrator:
             f"{len(names)} × {stars(count)}: {listing(names)}"
             for count, names in sorted(by_stars.items(), reverse=True)
         )
-        level = LEVEL_EN.get(str(details.get("level")), str(details.get("level")))
+        level = level_en(str(details.get("level")))
         self._chronicle.say(
             date.fromisoformat(str(details.get("decided_on"))),
             str(details.get("authority", "")),
