@@ -100,7 +100,8 @@ def level_label(level: str, language: Language | str = Language.VI, form: Form =
     if form == Form.AUTHORITY:
         if known is not None and known.authority is not None:
             return known.authority.said_in(language)
-        return _phrase(_AUTHORITY, bare, language)
+        named = _phrase(_AUTHORITY, bare, language)
+        return named[:1].upper() + named[1:]  # a proper name
     if form == Form.COUNCIL:
         return _phrase(_COUNCIL, bare, language)
     return _phrase(_LEVEL, bare, language)
