@@ -67,6 +67,7 @@ from models.events import (
 )
 from models.register import NotificationRecord
 from models.stars import Stars
+from models.transitions import CaseTransition
 from tests.fixtures.database import Register
 from tests.fixtures.smtp import CapturedMessage, SmtpTestServer
 
@@ -826,7 +827,7 @@ async def test_a_line_break_smuggled_into_a_product_name_injects_no_header(
         )
     )
     event = DossierReceived.model_construct(
-        kind="dossier_received",
+        kind=CaseTransition.DOSSIER_RECEIVED,
         case=facts,
         registration_kind=RegistrationKind.UPGRADE,
         level="province",
