@@ -474,27 +474,6 @@ async def test_legacy_email_kinds_in_recorded_histories_read_as_todays_words() -
     assert {word.value for word in LEGACY_KINDS.values()} <= kinds
 
 
-def _imports(path: Path) -> set[str]:
-    import ast
-
-    tree = ast.parse(path.read_text(encoding="utf-8"))
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
-            found.add(node.module)
-        elif isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-    return found
-
-
-def test_presentation_reads_only_contracts_and_models() -> None:
-    for path in PRESENTATION.rglob("*.py"):
-        ours = {name.split(".")[0] for name in _imports(path)} & {
-            "models", "contracts", "presentation", "infra", "workflows", "activities", "cli",
-        }  # fmt: skip
-        assert ours <= {"models", "contracts", "presentation"}, (path, ours)
-
-
 STORY_WORDS = {"review", "status"}
 """The story's own words that a contract also uses as a name: an entry's kind ("review")
 and a detail's key ("status"); neither refers to the Update or the query."""
