@@ -46,6 +46,7 @@ from models.stars import TOP_STARS, Stars
 CASE_PROGRESS_SIGNAL: Final = "case_progress"
 """The signal a product's case sends its cycle at every stage change."""
 
+
 def cycle_workflow_id(province: str, year: int) -> str:
     """One cycle per province and year: the id makes a second start find the first."""
     return f"ocop-cycle-{province}-{year}".lower()
