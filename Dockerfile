@@ -18,6 +18,7 @@ COPY contracts ./contracts
 COPY workflows ./workflows
 COPY activities ./activities
 COPY infra ./infra
+COPY presentation ./presentation
 COPY cli ./cli
 
 RUN pip install . \

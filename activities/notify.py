@@ -30,6 +30,9 @@ hand-over (refused connection, 4xx at MAIL/RCPT/DATA) are re-sent, because the s
 said no or never heard the message. Every copy carries the same deterministic
 Message-ID, so even a copy sent by hand is recognisable as the same message.
 
+The ledger's ``event_type`` is the event's kind, the word of the transition that sent it
+(`models.transitions`); rows written under a legacy kind were renamed by migration 0002.
+
 Recipients are served independently: a recipient whose send fails permanently is
 recorded and skipped; one whose send fails temporarily makes the activity raise only
 after the others have been served, and the retry skips those already settled.
@@ -316,7 +319,7 @@ class NotificationActivities:
         entry, claimed = await self._ledger.claim(
             key,
             workflow_id=notification.workflow_id,
-            event_type=notification.event.kind,
+            event_type=str(notification.event.kind),
             recipient=recipient,
             subject=rendered.subject,
             message_id=message_id,
@@ -332,7 +335,7 @@ class NotificationActivities:
                 recipient=to,
                 message_id=message_id,
                 reference=notification.event.case.reference,
-                event_kind=notification.event.kind,
+                event_kind=str(notification.event.kind),
                 language=Language(recipient.language).value,
             )
         except ValueError as error:  # InvalidAddressError, or a header the library refuses

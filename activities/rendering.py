@@ -1,7 +1,8 @@
 """Turns a case event into the email a recipient reads: subject, plain text and HTML.
 
 Wording lives in Jinja2 templates, one per event kind and language
-(``templates/vi/recognised.j2``, ``templates/en/recognised.j2`` …). Each template is
+(``templates/vi/recognised.j2``, ``templates/en/recognised.j2`` …), named by the
+transition that sends the email (`models.transitions`). Each template is
 written once and rendered by two environments: one for plain text (no escaping) and one
 for HTML (autoescaped, so a product called ``<script>…`` is shown, never run). The
 environments differ only in their layout (``_base.txt.j2`` / ``_base.html.j2``) and in
@@ -13,8 +14,10 @@ language's letter (``vi/_letter.j2``), which adds the greeting, signature and fo
 Undefined variables fail loudly (StrictUndefined): a missing fact is a bug, not a blank.
 
 Facts are formatted by filters that follow the recipient's language: dates
-(``dd/mm/yyyy`` in Vietnamese), points (decimal comma in Vietnamese), stars ("4 sao"),
-levels ("cấp huyện"), documents, stages, registration kinds, revocation grounds.
+(``dd/mm/yyyy`` in Vietnamese, `models.dates`), points (decimal comma in Vietnamese),
+stars ("4 sao"), and the names of levels ("cấp huyện"), documents, stages, registration
+and applicant kinds, score parts, targets and revocation grounds, all from the one
+catalogue in `models.labels`.
 """
 
 from __future__ import annotations
@@ -32,11 +35,15 @@ from typing import Any, Final, get_args
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
-from models.applicants import RegistrationKind
-from models.case import REVOCATION_GROUNDS_VI, CaseStage, RevocationGround
-from models.catalogue import DOCUMENT_LABELS_EN, DOCUMENT_LABELS_VI, DocumentKind
+from models.applicants import ApplicantKind, RegistrationKind
+from models.case import CaseStage, RevocationGround
+from models.catalogue import DocumentKind
+from models.cycle import TargetKind
+from models.dates import format_day
 from models.dossier import Language
 from models.events import CaseEvent, Recipient
+from models.labels import label, level_label
+from models.scorecard import ScorePart
 
 TEMPLATE_DIR: Final = Path(__file__).resolve().parent / "templates"
 """Where the templates live, next to this module (shipped as package data)."""
@@ -46,109 +53,8 @@ LANGUAGES: Final = tuple(language.value for language in Language)
 EVENT_KINDS: Final[tuple[str, ...]] = tuple(
     str(model.model_fields["kind"].default) for model in get_args(get_args(CaseEvent)[0])
 )
-"""Every event kind of `models.events.CaseEvent`; each has a template in every language."""
-
-REVOCATION_GROUNDS_EN: Final[dict[RevocationGround, str]] = {
-    RevocationGround.PROCESS_NOT_FOLLOWED: "The declared production process was not followed",
-    RevocationGround.FOOD_SAFETY: "Food-safety violation",
-    RevocationGround.QUALITY_MISMATCH: "Quality does not match the recognised product",
-    RevocationGround.DESIGN_MISMATCH: ("Design or packaging does not match the recognised product"),
-    RevocationGround.CEASED_PRODUCTION: "The producer has ceased production",
-    RevocationGround.OTHER: "Other grounds",
-}
-
-LEVEL_NAMES: Final[dict[str, dict[str, str]]] = {
-    "vi": {
-        "commune": "cấp xã",
-        "district": "cấp huyện",
-        "province": "cấp tỉnh",
-        "central": "cấp trung ương",
-    },
-    "en": {
-        "commune": "commune level",
-        "district": "district level",
-        "province": "provincial level",
-        "central": "central level",
-    },
-}
-
-STAGE_NAMES: Final[dict[str, dict[CaseStage, str]]] = {
-    "vi": {
-        CaseStage.SUBMITTED: "tiếp nhận hồ sơ",
-        CaseStage.LOCAL_REVIEW: "thẩm định hồ sơ",
-        CaseStage.AWAITING_SUPPLEMENT: "bổ sung hồ sơ",
-        CaseStage.COUNCIL_SCORING: "chấm điểm của Hội đồng",
-        CaseStage.AWAITING_RECOGNITION: "ban hành quyết định công nhận",
-        CaseStage.CERTIFIED: "đã được công nhận",
-        CaseStage.RETURNED: "trả lại hồ sơ",
-        CaseStage.REJECTED: "không chấp nhận hồ sơ",
-        CaseStage.NOT_CERTIFIED: "không đủ điều kiện công nhận",
-        CaseStage.LAPSED: "hết hiệu lực",
-        CaseStage.REVOKED: "thu hồi",
-    },
-    "en": {
-        CaseStage.SUBMITTED: "dossier intake",
-        CaseStage.LOCAL_REVIEW: "dossier review",
-        CaseStage.AWAITING_SUPPLEMENT: "dossier supplement",
-        CaseStage.COUNCIL_SCORING: "council scoring",
-        CaseStage.AWAITING_RECOGNITION: "recognition decision",
-        CaseStage.CERTIFIED: "certified",
-        CaseStage.RETURNED: "dossier returned",
-        CaseStage.REJECTED: "dossier rejected",
-        CaseStage.NOT_CERTIFIED: "not certified",
-        CaseStage.LAPSED: "lapsed",
-        CaseStage.REVOKED: "revoked",
-    },
-}
-
-REGISTRATION_NAMES: Final[dict[str, dict[RegistrationKind, str]]] = {
-    "vi": {
-        RegistrationKind.FIRST: "đánh giá, phân hạng lần đầu",
-        RegistrationKind.UPGRADE: "đánh giá nâng hạng",
-        RegistrationKind.REEVALUATION: "đánh giá lại",
-    },
-    "en": {
-        RegistrationKind.FIRST: "first evaluation",
-        RegistrationKind.UPGRADE: "upgrade evaluation",
-        RegistrationKind.REEVALUATION: "re-evaluation",
-    },
-}
-
-PART_NAMES: Final[dict[str, dict[str, str]]] = {
-    "vi": {
-        "part_a": "Phần A – Sản phẩm và sức mạnh cộng đồng",
-        "part_b": "Phần B – Khả năng tiếp thị",
-        "part_c": "Phần C – Chất lượng sản phẩm",
-    },
-    "en": {
-        "part_a": "Part A – Product and community strength",
-        "part_b": "Part B – Marketing",
-        "part_c": "Part C – Product quality",
-    },
-}
-
-_DOCUMENT_NAMES: Final[dict[str, dict[DocumentKind, str]]] = {
-    "vi": DOCUMENT_LABELS_VI,
-    "en": DOCUMENT_LABELS_EN,
-}
-_GROUND_NAMES: Final[dict[str, dict[RevocationGround, str]]] = {
-    "vi": REVOCATION_GROUNDS_VI,
-    "en": REVOCATION_GROUNDS_EN,
-}
-_MONTHS_EN: Final = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+"""Every event kind of `models.events.CaseEvent` (each a word of `models.transitions`);
+each names a template in every language."""
 
 TEXT_WIDTH: Final = 76
 """Plain-text paragraphs are wrapped to this width, as mail readers expect."""
@@ -215,6 +121,8 @@ def _environment(fmt: str) -> Environment:
         registration=_registration,
         ground=_ground,
         part=_part,
+        applicant=_applicant,
+        target=_target,
         reflow=_reflow,
     )
     env.globals["base"] = f"_base.{fmt}.j2"
@@ -228,9 +136,7 @@ def _lang(context: Context) -> str:
 
 @pass_context
 def _day(context: Context, value: date) -> str:
-    if _lang(context) == "vi":
-        return value.strftime("%d/%m/%Y")
-    return f"{value.day} {_MONTHS_EN[value.month - 1]} {value.year}"
+    return format_day(value, _lang(context))
 
 
 @pass_context
@@ -250,36 +156,42 @@ def _stars(context: Context, value: int) -> str:
 
 @pass_context
 def _level(context: Context, value: str) -> str:
-    language = _lang(context)
-    known = LEVEL_NAMES[language].get(value)
-    if known is not None:
-        return known
-    return f"cấp {value}" if language == "vi" else f"{value} level"
+    return level_label(str(value), _lang(context))
 
 
 @pass_context
 def _document(context: Context, value: DocumentKind) -> str:
-    return _DOCUMENT_NAMES[_lang(context)].get(DocumentKind(value), str(value))
+    return label(DocumentKind(value), _lang(context))
 
 
 @pass_context
 def _stage(context: Context, value: CaseStage) -> str:
-    return STAGE_NAMES[_lang(context)].get(CaseStage(value), str(value))
+    return label(CaseStage(value), _lang(context))
 
 
 @pass_context
 def _registration(context: Context, value: RegistrationKind) -> str:
-    return REGISTRATION_NAMES[_lang(context)].get(RegistrationKind(value), str(value))
+    return label(RegistrationKind(value), _lang(context))
 
 
 @pass_context
 def _ground(context: Context, value: RevocationGround) -> str:
-    return _GROUND_NAMES[_lang(context)].get(RevocationGround(value), str(value))
+    return label(RevocationGround(value), _lang(context))
 
 
 @pass_context
 def _part(context: Context, value: str) -> str:
-    return PART_NAMES[_lang(context)].get(value, value)
+    return label(ScorePart(value), _lang(context))
+
+
+@pass_context
+def _applicant(context: Context, value: ApplicantKind) -> str:
+    return label(ApplicantKind(value), _lang(context))
+
+
+@pass_context
+def _target(context: Context, value: TargetKind) -> str:
+    return label(TargetKind(value), _lang(context))
 
 
 def _reflow(value: str) -> str:

@@ -2,8 +2,8 @@
 
 - ``ocop list`` filters product cases on their custom search attributes through
   Temporal's visibility, with a count;
-- ``ocop history PROVINCE CODE`` tells one case's story in words (``models/story.py``),
-  from every run's history and the register (``infra/story.py``);
+- ``ocop history PROVINCE CODE`` tells one case's story in words, from every run's
+  history and the register (``presentation/story``);
 - ``ocop admin search-attributes`` registers the search attributes on a server that
   ``ocop dev up`` did not start (idempotent).
 """
@@ -23,13 +23,12 @@ from contracts import case as sa  # the search-attribute keys
 from infra.database import create_engine, session_factory
 from infra.devserver import SearchAttributeConflictError, register_search_attributes
 from infra.settings import Settings
-from infra.story import CaseNotFoundError, case_story
 from models.case import CaseStage, product_workflow_id
 from models.clock import VIETNAM, start_of_day
 from models.dossier import Code
 from models.rulebook import RULEBOOKS
 from models.stars import CERTIFIED_STARS
-from models.story import Story, render_story
+from presentation.story import CaseNotFoundError, Story, case_story, render_story
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 PANEL = "Operators"

@@ -1,4 +1,4 @@
-"""Who may apply to OCOP (chủ thể)."""
+"""Who may apply to OCOP (chủ thể). Their names in words are in `models.labels`."""
 
 from enum import StrEnum
 
@@ -8,14 +8,6 @@ class ApplicantKind(StrEnum):
     COOPERATIVE = "cooperative"  # hợp tác xã
     COOPERATIVE_GROUP = "cooperative_group"  # tổ hợp tác
     HOUSEHOLD = "household"  # hộ sản xuất / cơ sở sản xuất
-
-
-APPLICANT_KIND_LABELS_VI: dict[ApplicantKind, str] = {
-    ApplicantKind.ENTERPRISE: "Doanh nghiệp",
-    ApplicantKind.COOPERATIVE: "Hợp tác xã",
-    ApplicantKind.COOPERATIVE_GROUP: "Tổ hợp tác",
-    ApplicantKind.HOUSEHOLD: "Hộ sản xuất, cơ sở sản xuất",
-}
 
 
 class RegistrationKind(StrEnum):

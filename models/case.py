@@ -272,16 +272,6 @@ class RevocationGround(StrEnum):
     OTHER = "other"
 
 
-REVOCATION_GROUNDS_VI: dict[RevocationGround, str] = {
-    RevocationGround.PROCESS_NOT_FOLLOWED: "Không thực hiện đúng quy trình sản xuất đã công bố",
-    RevocationGround.FOOD_SAFETY: "Vi phạm an toàn thực phẩm",
-    RevocationGround.QUALITY_MISMATCH: "Chất lượng không đúng với sản phẩm đã được công nhận",
-    RevocationGround.DESIGN_MISMATCH: "Mẫu mã, bao bì không đúng với sản phẩm đã được công nhận",
-    RevocationGround.CEASED_PRODUCTION: "Chủ thể ngừng sản xuất",
-    RevocationGround.OTHER: "Lý do khác",
-}
-
-
 class RevocationDecision(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 

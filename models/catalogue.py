@@ -31,41 +31,6 @@ class DocumentKind(StrEnum):
     OTHER = "other"
 
 
-DOCUMENT_LABELS_VI: dict[DocumentKind, str] = {
-    DocumentKind.REGISTRATION_FORM: "Phiếu đăng ký sản phẩm",
-    DocumentKind.SELF_ASSESSMENT: "Báo cáo tự đánh giá",
-    DocumentKind.BUSINESS_REGISTRATION: "Giấy đăng ký kinh doanh",
-    DocumentKind.SAMPLE_RECEIPT: "Biên bản giao nhận mẫu sản phẩm",
-    DocumentKind.FOOD_SAFETY_CERTIFICATE: "Giấy chứng nhận cơ sở đủ điều kiện an toàn thực phẩm",
-    DocumentKind.QUALITY_DECLARATION: "Bản tự công bố chất lượng sản phẩm",
-    DocumentKind.TEST_RESULTS: "Phiếu kết quả kiểm nghiệm",
-    DocumentKind.TOURISM_OPERATING_CONDITIONS: "Hồ sơ điều kiện kinh doanh dịch vụ du lịch",
-    DocumentKind.THREE_YEAR_REPORT: "Báo cáo kết quả sản xuất, kinh doanh 3 năm",
-    DocumentKind.INTELLECTUAL_PROPERTY: "Giấy tờ sở hữu trí tuệ",
-    DocumentKind.BARCODE: "Mã số, mã vạch",
-    DocumentKind.LABEL_DESIGN: "Nhãn, bao bì sản phẩm",
-    DocumentKind.BUSINESS_PLAN: "Phương án kinh doanh",
-    DocumentKind.OTHER: "Tài liệu khác",
-}
-
-DOCUMENT_LABELS_EN: dict[DocumentKind, str] = {
-    DocumentKind.REGISTRATION_FORM: "Product registration form",
-    DocumentKind.SELF_ASSESSMENT: "Self-assessment report",
-    DocumentKind.BUSINESS_REGISTRATION: "Business registration certificate",
-    DocumentKind.SAMPLE_RECEIPT: "Product sample receipt",
-    DocumentKind.FOOD_SAFETY_CERTIFICATE: "Food-safety eligibility certificate",
-    DocumentKind.QUALITY_DECLARATION: "Product quality self-declaration",
-    DocumentKind.TEST_RESULTS: "Laboratory test results",
-    DocumentKind.TOURISM_OPERATING_CONDITIONS: "Tourism service operating conditions",
-    DocumentKind.THREE_YEAR_REPORT: "Three-year production and business report",
-    DocumentKind.INTELLECTUAL_PROPERTY: "Intellectual-property documents",
-    DocumentKind.BARCODE: "Barcode registration",
-    DocumentKind.LABEL_DESIGN: "Label and packaging",
-    DocumentKind.BUSINESS_PLAN: "Business plan",
-    DocumentKind.OTHER: "Other document",
-}
-
-
 class ProductSet(BaseModel):
     model_config = ConfigDict(frozen=True)
 

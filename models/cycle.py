@@ -37,6 +37,7 @@ from models.case import Application, CasePolicy, CaseStage, Contact, LifecycleIn
 from models.case_rules import upgrade_refusal
 from models.clock import BusinessClock
 from models.council import Council
+from models.dates import format_day
 from models.dossier import Code, DocumentNumber, Dossier, SingleLine
 from models.errors import DomainError
 from models.rulebook import QD148_2023, Rulebook, rulebook
@@ -45,13 +46,10 @@ from models.stars import TOP_STARS, Stars
 CASE_PROGRESS_SIGNAL: Final = "case_progress"
 """The signal a product's case sends its cycle at every stage change."""
 
+
 def cycle_workflow_id(province: str, year: int) -> str:
     """One cycle per province and year: the id makes a second start find the first."""
     return f"ocop-cycle-{province}-{year}".lower()
-
-
-def _vn(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 # ------------------------------------------------------------------------ calendar
@@ -126,18 +124,19 @@ def official_calendar(year: int, book: Rulebook = QD148_2023) -> CycleCalendar:
 def submission_refusal(calendar: CycleCalendar, day: date) -> str | None:
     """Why a dossier cannot be received on `day`, naming the window; None inside it."""
     opens, closes = calendar.submission_opens, calendar.submission_closes
-    window_vi = f"từ ngày {_vn(opens)} đến hết ngày {_vn(closes)}"
+    window_vi = f"từ ngày {format_day(opens)} đến hết ngày {format_day(closes)}"
     window_en = f"{opens.isoformat()} to {closes.isoformat()}"
     if day < opens:
         return (
             f"chưa đến thời gian nhận hồ sơ: chu trình nhận hồ sơ {window_vi} "
-            f"(hôm nay là {_vn(day)}) — submissions open on {opens.isoformat()} "
+            f"(hôm nay là {format_day(day)}) — submissions open on {opens.isoformat()} "
             f"(window {window_en})"
         )
     if day > closes:
         return (
             f"đã hết thời gian nhận hồ sơ: chu trình nhận hồ sơ {window_vi} "
-            f"(hôm nay là {_vn(day)}) — the submission window closed on {closes.isoformat()} "
+            f"(hôm nay là {format_day(day)}) — the submission window closed on "
+            f"{closes.isoformat()} "
             f"(window {window_en})"
         )
     return None

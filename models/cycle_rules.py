@@ -25,6 +25,7 @@ from models.cycle import (
     dossier_refusal,
     submission_refusal,
 )
+from models.dates import format_day
 from models.dossier import Dossier
 from models.errors import Refusal
 
@@ -120,7 +121,7 @@ def continuation_refusal(
             "AlreadyCertified",
             f"sản phẩm {product_code} đang có giấy chứng nhận OCOP "
             f"{int(certificate.stars)} sao số {certificate.number} còn hiệu lực đến "
-            f"{certificate.valid_until.strftime('%d/%m/%Y')}; đề nghị đăng ký nâng hạng "
+            f"{format_day(certificate.valid_until)}; đề nghị đăng ký nâng hạng "
             f"hoặc đánh giá lại — product {product_code} holds a valid "
             f"{int(certificate.stars)}★ certificate: submit an 'upgrade' or "
             f"'reevaluation' dossier",

@@ -3,6 +3,11 @@
 A workflow builds one of these at every transition; the notification activity turns
 it into an email per recipient, and the register keeps it. Each carries only facts,
 never wording: the wording lives in the templates, in Vietnamese and English.
+
+An event's `kind` is the word of the transition that sends it (`models.transitions`),
+which also names its templates. Payloads recorded before that (in histories, in a
+case's carried outbox) may carry a legacy kind (`scoring_result`, `lapsed`, …); the
+`CaseEvent` union reads them as today's word, so they still decode.
 """
 
 from __future__ import annotations
@@ -10,9 +15,9 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
 
 from models.applicants import RegistrationKind
 from models.case import CaseStage, RevocationGround
@@ -20,6 +25,7 @@ from models.catalogue import DocumentKind
 from models.cycle import CycleReport
 from models.dossier import Language
 from models.stars import Stars
+from models.transitions import CaseTransition, CycleTransition, canonical_kind
 
 
 class RecipientRole(StrEnum):
@@ -52,14 +58,14 @@ class CaseFacts(BaseModel):
 
 
 class DossierReceived(BaseModel):
-    kind: Literal["dossier_received"] = "dossier_received"
+    kind: Literal[CaseTransition.DOSSIER_RECEIVED] = CaseTransition.DOSSIER_RECEIVED
     case: CaseFacts
     registration_kind: RegistrationKind
     level: str
 
 
 class SupplementRequested(BaseModel):
-    kind: Literal["supplement_requested"] = "supplement_requested"
+    kind: Literal[CaseTransition.SUPPLEMENT_REQUESTED] = CaseTransition.SUPPLEMENT_REQUESTED
     case: CaseFacts
     documents: tuple[DocumentKind, ...]
     deadline: date
@@ -68,21 +74,21 @@ class SupplementRequested(BaseModel):
 
 
 class SupplementReceived(BaseModel):
-    kind: Literal["supplement_received"] = "supplement_received"
+    kind: Literal[CaseTransition.SUPPLEMENT_RECEIVED] = CaseTransition.SUPPLEMENT_RECEIVED
     case: CaseFacts
     file_names: tuple[str, ...]
     still_missing: tuple[DocumentKind, ...] = ()
 
 
 class DossierReturned(BaseModel):
-    kind: Literal["dossier_returned"] = "dossier_returned"
+    kind: Literal[CaseTransition.SUPPLEMENT_MISSED] = CaseTransition.SUPPLEMENT_MISSED
     case: CaseFacts
     deadline: date
     documents: tuple[DocumentKind, ...]
 
 
 class DossierRejected(BaseModel):
-    kind: Literal["dossier_rejected"] = "dossier_rejected"
+    kind: Literal[CaseTransition.REVIEW_REJECTED] = CaseTransition.REVIEW_REJECTED
     case: CaseFacts
     reviewer: str
     reason: str
@@ -91,7 +97,7 @@ class DossierRejected(BaseModel):
 class StepOverdue(BaseModel):
     """To administrators: a human step has passed its deadline."""
 
-    kind: Literal["step_overdue"] = "step_overdue"
+    kind: Literal[CaseTransition.OVERDUE] = CaseTransition.OVERDUE
     case: CaseFacts
     stage: CaseStage
     level: str
@@ -99,7 +105,7 @@ class StepOverdue(BaseModel):
 
 
 class ForwardedToLevel(BaseModel):
-    kind: Literal["forwarded"] = "forwarded"
+    kind: Literal[CaseTransition.FORWARDED] = CaseTransition.FORWARDED
     case: CaseFacts
     from_level: str
     to_level: str
@@ -107,7 +113,7 @@ class ForwardedToLevel(BaseModel):
 
 
 class CouncilSessionOpened(BaseModel):
-    kind: Literal["council_session_opened"] = "council_session_opened"
+    kind: Literal[CaseTransition.COUNCIL_SESSION_OPENED] = CaseTransition.COUNCIL_SESSION_OPENED
     case: CaseFacts
     level: str
     attempt: int
@@ -115,7 +121,7 @@ class CouncilSessionOpened(BaseModel):
 
 
 class RescoreRequested(BaseModel):
-    kind: Literal["rescore_requested"] = "rescore_requested"
+    kind: Literal[CaseTransition.RESCORE_REQUESTED] = CaseTransition.RESCORE_REQUESTED
     case: CaseFacts
     level: str
     attempt: int
@@ -125,7 +131,7 @@ class RescoreRequested(BaseModel):
 
 
 class ScoringResult(BaseModel):
-    kind: Literal["scoring_result"] = "scoring_result"
+    kind: Literal[CaseTransition.COUNCIL_RESULT] = CaseTransition.COUNCIL_RESULT
     case: CaseFacts
     level: str
     part_means: dict[str, Decimal]
@@ -137,7 +143,7 @@ class ScoringResult(BaseModel):
 
 
 class Recognised(BaseModel):
-    kind: Literal["recognised"] = "recognised"
+    kind: Literal[CaseTransition.RECOGNISED] = CaseTransition.RECOGNISED
     case: CaseFacts
     level: str
     authority: str
@@ -151,7 +157,7 @@ class Recognised(BaseModel):
 
 
 class ExpiryReminder(BaseModel):
-    kind: Literal["expiry_reminder"] = "expiry_reminder"
+    kind: Literal[CaseTransition.EXPIRY_REMINDER] = CaseTransition.EXPIRY_REMINDER
     case: CaseFacts
     certificate_number: str
     stars: Stars
@@ -160,7 +166,7 @@ class ExpiryReminder(BaseModel):
 
 
 class Lapsed(BaseModel):
-    kind: Literal["lapsed"] = "lapsed"
+    kind: Literal[CaseTransition.CERTIFICATE_LAPSED] = CaseTransition.CERTIFICATE_LAPSED
     case: CaseFacts
     certificate_number: str
     stars: Stars
@@ -168,7 +174,7 @@ class Lapsed(BaseModel):
 
 
 class Revoked(BaseModel):
-    kind: Literal["revoked"] = "revoked"
+    kind: Literal[CaseTransition.CERTIFICATE_REVOKED] = CaseTransition.CERTIFICATE_REVOKED
     case: CaseFacts
     certificate_number: str
     stars: Stars
@@ -182,7 +188,7 @@ class Revoked(BaseModel):
 class CycleReported(BaseModel):
     """To administrators: the report of a province's annual cycle, sent when it closes."""
 
-    kind: Literal["cycle_report"] = "cycle_report"
+    kind: Literal[CycleTransition.CYCLE_REPORT] = CycleTransition.CYCLE_REPORT
     reference: str = Field(description="The cycle's workflow id")
     occurred_on: date
     closed_by: str
@@ -203,6 +209,15 @@ class CycleReported(BaseModel):
         )
 
 
+def _with_current_kind(value: Any) -> Any:
+    """A recorded event's legacy kind replaced by today's word; anything else as given."""
+    if isinstance(value, dict) and isinstance(value.get("kind"), str):
+        kind = canonical_kind(value["kind"])
+        if kind != value["kind"]:
+            return {**value, "kind": kind}
+    return value
+
+
 CaseEvent = Annotated[
     DossierReceived
     | SupplementRequested
@@ -220,7 +235,9 @@ CaseEvent = Annotated[
     | Revoked
     | CycleReported,
     Field(discriminator="kind"),
+    BeforeValidator(_with_current_kind),
 ]
+"""Any event; one recorded under a legacy kind decodes as the event of today's word."""
 
 
 class Notification(BaseModel):

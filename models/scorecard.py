@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.errors import DomainError
@@ -26,11 +28,13 @@ class PartMaxima(BaseModel):
 MAXIMA_2019 = PartMaxima(part_a=35, part_b=25, part_c=40)
 MAXIMA_2023 = PartMaxima(part_a=40, part_b=25, part_c=35)
 
-PART_LABELS = {
-    "part_a": "Phần A — Sản phẩm và sức mạnh cộng đồng",
-    "part_b": "Phần B — Khả năng tiếp thị",
-    "part_c": "Phần C — Chất lượng sản phẩm",
-}
+
+class ScorePart(StrEnum):
+    """The three parts of a scorecard, by their field names (labels: `models.labels`)."""
+
+    PART_A = "part_a"  # sản phẩm và sức mạnh cộng đồng
+    PART_B = "part_b"  # khả năng tiếp thị
+    PART_C = "part_c"  # chất lượng sản phẩm
 
 
 class Scorecard(BaseModel):

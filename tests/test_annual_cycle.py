@@ -236,7 +236,7 @@ async def test_one_decision_recognises_every_product_awaiting_at_the_district(
         await cycle.case(code).mail_sent()
         assert cycle_world.inbox(f"{code.lower()}@example.vn") == [
             "dossier_received",
-            "scoring_result",
+            "council_result",
             "recognised",
         ]
     async with cycle.world.sessions() as session:

@@ -237,16 +237,16 @@ async def test_a_product_lives_from_submission_to_revocation_on_the_real_stack(
         "dossier_received",
         "supplement_requested",
         "supplement_received",
-        "scoring_result",  # district: 75.75 points
+        "council_result",  # district: 75.75 points
         "forwarded",
-        "scoring_result",  # province: 79.50 points, 4★
+        "council_result",  # province: 79.50 points, 4★
         "recognised",
         "expiry_reminder",  # 180 days before expiry
         "expiry_reminder",  # 90 days before expiry
         "dossier_received",  # the re-evaluation dossier
-        "scoring_result",  # district: 62 points, 3★
+        "council_result",  # district: 62 points, 3★
         "recognised",
-        "revoked",
+        "certificate_revoked",
     ]
     assert len({m["Message-ID"] for m in inbox}) == len(inbox)
     supplement, recognised, reminder, recognised_again, revoked = (

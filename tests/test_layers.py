@@ -13,16 +13,17 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ("models", "contracts", "workflows", "activities", "infra", "cli")
+LAYERS = ("models", "contracts", "workflows", "activities", "infra", "presentation", "cli")
 PACKAGES = (*LAYERS, "benchmarks", "tests")
 
 # What each layer must never import (directly, at any depth of the module).
 FORBIDDEN: dict[str, set[str]] = {
-    "models": {"contracts", "workflows", "activities", "infra", "cli"},
-    "contracts": {"workflows", "activities", "infra", "cli"},
-    "workflows": {"infra", "cli"},
-    "activities": {"workflows", "cli"},
-    "infra": {"cli"},
+    "models": {"contracts", "workflows", "activities", "infra", "presentation", "cli"},
+    "contracts": {"workflows", "activities", "infra", "presentation", "cli"},
+    "workflows": {"infra", "presentation", "cli"},
+    "activities": {"workflows", "presentation", "cli"},
+    "infra": {"presentation", "cli"},
+    "presentation": {"workflows", "activities", "infra", "cli"},
     "cli": {"activities"},
 }
 MAX_LINES = 500

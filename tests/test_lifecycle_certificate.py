@@ -56,11 +56,11 @@ async def test_reminders_at_90_and_30_days_then_the_certificate_lapses_after_36_
     await case.mail_sent()
     assert case_world.inbox(PRODUCER_EMAIL) == [
         "dossier_received",
-        "scoring_result",
+        "council_result",
         "recognised",
         "expiry_reminder",
         "expiry_reminder",
-        "lapsed",
+        "certificate_lapsed",
     ]
     reminders = case_world.smtp.messages_to(PRODUCER_EMAIL)[3:5]
     texts = [m.get_body(("plain",)).get_content() for m in reminders]  # type: ignore[union-attr]
@@ -193,7 +193,7 @@ async def test_revocation_ends_the_certificate_at_once(case_world: CaseWorld) ->
     assert final.stage == CaseStage.REVOKED and final.certificate is None
     assert [d.kind for d in final.decisions] == ["recognition", "revocation"]
     await case.mail_sent()
-    assert case_world.inbox(PRODUCER_EMAIL)[-1] == "revoked"
+    assert case_world.inbox(PRODUCER_EMAIL)[-1] == "certificate_revoked"
     assert await case_world.certificates(case.workflow_id) == [("BL-01", 3, "revoked")]
 
 

@@ -187,6 +187,6 @@ async def test_bad_scorecards_and_decisions_are_refused_and_the_case_carries_on(
     await case.mail_sent()
     assert case_world.inbox(PRODUCER_EMAIL) == [
         "dossier_received",
-        "scoring_result",
+        "council_result",
         "recognised",
     ]

@@ -37,7 +37,7 @@ async def test_a_district_council_score_of_62_earns_three_stars_from_the_distric
     await case.mail_sent()
     assert case_world.inbox(PRODUCER_EMAIL) == [
         "dossier_received",
-        "scoring_result",
+        "council_result",
         "recognised",
     ]
     assert await case_world.certificates(case.workflow_id) == [("BL-3S-01", 3, "active")]
@@ -71,9 +71,9 @@ async def test_a_district_score_above_70_goes_up_and_the_province_recognises_fou
     await case.mail_sent()
     assert case_world.inbox(PRODUCER_EMAIL) == [
         "dossier_received",
-        "scoring_result",
+        "council_result",
         "forwarded",
-        "scoring_result",
+        "council_result",
         "recognised",
     ]
     # Each council heard of its own session only.
@@ -124,7 +124,7 @@ async def test_failing_a_mandatory_criterion_ends_the_round_without_a_certificat
     assert final.stage == CaseStage.NOT_CERTIFIED and final.certificate is None
     assert "mandatory" in final.rounds[-1].reason
     await case.mail_sent()
-    assert case_world.inbox(PRODUCER_EMAIL)[-1] == "scoring_result"
+    assert case_world.inbox(PRODUCER_EMAIL)[-1] == "council_result"
     assert await case_world.certificates(case.workflow_id) == []
 
 
@@ -148,6 +148,6 @@ async def test_under_the_2025_rules_the_commune_checks_and_the_province_scores(
     assert case_world.inbox(PRODUCER_EMAIL) == [
         "dossier_received",
         "forwarded",
-        "scoring_result",
+        "council_result",
         "recognised",
     ]

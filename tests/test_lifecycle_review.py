@@ -57,7 +57,7 @@ async def test_a_missed_supplement_deadline_returns_the_dossier_with_the_reason(
     assert final.stage == CaseStage.RETURNED
     assert "did not arrive" in final.rounds[-1].reason
     await case.mail_sent()
-    assert case_world.inbox(PRODUCER_EMAIL)[-1] == "dossier_returned"
+    assert case_world.inbox(PRODUCER_EMAIL)[-1] == "supplement_missed"
     assert (await case_world.audit(case.workflow_id))[-2:] == ["supplement_missed", "round_ended"]
 
 
@@ -70,7 +70,7 @@ async def test_a_rejected_dossier_ends_the_round_and_tells_the_producer_why(
     final = await case.outcome()
     assert final.stage == CaseStage.REJECTED
     await case.mail_sent()
-    assert case_world.inbox(PRODUCER_EMAIL) == ["dossier_received", "dossier_rejected"]
+    assert case_world.inbox(PRODUCER_EMAIL) == ["dossier_received", "review_rejected"]
     body = case_world.smtp.messages_to(PRODUCER_EMAIL)[-1].get_body(("plain",))
     assert body is not None and "không thuộc danh mục OCOP" in body.get_content()
 
@@ -88,10 +88,10 @@ async def test_an_overdue_review_is_escalated_to_the_administrators_once(
     case = await case_world.open_case(case_input())
     await case_world.env.sleep(timedelta(days=31))
     await case.mail_sent()
-    assert case_world.inbox(ADMIN_EMAIL) == ["step_overdue"]
+    assert case_world.inbox(ADMIN_EMAIL) == ["overdue"]
 
     await case_world.env.sleep(timedelta(days=31))
     await case.accept()  # late, but still accepted
     assert await case.stage() == CaseStage.COUNCIL_SCORING
     await case.mail_sent()
-    assert case_world.inbox(ADMIN_EMAIL) == ["step_overdue"]
+    assert case_world.inbox(ADMIN_EMAIL) == ["overdue"]

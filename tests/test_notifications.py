@@ -67,6 +67,7 @@ from models.events import (
 )
 from models.register import NotificationRecord
 from models.stars import Stars
+from models.transitions import CaseTransition
 from tests.fixtures.database import Register
 from tests.fixtures.smtp import CapturedMessage, SmtpTestServer
 
@@ -181,7 +182,7 @@ SAMPLES: dict[str, Sample] = {
         "Additional documents received",
         ("phieu-kiem-nghiem-2024.pdf", "still missing", "Food-safety eligibility certificate"),
     ),
-    "dossier_returned": Sample(
+    "supplement_missed": Sample(
         DossierReturned(
             case=HONEY, deadline=date(2024, 3, 19), documents=(DocumentKind.TEST_RESULTS,)
         ),
@@ -191,7 +192,7 @@ SAMPLES: dict[str, Sample] = {
         "returned",
         ("19 March 2024", "Laboratory test results"),
     ),
-    "dossier_rejected": Sample(
+    "review_rejected": Sample(
         DossierRejected(
             case=HONEY,
             reviewer="Lê Thu Hà",
@@ -203,7 +204,7 @@ SAMPLES: dict[str, Sample] = {
         "not accepted",
         ("Sản phẩm không thuộc danh mục nhóm thực phẩm đã đăng ký", "Lê Thu Hà"),
     ),
-    "step_overdue": Sample(
+    "overdue": Sample(
         StepOverdue(
             case=HONEY,
             stage=CaseStage.LOCAL_REVIEW,
@@ -246,7 +247,7 @@ SAMPLES: dict[str, Sample] = {
         "17 points apart",
         ("from 64 to 81 points", "the 10 points allowed", "round 2"),
     ),
-    "scoring_result": Sample(
+    "council_result": Sample(
         ScoringResult(
             case=MOONCAKE,
             level="province",
@@ -305,7 +306,7 @@ SAMPLES: dict[str, Sample] = {
         "expires in 30 days (30 December 2024)",
         ("QN-2021-0421", "3 stars", "re-evaluation", "three years"),
     ),
-    "lapsed": Sample(
+    "certificate_lapsed": Sample(
         Lapsed(
             case=HONEY,
             certificate_number="QN-2021-0421",
@@ -318,7 +319,7 @@ SAMPLES: dict[str, Sample] = {
         "has lapsed",
         ("QN-2021-0421", "30 December 2024", "no longer an OCOP product"),
     ),
-    "revoked": Sample(
+    "certificate_revoked": Sample(
         Revoked(
             case=HONEY,
             certificate_number="QN-2021-0421",
@@ -489,7 +490,7 @@ def test_a_first_recognition_says_nothing_about_earlier_stars() -> None:
 def test_a_result_without_certificate_explains_why(
     mandatory_met: bool, stars: Stars, mean: Decimal, vi: str
 ) -> None:
-    base = SAMPLES["scoring_result"].event
+    base = SAMPLES["council_result"].event
     event = base.model_copy(
         update={
             "mandatory_criteria_met": mandatory_met,
@@ -609,7 +610,7 @@ async def test_a_crash_between_sending_and_recording_does_not_send_twice(
     register: Register,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    sent = notification(SAMPLES["scoring_result"].event, (PRODUCER,))
+    sent = notification(SAMPLES["council_result"].event, (PRODUCER,))
     key = ledger_key(sent.key, PRODUCER.email)
     real_mark_sent = NotificationLedger.mark_sent
     crashes = iter([True])
@@ -657,7 +658,7 @@ async def test_a_connection_lost_after_data_is_not_sent_again(
         raise aiosmtplib.SMTPServerDisconnected("Connection lost")
 
     monkeypatch.setattr(aiosmtplib.SMTP, "data", data_then_disconnect)
-    sent = notification(SAMPLES["lapsed"].event, (PRODUCER,))
+    sent = notification(SAMPLES["certificate_lapsed"].event, (PRODUCER,))
 
     [result] = await send(notifier, sent)
     monkeypatch.undo()
@@ -781,7 +782,7 @@ async def test_an_unusable_address_is_recorded_failed_without_reaching_the_serve
     sent = Notification.model_construct(
         key="ocop-product-quang-ninh-mo-binhlieu:r1:00009:lapsed",
         workflow_id=HONEY.reference,
-        event=SAMPLES["lapsed"].event,
+        event=SAMPLES["certificate_lapsed"].event,
         recipients=(broken, PRODUCER_EN),
     )
     results = await send(notifier, sent)
@@ -826,7 +827,7 @@ async def test_a_line_break_smuggled_into_a_product_name_injects_no_header(
         )
     )
     event = DossierReceived.model_construct(
-        kind="dossier_received",
+        kind=CaseTransition.DOSSIER_RECEIVED,
         case=facts,
         registration_kind=RegistrationKind.UPGRADE,
         level="province",

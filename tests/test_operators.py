@@ -26,7 +26,6 @@ from cli.operators import (
     quote,
     today_in_vietnam,
 )
-from infra.story import case_story
 from models import register as tables
 from models.applicants import RegistrationKind
 from models.case import (
@@ -40,7 +39,7 @@ from models.case import (
 from models.catalogue import DocumentKind
 from models.clock import CALENDAR_MOVED_SIGNAL, VIETNAM, CalendarMove
 from models.rulebook import QD148_2023, QD1489_2025, Rulebook
-from models.story import render_story
+from presentation.story import case_story, render_story
 from tests.case_driver import CaseDriver
 from tests.factories import PRODUCER_EMAIL, case_input, document, honey_dossier
 from tests.fixtures import operators as operator_fixtures

@@ -1,7 +1,7 @@
 """The story of a case: merging history, register and ledger, and the words it is told in.
 
-Pure tests of `models/story.py`, plus the history reading of `infra/story.py` on the
-histories recorded from the lifecycle tests (no server needed).
+Pure tests of `presentation/story` (merging and wording), plus its history reading on
+the histories recorded from the lifecycle tests (no server needed).
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
-from infra.story import RunHistory, fetch_runs, history_facts
+from contracts.case import RECORD_CASE_EVENT, SEND_NOTIFICATION
 from infra.temporal import DATA_CONVERTER
 from models.case import CloseSession, DecisionKind, DecisionRecord, SessionClosed
 from models.clock import BusinessClock
-from models.story import (
-    NOTIFY_ACTIVITY,
-    RECORD_ACTIVITY,
+from presentation.story import render_story, tell_story
+from presentation.story.facts import (
     ActivityRun,
     Email,
     HumanStep,
@@ -31,14 +30,16 @@ from models.story import (
     Story,
     TimerFired,
     Transition,
-    render_story,
-    tell_story,
 )
+from presentation.story.gather import fetch_runs
+from presentation.story.history import RunHistory, history_facts
 
 T0 = datetime(2024, 3, 1, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội
 REVIEWER = "Phòng Nông nghiệp huyện Bình Liêu"
 PRODUCER = "hoptien@example.vn"
 HISTORIES = Path(__file__).parent / "histories"
+RECORD_ACTIVITY = RECORD_CASE_EVENT.name
+NOTIFY_ACTIVITY = SEND_NOTIFICATION.name
 
 
 def key(seq: int, action: str, case: str = "case-1", round_number: int = 1) -> str:
@@ -432,3 +433,71 @@ async def test_runs_past_retention_are_skipped_with_a_note() -> None:
     found = await fetch_runs(cast(Client, _Server(kept, latest=second_id)), "wf")
     assert [run.run_id for run in found.runs] == [second_id]
     assert found.notes and "no longer keeps the history of the earliest run" in found.notes[0]
+
+
+# ------------------------------------------------------------- vocabulary, layering
+
+PRESENTATION = Path(__file__).parent.parent / "presentation"
+
+
+def test_every_transition_has_its_sentence_and_parameterised_actions_read() -> None:
+    from models.transitions import CaseTransition
+    from presentation.story.transitions import _SENTENCES, describe
+
+    assert set(_SENTENCES) == set(CaseTransition)
+    reminder = transition(7, "expiry_reminder_90", 10)
+    overdue = transition(8, "local_review_overdue", 11, reason="local_review at district")
+    unknown = transition(9, "something_new", 12, actor="someone", reason="why not")
+    assert describe(reminder) == ("reminder", "Expiry reminder: 90 days before expiry.")
+    assert describe(overdue) == (
+        "deadline",
+        "Overdue: local_review at district; the administrators were alerted.",
+    )
+    assert describe(unknown) == ("other", "Something new by someone: why not.")
+
+
+async def test_legacy_email_kinds_in_recorded_histories_read_as_todays_words() -> None:
+    from models.transitions import LEGACY_KINDS, CaseTransition, CycleTransition
+
+    runs = [
+        RunHistory(
+            run_id=path.stem,
+            events=WorkflowHistory.from_json("wf", path.read_text(encoding="utf-8")).events,
+        )
+        for path in sorted(HISTORIES.glob("*.json"))
+    ]
+    facts = await history_facts(runs, DATA_CONVERTER)
+    kinds = {f.event_kind for f in facts if isinstance(f, ActivityRun) and f.notification_key}
+    words = {word.value for word in (*CaseTransition, *CycleTransition)}
+    assert None not in kinds, "every recorded notification decodes"
+    assert kinds <= words
+    assert {word.value for word in LEGACY_KINDS.values()} <= kinds
+
+
+STORY_WORDS = {"review", "status"}
+"""The story's own words that a contract also uses as a name: an entry's kind ("review")
+and a detail's key ("status"); neither refers to the Update or the query."""
+
+
+def test_presentation_names_no_update_activity_query_or_signal_by_a_string() -> None:
+    import ast
+
+    from contracts import case, cycle
+    from contracts.refs import ActivityRef, QueryRef, SignalRef, UpdateRef
+
+    refs = (ActivityRef, QueryRef, SignalRef, UpdateRef)
+    names = {
+        ref.name
+        for module in (case, cycle)
+        for ref in vars(module).values()
+        if isinstance(ref, refs)
+    }
+    assert {"record_case_event", "send_notification", "close_session", "apply"} <= names
+    for path in PRESENTATION.rglob("*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        literals = {
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        }
+        assert not (literals & names) - STORY_WORDS, (path, literals & names)

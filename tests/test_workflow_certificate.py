@@ -14,6 +14,7 @@ from models.clock import VIETNAM, start_of_day
 from models.events import ExpiryReminder, Revoked
 from models.records import CertificateStatus
 from models.stars import Stars
+from models.transitions import CaseTransition
 from tests.case_driver import CaseDriver
 from tests.factories import PRODUCER_EMAIL, case_input, honey_dossier
 from tests.fixtures.fakes import FakeWorld
@@ -62,9 +63,15 @@ async def test_reminders_90_and_30_days_ahead_then_the_certificate_lapses(
     lapse = life[-1].certificate
     assert lapse is not None
     assert (lapse.status, lapse.ended_on) == (CertificateStatus.LAPSED, date(2027, 3, 1))
-    assert fakes.inbox(PRODUCER_EMAIL)[-3:] == ["expiry_reminder", "expiry_reminder", "lapsed"]
+    assert fakes.inbox(PRODUCER_EMAIL)[-3:] == [
+        "expiry_reminder",
+        "expiry_reminder",
+        "certificate_lapsed",
+    ]
     reminders = [
-        n.event for n in fakes.letters(case.workflow_id) if n.event.kind == "expiry_reminder"
+        n.event
+        for n in fakes.letters(case.workflow_id)
+        if n.event.kind == CaseTransition.EXPIRY_REMINDER
     ]
     assert [r.days_left for r in reminders if isinstance(r, ExpiryReminder)] == [90, 30]
 
@@ -194,5 +201,5 @@ async def test_a_mail_outage_holds_back_the_letters_but_never_the_case(
     await fake_world.env.sleep(timedelta(minutes=15))  # past the longest retry interval
     await case.mail_sent()
     # Every letter went out once the server was back, each inbox in the order of events.
-    assert fake_world.fakes.inbox(PRODUCER_EMAIL) == ["dossier_received", "scoring_result"]
+    assert fake_world.fakes.inbox(PRODUCER_EMAIL) == ["dossier_received", "council_result"]
     assert fake_world.fakes.inbox("district.m1@example.vn") == ["council_session_opened"]

@@ -24,6 +24,7 @@ from models.applicants import RegistrationKind
 from models.case import CaseStage
 from models.clock import start_of_day
 from models.dossier import Dossier
+from models.transitions import CycleTransition
 from tests.factories import ADMIN_EMAIL
 from tests.fixtures.cycle import ADMIN_EN_EMAIL, CYCLE_START, cycle_settings, product
 from tests.fixtures.fakes import FakeWorld
@@ -200,5 +201,5 @@ async def test_only_an_administrator_closes_the_cycle_and_every_administrator_ge
     [filed] = [e for e in fake_world.fakes.cycle_register.calls if e.action == "cycle_report"]
     assert (filed.actor, filed.reason) == (ADMIN_EMAIL, "Hết năm")
     [letter] = fake_world.fakes.mail.calls
-    assert letter.event.kind == "cycle_report"
+    assert letter.event.kind == CycleTransition.CYCLE_REPORT
     assert [r.email for r in letter.recipients] == [ADMIN_EMAIL, ADMIN_EN_EMAIL]

@@ -24,6 +24,7 @@ from models.events import (
 )
 from models.records import CertificateStatus
 from models.stars import Stars
+from models.transitions import CaseTransition
 from tests.factories import (
     ADMIN_EMAIL,
     PRODUCER_EMAIL,
@@ -85,7 +86,9 @@ async def test_an_accepted_dossier_opens_the_district_council_and_tells_its_memb
     await case.mail_sent()
     assert fakes.inbox(PRODUCER_EMAIL) == ["dossier_received"]
     [opened] = [
-        n for n in fakes.letters(case.workflow_id) if n.event.kind == "council_session_opened"
+        n
+        for n in fakes.letters(case.workflow_id)
+        if n.event.kind == CaseTransition.COUNCIL_SESSION_OPENED
     ]
     assert [r.email for r in opened.recipients] == DISTRICT_COUNCIL
     assert {r.role for r in opened.recipients} == {RecipientRole.COUNCIL_MEMBER}
@@ -107,7 +110,7 @@ async def test_a_rejection_ends_the_round_and_its_reason_reaches_the_producer(
     fakes = fake_world.fakes
     assert fakes.actions(case.workflow_id) == ["dossier_received", "review_rejected", "round_ended"]
     assert fakes.records(case.workflow_id)[-1].reason == reason
-    assert fakes.inbox(PRODUCER_EMAIL) == ["dossier_received", "dossier_rejected"]
+    assert fakes.inbox(PRODUCER_EMAIL) == ["dossier_received", "review_rejected"]
     rejection = fakes.letters(case.workflow_id)[-1].event
     assert isinstance(rejection, DossierRejected) and rejection.reason == reason
 
@@ -181,7 +184,7 @@ async def test_a_supplement_that_never_comes_returns_the_dossier_at_its_deadline
     ]
     missed = fakes.records(case.workflow_id)[2]
     assert (missed.actor, missed.occurred_at.date()) == ("system", date(2024, 3, 16))
-    assert fakes.inbox(PRODUCER_EMAIL)[-1] == "dossier_returned"
+    assert fakes.inbox(PRODUCER_EMAIL)[-1] == "supplement_missed"
     returned = fakes.letters(case.workflow_id)[-1].event
     assert isinstance(returned, DossierReturned)
     assert returned.documents == (DocumentKind.TEST_RESULTS,)
@@ -197,7 +200,9 @@ async def test_an_overdue_review_is_escalated_to_the_administrators_once(
     assert overdue.occurred_at.date() == date(2024, 3, 31)
     await case.mail_sent()
     [letter] = [
-        n for n in fake_world.fakes.letters(case.workflow_id) if n.event.kind == "step_overdue"
+        n
+        for n in fake_world.fakes.letters(case.workflow_id)
+        if n.event.kind == CaseTransition.OVERDUE
     ]
     assert [(r.email, r.role) for r in letter.recipients] == [
         (ADMIN_EMAIL, RecipientRole.ADMINISTRATOR)
@@ -213,7 +218,7 @@ async def test_an_overdue_review_is_escalated_to_the_administrators_once(
 
     assert await case.stage() == CaseStage.COUNCIL_SCORING
     assert fake_world.fakes.actions(case.workflow_id).count("local_review_overdue") == 1
-    assert fake_world.fakes.inbox(ADMIN_EMAIL) == ["step_overdue"]
+    assert fake_world.fakes.inbox(ADMIN_EMAIL) == ["overdue"]
 
 
 # ---------------------------------------------------------------------- council
@@ -277,11 +282,15 @@ async def test_totals_more_than_ten_apart_reopen_the_session_and_only_the_member
         "scorecard_submitted",
     ]
     await case.mail_sent()
-    [rescore] = [n for n in fakes.letters(case.workflow_id) if n.event.kind == "rescore_requested"]
+    [rescore] = [
+        n
+        for n in fakes.letters(case.workflow_id)
+        if n.event.kind == CaseTransition.RESCORE_REQUESTED
+    ]
     assert [r.email for r in rescore.recipients] == DISTRICT_COUNCIL
     assert isinstance(rescore.event, RescoreRequested)
     assert (rescore.event.lowest, rescore.event.highest) == (58, 70)
-    assert fakes.inbox(PRODUCER_EMAIL) == ["dossier_received", "scoring_result"]
+    assert fakes.inbox(PRODUCER_EMAIL) == ["dossier_received", "council_result"]
 
 
 async def test_seventy_points_at_the_district_send_the_case_up_to_the_province_council(
@@ -302,9 +311,11 @@ async def test_seventy_points_at_the_district_send_the_case_up_to_the_province_c
         "council_session_opened",
     ]
     await case.mail_sent()
-    assert fakes.inbox(PRODUCER_EMAIL) == ["dossier_received", "scoring_result", "forwarded"]
+    assert fakes.inbox(PRODUCER_EMAIL) == ["dossier_received", "council_result", "forwarded"]
     result = next(
-        n.event for n in fakes.letters(case.workflow_id) if n.event.kind == "scoring_result"
+        n.event
+        for n in fakes.letters(case.workflow_id)
+        if n.event.kind == CaseTransition.COUNCIL_RESULT
     )
     assert isinstance(result, ScoringResult) and result.outcome == "forward"
     # Each council hears of its own session only.
@@ -367,7 +378,7 @@ async def test_a_recognition_decision_certifies_the_product_for_36_months(
     await case.mail_sent()
     assert fake_world.fakes.inbox(PRODUCER_EMAIL) == [
         "dossier_received",
-        "scoring_result",
+        "council_result",
         "recognised",
     ]
     letter = fake_world.fakes.letters(case.workflow_id)[-1].event

@@ -18,7 +18,7 @@ from cli.case.target import (
     find_target,
     read_status,
 )
-from cli.case.wording import AT_LEVEL, STAGE_TEXT, deadline_text, on_date
+from cli.case.wording import AT_LEVEL, deadline_text, on_date, stage_text
 from cli.common import JsonOption, console, plural, print_json, run
 from infra.settings import Settings
 from models.case import CaseStatus
@@ -70,7 +70,7 @@ def show_status(status: CaseStatus) -> None:
 
 def _facts(status: CaseStatus) -> list[tuple[str, str]]:
     """The case's facts, one (name, value) row each."""
-    stage = STAGE_TEXT[status.stage]
+    stage = stage_text(status.stage)
     if status.level and status.stage in AT_LEVEL:
         stage += f" at {status.level} level"
     rows: list[tuple[str, str]] = [

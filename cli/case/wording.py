@@ -9,20 +9,14 @@ from rich.text import Text
 from cli.common import console
 from models.case import CaseStage, CaseStatus, NextDeadline
 from models.clock import VIETNAM
+from models.dossier import Language
+from models.labels import Form, label
 
-STAGE_TEXT: dict[CaseStage, str] = {
-    CaseStage.SUBMITTED: "submitted",
-    CaseStage.LOCAL_REVIEW: "in dossier review",
-    CaseStage.AWAITING_SUPPLEMENT: "awaiting a supplement from the producer",
-    CaseStage.COUNCIL_SCORING: "in council scoring",
-    CaseStage.AWAITING_RECOGNITION: "awaiting a recognition decision",
-    CaseStage.CERTIFIED: "certified",
-    CaseStage.RETURNED: "returned (the supplement did not arrive in time)",
-    CaseStage.REJECTED: "rejected",
-    CaseStage.NOT_CERTIFIED: "not certified",
-    CaseStage.LAPSED: "lapsed (certificate expired without re-evaluation)",
-    CaseStage.REVOKED: "revoked",
-}
+def stage_text(stage: CaseStage) -> str:
+    """'in dossier review', 'awaiting a supplement from the producer', …"""
+    return label(stage, Language.EN, Form.STATUS)
+
+
 AT_LEVEL = frozenset(
     {
         CaseStage.LOCAL_REVIEW,
@@ -49,7 +43,7 @@ def deadline_text(deadline: NextDeadline) -> str:
 
 def where_now(status: CaseStatus) -> str:
     """Where the case stands now, in one clause."""
-    text = f"now {STAGE_TEXT[status.stage]}"
+    text = f"now {stage_text(status.stage)}"
     if status.stage in AT_LEVEL and status.level:
         text += f" at {status.level} level"
     if status.round_number > 1:

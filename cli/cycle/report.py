@@ -6,7 +6,7 @@ from typing import Any
 
 from cli.common import JsonOption, plural, print_json, print_table, run
 from cli.cycle.target import ProvinceArg, YearArg, cycle_app, read_report
-from cli.cycle.wording import TARGET_LABELS, say, when
+from cli.cycle.wording import say, target_text, when
 from models.cycle import CycleReport
 
 
@@ -34,7 +34,7 @@ def status_command(province: ProvinceArg, year: YearArg, json_output: JsonOption
     ]
     rows += [
         (
-            f"target: {TARGET_LABELS[target.target]}",
+            f"target: {target_text(target.target)}",
             f"{target.achieved}/{target.goal}" + (" ✓" if target.met else ""),
         )
         for target in report.targets
@@ -67,7 +67,7 @@ def print_report(report: CycleReport) -> None:
             ("target", "goal", "achieved", ""),
             [
                 (
-                    TARGET_LABELS[t.target],
+                    target_text(t.target),
                     t.goal,
                     t.achieved,
                     "met" if t.met else f"{t.remaining} short",

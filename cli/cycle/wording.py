@@ -8,13 +8,13 @@ from rich.text import Text
 
 from cli.common import console
 from models.cycle import TargetKind
+from models.dates import format_day
+from models.dossier import Language
+from models.labels import Form, label
 
-TARGET_LABELS = {
-    TargetKind.SUBMISSIONS: "dossiers received",
-    TargetKind.THREE_STARS_OR_MORE: "products of ≥ 3★",
-    TargetKind.FOUR_STARS_OR_MORE: "products of ≥ 4★",
-    TargetKind.FIVE_STARS: "products of 5★",
-}
+def target_text(target: TargetKind) -> str:
+    """'dossiers received', 'products of ≥ 3★', …"""
+    return label(target, Language.EN, Form.SHORT)
 
 
 def say(message: str) -> None:
@@ -22,4 +22,4 @@ def say(message: str) -> None:
 
 
 def when(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
+    return format_day(day)

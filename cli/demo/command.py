@@ -47,6 +47,7 @@ from infra.devserver import DevServerError, SearchAttributeConflictError, ui_url
 from infra.ports import PortInUseError
 from infra.settings import ConfigurationError, Settings, load_settings
 from infra.temporal import quiet_core_runtime
+from models.dates import format_day
 from models.register import NotificationRecord, ProductRecord
 
 err_console = new_console(stderr=True, soft_wrap=True)
@@ -221,8 +222,7 @@ def _progress(pacer: Pacer) -> Iterator[None]:
 
         async def show(now: datetime) -> None:
             status.update(
-                f"[dim]business date {now.strftime('%d/%m/%Y')} · calendar moved "
-                f"{pacer.moves} times[/]"
+                f"[dim]business date {format_day(now)} · calendar moved {pacer.moves} times[/]"
             )
 
         pacer.on_hold(show)
@@ -297,7 +297,7 @@ def _print_where_to_look(
         console.print(
             f"\n[dim]{still_open} re-evaluated cases stay open with certificates valid into 2030, "
             f"on the rehearsal's calendar, which stands at "
-            f"{story.pacer.now.strftime('%d/%m/%Y')} now that the demo has ended.[/]"
+            f"{format_day(story.pacer.now)} now that the demo has ended.[/]"
         )
     moves = f" (the calendar moved {story.pacer.moves} times)" if story.pacer else ""
     console.print(f"\nDemo finished in {elapsed:.0f} s{moves}.")

@@ -17,10 +17,11 @@ from rich.markup import escape
 from sqlalchemy import or_, select
 
 from cli.demo.chronicle import Chronicle
-from cli.demo.people import LEVEL_EN, stars
+from cli.demo.people import level_en, stars
 from infra.database import create_engine
 from models.clock import VIETNAM
 from models.register import AuditEventRecord, ProductRecord
+from models.transitions import CaseTransition, CycleTransition
 
 NAMES_SHOWN = 3
 WAVE = timedelta(days=10)
@@ -92,10 +93,10 @@ class Narrator:
             AuditEventRecord.workflow_id.like(f"ocop-cycle-{self._province}-%"),
         )
         told = or_(
-            AuditEventRecord.action == "recognition_decision",
-            AuditEventRecord.action.like("expiry_reminder%"),
-            AuditEventRecord.action == "certificate_lapsed",
-            AuditEventRecord.action.like("%overdue"),
+            AuditEventRecord.action == CycleTransition.RECOGNITION_DECISION.value,
+            AuditEventRecord.action.like(f"{CaseTransition.EXPIRY_REMINDER.value}%"),
+            AuditEventRecord.action == CaseTransition.CERTIFICATE_LAPSED.value,
+            AuditEventRecord.action.like(f"%{CaseTransition.OVERDUE.value}"),
         )
         query = (
             select(
@@ -123,7 +124,7 @@ class Narrator:
         month later: one line per wave reads better than one per product.
         """
         for row in sorted(rows, key=lambda r: (r.occurred_at, r.id)):
-            if row.action == "recognition_decision":
+            if row.action == CycleTransition.RECOGNITION_DECISION:
                 self._decision(row)
             else:
                 self._waves[row.action].append(row)
@@ -135,7 +136,7 @@ class Narrator:
         # By name, not by arrival: two runs list a wave alike.
         names = sorted(row.product_name or row.workflow_id for row in wave)
         day, count = wave[0].day, len(wave)
-        if action.startswith("expiry_reminder"):
+        if action.startswith(CaseTransition.EXPIRY_REMINDER):
             self.reminders += count
             days = wave[0].details.get("days_before_expiry", action.rsplit("_", 1)[-1])
             self._chronicle.say(
@@ -143,7 +144,7 @@ class Narrator:
                 counted(count, "producer"),
                 f"[yellow]expiry reminder[/], {days} days before: {listing(names)}",
             )
-        elif action == "certificate_lapsed":
+        elif action == CaseTransition.CERTIFICATE_LAPSED:
             self.lapsed += count
             self._chronicle.say(
                 day,
@@ -174,7 +175,7 @@ class Narrator:
             f"{len(names)} × {stars(count)}: {listing(names)}"
             for count, names in sorted(by_stars.items(), reverse=True)
         )
-        level = LEVEL_EN.get(str(details.get("level")), str(details.get("level")))
+        level = level_en(str(details.get("level")))
         self._chronicle.say(
             date.fromisoformat(str(details.get("decided_on"))),
             str(details.get("authority", "")),

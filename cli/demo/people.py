@@ -43,18 +43,22 @@ from models.case import (
     SupplementSubmission,
     product_workflow_id,
 )
-from models.catalogue import DOCUMENT_LABELS_VI
 from models.clock import start_of_day
 from models.council import Council, CouncilResult
 from models.cycle import CycleReport, SubmissionReceipt
-from models.dossier import Dossier
+from models.dates import format_day
+from models.dossier import Dossier, Language
+from models.labels import Form, label, level_label
 from workflows.annual_cycle import DECISION_TIME, AnnualCycleWorkflow
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 console = new_console(highlight=False, soft_wrap=True)
 
-LEVEL_EN = {"district": "district", "province": "provincial", "central": "central"}
-LEVEL_VI = {"district": "huyện", "province": "tỉnh", "central": "trung ương"}
+
+def level_en(level: str) -> str:
+    """A level's own word in English ("provincial"), from the label catalogue."""
+    return level_label(level, Language.EN, Form.BARE)
+
 
 FOLLOW_GIVE_UP_SECONDS = 180.0
 """How long a case may take to act on what it was just told while the calendar stands
@@ -106,7 +110,7 @@ class ProductCase:
         """What failed, where: the product, its workflow, the step and the business date."""
         return DemoError(
             f"{self.name} ({workflow_id or self.workflow_id}), {step} on "
-            f"{self.pacer.today().strftime('%d/%m/%Y')}: {reason}"
+            f"{format_day(self.pacer.today())}: {reason}"
         )
 
     async def at(self, moment: datetime) -> None:
@@ -200,17 +204,17 @@ class ProductCase:
             self.say(f"[red]rejected[/] by the district: {escape(entry.rejected)}")
             return False
         if first and entry.missing is not None:
-            label = DOCUMENT_LABELS_VI[entry.missing]
+            doc = label(entry.missing)
             request = ReviewDecision(
                 action=ReviewAction.REQUEST_SUPPLEMENT,
                 reviewer=self._reviewer(),
-                reason=f"Hồ sơ còn thiếu: {label}",
+                reason=f"Hồ sơ còn thiếu: {doc}",
                 documents_requested=(entry.missing,),
             )
             await self._update("the supplement request", ProductLifecycleWorkflow.review, request)
             request_day = self.pacer.now
             if not entry.supplies:
-                self.say(f"[yellow]supplement requested[/] ({escape(label)}); nothing arrives")
+                self.say(f"[yellow]supplement requested[/] ({escape(doc)}); nothing arrives")
                 window = (await self.status()).next_deadline
                 if window is None:
                     raise self.failure("the supplement request", "the case set no deadline")
@@ -231,7 +235,7 @@ class ProductCase:
             await self._update(
                 "the supplement", ProductLifecycleWorkflow.supply_supplement, supplement
             )
-            self.say(f"[yellow]supplement requested[/] ({escape(label)}) and brought the same week")
+            self.say(f"[yellow]supplement requested[/] ({escape(doc)}) and brought the same week")
         accept = ReviewDecision(action=ReviewAction.ACCEPT, reviewer=self._reviewer())
         await self._update("accepting the dossier", ProductLifecycleWorkflow.review, accept)
         return True
@@ -255,12 +259,12 @@ class ProductCase:
             closed = await self._update(
                 f"closing the {level} council session",
                 ProductLifecycleWorkflow.close_session,
-                CloseSession(level=level, closed_by=f"Thư ký Hội đồng OCOP cấp {LEVEL_VI[level]}"),
+                CloseSession(level=level, closed_by=f"Thư ký Hội đồng OCOP {level_label(level)}"),
             )
             if closed.result is None:
                 spread = max(totals) - min(totals)
                 self.say(
-                    f"[magenta]{LEVEL_EN[level]} council re-scores[/]: totals {min(totals)}–"
+                    f"[magenta]{level_en(level)} council re-scores[/]: totals {min(totals)}–"
                     f"{max(totals)} are {spread} points apart (more than "
                     f"{RULEBOOK.council.max_divergence})"
                 )
@@ -279,16 +283,16 @@ class ProductCase:
             await self.pause(3)
             result, status = await self.score(level, quality)
             points = f"{result.mean} points, {stars(result.stars)}"
-            reached = LEVEL_EN.get(status.level or level, status.level or level)
+            reached = level_en(status.level or level)
             if status.stage == CaseStage.COUNCIL_SCORING and status.level != level:
-                self.say(f"{LEVEL_EN[level]} council: {points} — sent up to the {reached} council")
+                self.say(f"{level_en(level)} council: {points} — sent up to the {reached} council")
                 continue
             if status.stage == CaseStage.AWAITING_RECOGNITION:
-                return f"{LEVEL_EN[level]} council: {points} — awaits the {reached} decision"
+                return f"{level_en(level)} council: {points} — awaits the {reached} decision"
             if status.stage == CaseStage.NOT_CERTIFIED:
                 reason = "" if self.entry.mandatory_met else " (mandatory 3★ criteria not met)"
-                return f"[red]not certified[/]: {LEVEL_EN[level]} council {points}{reason}"
-            return f"{LEVEL_EN[level]} council: {points} — {status.stage.value}"
+                return f"[red]not certified[/]: {level_en(level)} council {points}{reason}"
+            return f"{level_en(level)} council: {points} — {status.stage.value}"
 
     # -- later years
 

@@ -48,6 +48,9 @@ from models.applicants import ApplicantKind
 from models.case import CaseStage, CaseStatus
 from models.clock import VIETNAM, start_of_day
 from models.cycle import CycleInput, CycleReport, CycleTargets, cycle_input
+from models.dates import format_day
+from models.dossier import Language
+from models.labels import Form, label
 from workflows.annual_cycle import DECISION_TIME, AnnualCycleWorkflow
 
 CycleHandle = WorkflowHandle[AnnualCycleWorkflow, CycleReport]
@@ -56,12 +59,6 @@ CYCLE_START = datetime(2024, 2, 26, 8, 0, tzinfo=VIETNAM)
 """The office opens the cycle a few days before the window (1 March)."""
 
 OFFICE = "Văn phòng Điều phối OCOP"
-KIND_EN = {
-    ApplicantKind.ENTERPRISE: "enterprise",
-    ApplicantKind.COOPERATIVE: "cooperative",
-    ApplicantKind.COOPERATIVE_GROUP: "cooperative group",
-    ApplicantKind.HOUSEHOLD: "household",
-}
 
 
 @dataclass
@@ -121,7 +118,7 @@ async def start_cycle(
     except Exception as error:
         raise DemoError(
             f"the {year} cycle of {run.province} ({cycle.workflow_id}) could not start on "
-            f"{pacer.today().strftime('%d/%m/%Y')}: {error}"
+            f"{format_day(pacer.today())}: {error}"
         ) from None
     pacer.follow(handle.id, cycle_moments(cycle))
     return handle, cycle
@@ -156,11 +153,10 @@ async def _refused(
         return
     except RPCError as error:
         raise DemoError(
-            f"{who} ({cycle.id}), a submission on {pacer.today().strftime('%d/%m/%Y')}: "
-            f"{error.message}"
+            f"{who} ({cycle.id}), a submission on {format_day(pacer.today())}: {error.message}"
         ) from None
     raise DemoError(
-        f"{who} ({cycle.id}), a submission on {pacer.today().strftime('%d/%m/%Y')}: the cycle "
+        f"{who} ({cycle.id}), a submission on {format_day(pacer.today())}: the cycle "
         "accepted a dossier it must refuse"
     )
 
@@ -212,7 +208,7 @@ async def first_cycle(case: ProductCase, cycle: CycleHandle) -> bool:
     await case.at(business_start_of(entry.submitted, 9))
     await case.submit_first(cycle)
     case.say(
-        f"submitted by {escape(entry.applicant)} ({KIND_EN[entry.kind]}, "
+        f"submitted by {escape(entry.applicant)} ({label(entry.kind, Language.EN, Form.SHORT)}, "
         f"{escape(entry.district.name)})"
     )
     await case.pause(3)
@@ -297,7 +293,7 @@ async def play(run: DemoRun, chronicle: Chronicle, pacer: Pacer) -> Story:
         except (WorkflowFailureError, RPCError) as error:
             raise DemoError(
                 f"the {year} cycle ({cycle_input.workflow_id}) did not close on "
-                f"{pacer.today().strftime('%d/%m/%Y')}: {one_line(error.cause or error)}"
+                f"{format_day(pacer.today())}: {one_line(error.cause or error)}"
                 if isinstance(error, WorkflowFailureError)
                 else f"the {year} cycle ({cycle_input.workflow_id}): {error.message}"
             ) from None
