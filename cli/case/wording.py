@@ -12,6 +12,7 @@ from models.clock import VIETNAM
 from models.dossier import Language
 from models.labels import Form, label
 
+
 def stage_text(stage: CaseStage) -> str:
     """'in dossier review', 'awaiting a supplement from the producer', …"""
     return label(stage, Language.EN, Form.STATUS)

@@ -12,6 +12,7 @@ from models.dates import format_day
 from models.dossier import Language
 from models.labels import Form, label
 
+
 def target_text(target: TargetKind) -> str:
     """'dossiers received', 'products of ≥ 3★', …"""
     return label(target, Language.EN, Form.SHORT)
