@@ -64,6 +64,7 @@ with workflow.unsafe.imports_passed_through():
     from models.clock import BusinessClock
     from models.council import QuorumMissing, RescoreRequired, close_session
     from models.records import ScorecardEntry
+    from models.transitions import CaseTransition
 
 
 # Changes to live logic, so cases started before them still replay.
@@ -194,7 +195,7 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
         replaced = card.member_id in session.scorecards
         session.scorecards[card.member_id] = card
         await self._recorder.record(
-            "scorecard_replaced" if replaced else "scorecard_submitted",
+            CaseTransition.SCORECARD_REPLACED if replaced else CaseTransition.SCORECARD_SUBMITTED,
             actor=card.member_id,
             scorecard=ScorecardEntry(attempt=session.attempt, scorecard=card),
             details={"level": card.level, "total": card.total, "attempt": session.attempt},
@@ -236,7 +237,7 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
         """The secretary who closed the session, and what came of it, for the register."""
         if workflow.patched(PATCH_AUDIT_SESSION_CLOSED):
             await self._recorder.record(
-                "session_closed",
+                CaseTransition.SESSION_CLOSED,
                 actor=request.closed_by,
                 reason=explanation,
                 details={"level": request.level, "attempt": attempt},
@@ -263,7 +264,7 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
         if workflow.patched(PATCH_AUDIT_APPLICATION):
             dossier = application.dossier
             await self._recorder.record(
-                "application_received",
+                CaseTransition.APPLICATION_RECEIVED,
                 actor=dossier.applicant.name,
                 reason=f"{dossier.registration_kind.value} for cycle {application.cycle_year}",
                 details={

@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from models.clock import start_of_day
     from models.events import ExpiryReminder, Lapsed, Revoked
     from models.records import CertificateChange, CertificateStatus
+    from models.transitions import CaseTransition
     from models.validity import ValidityPeriod, reminder_dates
 
 
@@ -105,7 +106,8 @@ class CertificateLife:
         on_schedule: bool = True,
     ) -> None:
         await self._record(
-            f"expiry_reminder_{days_before}",
+            CaseTransition.EXPIRY_REMINDER,
+            occasion=days_before,
             actor="system",
             event=ExpiryReminder(
                 case=self._facts(),
@@ -129,7 +131,7 @@ class CertificateLife:
         await self._stage.move_to(CaseStage.LAPSED, certificate.level)
         self._state.round.next_deadline = None
         await self._record(
-            "certificate_lapsed",
+            CaseTransition.CERTIFICATE_LAPSED,
             actor="system",
             reason="expired without re-evaluation",
             event=Lapsed(
@@ -170,7 +172,7 @@ class CertificateLife:
             await self._stage.move_to(CaseStage.REVOKED, certificate.level)
             this_round.next_deadline = None
         await self._record(
-            "certificate_revoked",
+            CaseTransition.CERTIFICATE_REVOKED,
             actor=decision.authority,
             reason=f"{decision.grounds.value}: {decision.details}".rstrip(": "),
             event=Revoked(

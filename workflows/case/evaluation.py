@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.records import CertificateChange, CertificateStatus
     from models.rulebook import Forward, LevelRule, NoCertificate, Recognise, route_after_scoring
+    from models.transitions import CaseTransition
     from models.validity import validity_period
 
 
@@ -90,7 +91,7 @@ class EvaluationRound:
         await self._stage.move_to(CaseStage.LOCAL_REVIEW, first.name)
         dossier = self._round.dossier
         await self._record(
-            "dossier_received",
+            CaseTransition.DOSSIER_RECEIVED,
             actor=dossier.applicant.name,
             event=DossierReceived(
                 case=self._facts(), registration_kind=dossier.registration_kind, level=first.name
@@ -137,12 +138,12 @@ class EvaluationRound:
             requests.review = None
             if decision.action == ReviewAction.ACCEPT:
                 await self._record(
-                    "review_accepted", actor=decision.reviewer, reason=decision.reason
+                    CaseTransition.REVIEW_ACCEPTED, actor=decision.reviewer, reason=decision.reason
                 )
                 return
             if decision.action == ReviewAction.REJECT:
                 await self._record(
-                    "review_rejected",
+                    CaseTransition.REVIEW_REJECTED,
                     actor=decision.reviewer,
                     reason=decision.reason,
                     event=DossierRejected(
@@ -161,7 +162,7 @@ class EvaluationRound:
         await self._stage.move_to(CaseStage.AWAITING_SUPPLEMENT, level.name)
         self._round.next_deadline = NextDeadline(what="supplement from the producer", due=deadline)
         await self._record(
-            "supplement_requested",
+            CaseTransition.SUPPLEMENT_REQUESTED,
             actor=decision.reviewer,
             reason=decision.reason,
             event=SupplementRequested(
@@ -177,7 +178,7 @@ class EvaluationRound:
         requests = self._round.requests
         if not await self._time.wait_until(lambda: requests.supplement is not None, deadline):
             await self._record(
-                "supplement_missed",
+                CaseTransition.SUPPLEMENT_MISSED,
                 actor="system",
                 reason="supplement deadline passed",
                 event=DossierReturned(
@@ -198,7 +199,7 @@ class EvaluationRound:
         still_missing = tuple(missing_documents(self._round.dossier))
         await self._stage.move_to(CaseStage.LOCAL_REVIEW, level.name)
         await self._record(
-            "supplement_received",
+            CaseTransition.SUPPLEMENT_RECEIVED,
             actor=supplement.submitted_by,
             event=SupplementReceived(
                 case=self._facts(),
@@ -221,7 +222,7 @@ class EvaluationRound:
         deadline = self._time.after(self._input.policy.council_deadline_days)
         self._round.next_deadline = NextDeadline(what=f"{level.name} council scoring", due=deadline)
         await self._record(
-            "council_session_opened",
+            CaseTransition.COUNCIL_SESSION_OPENED,
             actor="system",
             event=CouncilSessionOpened(
                 case=self._facts(), level=level.name, attempt=1, deadline=calendar_date(deadline)
@@ -252,7 +253,7 @@ class EvaluationRound:
         rescore, session.rescore = session.rescore, None
         assert rescore is not None
         await self._record(
-            "rescore_requested",
+            CaseTransition.RESCORE_REQUESTED,
             actor="system",
             reason=rescore.explain(),
             event=RescoreRequested(
@@ -280,7 +281,7 @@ class EvaluationRound:
         else:
             detail = routing.reason
         await self._record(
-            "council_result",
+            CaseTransition.COUNCIL_RESULT,
             actor=f"{level} council",
             reason=detail,
             event=ScoringResult(
@@ -299,7 +300,7 @@ class EvaluationRound:
 
     async def _forward(self, from_level: str, to_level: str, mean: Decimal | None) -> None:
         await self._record(
-            "forwarded",
+            CaseTransition.FORWARDED,
             actor="system",
             reason=f"{from_level} → {to_level}",
             event=ForwardedToLevel(
@@ -340,7 +341,7 @@ class EvaluationRound:
         previous_stars = carried.current_stars
         if previous is not None:
             await self._record(
-                "certificate_superseded",
+                CaseTransition.CERTIFICATE_SUPERSEDED,
                 actor=decision.authority,
                 reason=f"replaced by certificate {decision.certificate_number}",
                 certificate=CertificateChange(
@@ -372,7 +373,7 @@ class EvaluationRound:
         self._round.recognition_level = None
         await self._stage.move_to(CaseStage.CERTIFIED, routing.level)
         await self._record(
-            "recognised",
+            CaseTransition.RECOGNISED,
             actor=decision.authority,
             event=Recognised(
                 case=self._facts(),
@@ -403,7 +404,7 @@ class EvaluationRound:
             CaseStage.CERTIFIED if keeps_certificate else outcome, self._round.level
         )
         self._close_round(outcome, reason, result)
-        await self._record("round_ended", actor="system", reason=reason)
+        await self._record(CaseTransition.ROUND_ENDED, actor="system", reason=reason)
         raise _RoundEnded(reason)
 
     def _close_round(self, outcome: CaseStage, reason: str, result: CouncilResult | None) -> None:
@@ -426,7 +427,8 @@ class EvaluationRound:
     async def _escalate(self, stage: CaseStage, level: str, deadline: datetime) -> None:
         """Tell the administrators, once, that a step passed its deadline; it waits on."""
         await self._record(
-            f"{stage.value}_overdue",
+            CaseTransition.OVERDUE,
+            occasion=stage.value,
             actor="system",
             reason=f"{stage.value} at {level} passed its deadline",
             event=StepOverdue(

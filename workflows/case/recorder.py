@@ -24,6 +24,8 @@ with workflow.unsafe.imports_passed_through():
     from models.case import DecisionRecord, LifecycleInput
     from models.events import CaseEvent, CaseFacts, Notification, Recipient
     from models.records import CaseRecord, CertificateChange, JsonScalar, ScorecardEntry
+    from models.transitions import CaseTransition
+    from models.transitions import action as transition_action
 
 REGISTER_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 NOTIFY_RETRY = RetryPolicy(
@@ -60,8 +62,9 @@ class TransitionRecorder:
 
     async def record(
         self,
-        action: str,
+        transition: CaseTransition,
         *,
+        occasion: str | int | None = None,
         actor: str,
         reason: str = "",
         event: CaseEvent | None = None,
@@ -72,6 +75,7 @@ class TransitionRecorder:
         certificate: CertificateChange | None = None,
     ) -> None:
         """Write one transition to the register, then queue its email, in decision order."""
+        action = transition_action(transition, occasion)
         carried = self._state.carried
         carried.event_seq += 1
         # The register's idempotency key: a retried write of this transition finds it.
