@@ -12,7 +12,15 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    model_validator,
+)
 
 from models.applicants import RegistrationKind
 from models.catalogue import DocumentKind
@@ -355,13 +363,17 @@ class CaseStatus(BaseModel):
     next_deadline: NextDeadline | None
     decisions: list[DecisionRecord]
     rounds: list[RoundSummary]
-    business_now: AwareDatetime
+    as_of: AwareDatetime = Field(
+        validation_alias=AliasChoices("as_of", "business_now"),
+        description="The business time this status was read at (older versions called it "
+        "business_now)",
+    )
     emails_queued: int = Field(default=0, description="Notifications not yet handed to SMTP")
     register_writes_pending: int = Field(default=0, description="Transitions being recorded")
     cycle_workflow_id: str | None = Field(default=None, description="The round's annual cycle")
     clock: BusinessClock | None = Field(
         default=None,
-        description="The case's calendar: business_now is as of the last event; "
+        description="The case's calendar: `as_of` is when the status was read; "
         "clock.business_now(real now) is the business time now",
     )
 

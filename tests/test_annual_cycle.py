@@ -105,7 +105,7 @@ async def test_a_product_is_received_once_per_cycle(cycle_world: CycleWorld) -> 
     assert receipt.workflow_id == case.workflow_id
     status = await case.status()
     assert (status.stage, status.cycle_workflow_id) == (CaseStage.LOCAL_REVIEW, cycle.handle.id)
-    assert status.business_now.date() == date(2024, 3, 4)  # the case keeps the cycle's clock
+    assert status.as_of.date() == date(2024, 3, 4)  # the case keeps the cycle's clock
 
     again = await cycle.refusal(honey)
     assert again == (

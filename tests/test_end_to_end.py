@@ -56,7 +56,7 @@ POLL_SECONDS = 0.02
 
 def _today(status: CaseStatus) -> date:
     """The case's business date: where its paced calendar stands."""
-    return _today_of(status.business_now)
+    return _today_of(status.as_of)
 
 
 def _today_of(moment: datetime) -> date:

@@ -29,7 +29,7 @@ async def certified(world: CaseWorld) -> CaseDriver:
 
 async def skip_to(world: CaseWorld, case: CaseDriver, day: date) -> None:
     """Let the case's business time run to `day` (the test server skips it at once)."""
-    now = (await case.status()).business_now
+    now = (await case.status()).as_of
     await world.env.sleep(datetime(day.year, day.month, day.day, 3, tzinfo=START.tzinfo) - now)
 
 
@@ -37,7 +37,7 @@ async def application(case: CaseDriver, kind: RegistrationKind) -> Application:
     status = await case.status()
     dossier = honey_dossier(registration_kind=kind, current_stars=int(status.current_stars or 0))
     dossier = dossier.model_copy(update={"product_code": status.product_code})
-    return Application(dossier=dossier, cycle_year=status.business_now.year)
+    return Application(dossier=dossier, cycle_year=status.as_of.year)
 
 
 @pytest.mark.record_history
@@ -92,7 +92,7 @@ async def test_a_reevaluation_in_the_last_months_renews_or_ends_the_certificate(
         final = await case.outcome()
         assert final.stage == CaseStage.LAPSED and final.rounds[-1].outcome == "not_certified"
         return
-    today = (await case.status()).business_now.date()
+    today = (await case.status()).as_of.date()
     await case.recognise("district", today, decision="301/QĐ-UBND", certificate="BL-02")
     status = await case.status()
     assert status.certificate is not None and status.certificate.stars == stars
@@ -116,7 +116,7 @@ async def test_a_reevaluation_can_raise_or_lower_the_stars(case_world: CaseWorld
     await case.apply(await application(case, RegistrationKind.REEVALUATION))
     await case.accept()
     await case.score_and_close("district", 64, 62, 63, 61)  # lower: district 3★
-    today = (await case.status()).business_now.date()
+    today = (await case.status()).as_of.date()
     await case.recognise("district", today, decision="302/QĐ-UBND", certificate="BL-03")
 
     status = await case.status()
@@ -136,7 +136,7 @@ async def test_a_reevaluation_can_raise_the_stars_through_the_province(
     await case.accept()
     await case.score_and_close("district", 76, 74, 75, 77)
     await case.score_and_close("province", 78, 76, 77, 75)
-    today = (await case.status()).business_now.date()
+    today = (await case.status()).as_of.date()
     await case.recognise("province", today, decision="455/QĐ-UBND", certificate="QN-4S-09")
 
     assert (await case.status()).current_stars == Stars.FOUR
@@ -153,7 +153,7 @@ async def test_an_upgrade_during_validity_raises_the_stars(case_world: CaseWorld
     await case.accept()
     await case.score_and_close("district", 74, 72, 73, 75)
     await case.score_and_close("province", 76, 75, 77, 74)
-    today = (await case.status()).business_now.date()
+    today = (await case.status()).as_of.date()
     await case.recognise("province", today, decision="410/QĐ-UBND", certificate="QN-4S-02")
 
     status = await case.status()

@@ -55,7 +55,7 @@ REVIEWER = "Phòng Nông nghiệp huyện Bình Liêu"
 
 
 def _today(status: CaseStatus) -> date:
-    return status.business_now.astimezone(VIETNAM).date()
+    return status.as_of.astimezone(VIETNAM).date()
 
 
 # ---------------------------------------------------------------- visibility queries

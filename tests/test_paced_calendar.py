@@ -87,15 +87,15 @@ async def test_a_paced_case_lets_no_deadline_pass_until_its_calendar_is_moved(
     # Sixty real days pass on the server: on a paced calendar nothing is late.
     await case_world.env.sleep(timedelta(days=60))
     status = await case.status()
-    assert status.business_now == START
+    assert status.as_of == START
     assert status.stage == CaseStage.LOCAL_REVIEW
     assert "local_review_overdue" not in await case_world.audit(case.workflow_id)
 
     # A forged move backwards is ignored; a move to the day before changes nothing.
     await _move(case.handle, START - timedelta(days=5))
     await _move(case.handle, deadline - timedelta(days=1))
-    status = await _until(case.handle, lambda s: s.business_now != START)
-    assert status.business_now == deadline - timedelta(days=1)  # the backward move was ignored
+    status = await _until(case.handle, lambda s: s.as_of != START)
+    assert status.as_of == deadline - timedelta(days=1)  # the backward move was ignored
     assert "local_review_overdue" not in await case_world.audit(case.workflow_id)
 
     # Moved past the deadline, the case escalates, dated at the moment it was moved to.

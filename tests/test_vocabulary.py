@@ -8,17 +8,19 @@ templates' names; payloads and ledger rows written under the old kinds still rea
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any, get_args
 
 import pytest
 from alembic import command
 from sqlalchemy import Connection, text
+from temporalio.client import WorkflowHistory
 
 from activities.rendering import EVENT_KINDS, TEMPLATE_DIR
 from contracts.case import SEND_NOTIFICATION
 from infra.database import alembic_config, create_engine, migrate, migration_connection
 from infra.temporal import DATA_CONVERTER
-from models.case import CaseStage
+from models.case import CaseStage, CaseStatus
 from models.dates import format_day, format_moment
 from models.dossier import Language
 from models.events import CaseEvent, Lapsed, Notification, ScoringResult
@@ -198,3 +200,22 @@ def test_one_way_to_write_a_date() -> None:
     moment = datetime(2024, 3, 4, 2, 30, tzinfo=UTC)  # 09:30 in Hà Nội
     assert format_moment(moment) == "04/03/2024 09:30"
     assert format_moment(moment, Language.EN) == "4 March 2024 09:30"
+
+
+async def test_a_case_status_recorded_before_as_of_was_named_still_reads() -> None:
+    # A finished run's result in a recorded history carries the old field name.
+    histories = sorted(Path(__file__).parent.joinpath("histories").glob("*.json"))
+    for path in histories:
+        history = WorkflowHistory.from_json("case", path.read_text())
+        completed = [
+            e.workflow_execution_completed_event_attributes
+            for e in history.events
+            if e.HasField("workflow_execution_completed_event_attributes")
+        ]
+        if completed and b"business_now" in completed[0].result.payloads[0].data:
+            break
+    else:
+        pytest.fail("no recorded history has a finished case status to read")
+    [status] = await DATA_CONVERTER.decode(completed[0].result.payloads, [CaseStatus])
+    assert isinstance(status, CaseStatus)
+    assert status.as_of.tzinfo is not None

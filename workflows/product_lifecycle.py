@@ -160,7 +160,7 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
             self._state,
             self._input,
             workflow_id=workflow.info().workflow_id,
-            business_now=self._time.now(),
+            as_of=self._time.now(),
             emails_queued=self._recorder.emails_queued,
             register_writes_pending=self._recorder.writes_pending,
         )

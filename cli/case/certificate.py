@@ -124,7 +124,7 @@ def apply_command(
 
     async def action(client: Client, settings: Settings) -> tuple[Application, CaseStatus]:
         before = await read_status(client, target)
-        cycle_year = year if year is not None else before.business_now.astimezone(VIETNAM).year
+        cycle_year = year if year is not None else before.as_of.astimezone(VIETNAM).year
         application = build(Application, {"dossier": dossier, "cycle_year": cycle_year})
         latest = client.get_workflow_handle(target.workflow_id)
         closing_run = (await latest.describe()).run_id

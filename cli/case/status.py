@@ -111,7 +111,7 @@ def _facts(status: CaseStatus) -> list[tuple[str, str]]:
                 f"{'met' if result.mandatory_criteria_met else 'NOT met'})",
             )
         )
-    rows.append(("Business date", on_date(status.business_now)))
+    rows.append(("Business date", on_date(status.as_of)))
     pending = _pending(status)
     if pending:
         rows.append(("Pending", pending))

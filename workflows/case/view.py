@@ -64,7 +64,7 @@ def case_status(
     input: LifecycleInput,
     *,
     workflow_id: str,
-    business_now: datetime,
+    as_of: datetime,
     emails_queued: int,
     register_writes_pending: int,
 ) -> CaseStatus:
@@ -95,7 +95,7 @@ def case_status(
         next_deadline=this_round.next_deadline,
         decisions=list(carried.decisions),
         rounds=list(carried.rounds),
-        business_now=business_now,
+        as_of=as_of,
         emails_queued=emails_queued,
         register_writes_pending=register_writes_pending,
         cycle_workflow_id=input.cycle_workflow_id,
