@@ -15,13 +15,13 @@ from models.case import (
     Application,
     CaseStage,
     CaseStatus,
-    CloseSession,
+    CloseSessionRequest,
+    CloseSessionResult,
     MemberScore,
     RecognitionDecision,
     ReviewDecision,
     RevocationDecision,
     ScorecardSubmission,
-    SessionClosed,
     SupplementSubmission,
 )
 from models.clock import CalendarMove
@@ -43,7 +43,7 @@ def product_workflow_id(province: str, product_code: str) -> str:
 REVIEW: Final = UpdateRef("review", ReviewDecision, CaseStage)
 SUPPLY_SUPPLEMENT: Final = UpdateRef("supply_supplement", SupplementSubmission, CaseStage)
 SUBMIT_SCORECARD: Final = UpdateRef("submit_scorecard", ScorecardSubmission, MemberScore)
-CLOSE_SESSION: Final = UpdateRef("close_session", CloseSession, SessionClosed)
+CLOSE_SESSION: Final = UpdateRef("close_session", CloseSessionRequest, CloseSessionResult)
 RECOGNISE: Final = UpdateRef("recognise", RecognitionDecision, CaseStage)
 APPLY: Final = UpdateRef("apply", Application, CaseStage)
 REVOKE: Final = UpdateRef("revoke", RevocationDecision, CaseStage)

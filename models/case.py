@@ -246,14 +246,14 @@ class ScorecardSubmission(BaseModel):
     scorecard: Scorecard
 
 
-class CloseSession(BaseModel):
+class CloseSessionRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     level: str
     closed_by: SingleLine
 
 
-class SessionClosed(BaseModel):
+class CloseSessionResult(BaseModel):
     """What closing a session led to; a re-score reopens the session."""
 
     outcome: str

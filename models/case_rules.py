@@ -25,7 +25,7 @@ from models.case import (
     CasePolicy,
     CaseStage,
     Certificate,
-    CloseSession,
+    CloseSessionRequest,
     RecognitionDecision,
     ReviewAction,
     ReviewDecision,
@@ -139,7 +139,7 @@ def session_refusal(level: str, case: CaseState) -> Refusal | None:
     """Scorecards and a close go to the open council session, at its level."""
     if not case.session_open or case.stage != CaseStage.COUNCIL_SCORING:
         return Refusal(
-            "SessionClosed",
+            "CloseSessionResult",
             f"no council session is open for this case (stage: {case.stage.value})",
         )
     if level != case.level:
@@ -160,7 +160,7 @@ def scorecard_refusal(card: Scorecard, case: CaseState) -> Refusal | None:
     return None
 
 
-def close_refusal(request: CloseSession, case: CaseState) -> Refusal | None:
+def close_refusal(request: CloseSessionRequest, case: CaseState) -> Refusal | None:
     """The open session closes only at quorum (`has_quorum`); a re-score is an outcome."""
     refusal = session_refusal(request.level, case)
     if refusal is not None:

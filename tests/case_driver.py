@@ -13,14 +13,14 @@ from models.case import (
     Application,
     CaseStage,
     CaseStatus,
-    CloseSession,
+    CloseSessionRequest,
+    CloseSessionResult,
     RecognitionDecision,
     ReviewAction,
     ReviewDecision,
     RevocationDecision,
     RevocationGround,
     ScorecardSubmission,
-    SessionClosed,
     SupplementSubmission,
 )
 from models.catalogue import DocumentKind
@@ -118,13 +118,13 @@ class CaseDriver:
                 scorecard_for_total(member.member_id, level, total, self.maxima, mandatory)
             )
 
-    async def close(self, level: str) -> SessionClosed:
+    async def close(self, level: str) -> CloseSessionResult:
         return await self.handle.execute_update(
             ProductLifecycleWorkflow.close_session,
-            CloseSession(level=level, closed_by=f"Thư ký hội đồng {level}"),
+            CloseSessionRequest(level=level, closed_by=f"Thư ký hội đồng {level}"),
         )
 
-    async def score_and_close(self, level: str, *totals: int) -> SessionClosed:
+    async def score_and_close(self, level: str, *totals: int) -> CloseSessionResult:
         await self.score(level, *totals)
         return await self.close(level)
 

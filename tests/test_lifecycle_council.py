@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from contracts.case import RECOGNISE, SUBMIT_SCORECARD
-from models.case import CaseStage, CloseSession, ScorecardSubmission
+from models.case import CaseStage, CloseSessionRequest, ScorecardSubmission
 from models.scorecard import Scorecard
 from models.stars import Stars
 from tests.factories import PRODUCER_EMAIL, case_input
@@ -63,7 +63,7 @@ async def test_a_session_without_quorum_or_chair_cannot_close(case_world: CaseWo
     message = await refused(
         case.handle.execute_update(
             ProductLifecycleWorkflow.close_session,
-            CloseSession(level="district", closed_by="Thư ký"),
+            CloseSessionRequest(level="district", closed_by="Thư ký"),
         )
     )
     assert "quorum not reached: 3 of the 4 scorecards needed" in message
@@ -152,7 +152,7 @@ async def test_bad_scorecards_and_decisions_are_refused_and_the_case_carries_on(
     closed_again = await refused(
         case.handle.execute_update(
             ProductLifecycleWorkflow.close_session,
-            CloseSession(level="district", closed_by="Thư ký"),
+            CloseSessionRequest(level="district", closed_by="Thư ký"),
         )
     )
     assert "no council session is open" in closed_again

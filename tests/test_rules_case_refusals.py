@@ -15,7 +15,7 @@ from models.case import (
     Application,
     CaseStage,
     Certificate,
-    CloseSession,
+    CloseSessionRequest,
     RecognitionDecision,
     ReviewAction,
     ReviewDecision,
@@ -216,9 +216,11 @@ def card(member: str, level: str = "district", **parts: Any) -> Scorecard:
 def test_the_session_must_be_open_and_at_the_level_named() -> None:
     assert session_refusal("district", in_session()) is None
     assert session_refusal("district", in_session(session_open=False)) == Refusal(
-        "SessionClosed", "no council session is open for this case (stage: council_scoring)"
+        "CloseSessionResult", "no council session is open for this case (stage: council_scoring)"
     )
-    assert refusal_type(session_refusal("district", case(session_open=True))) == "SessionClosed"
+    assert (
+        refusal_type(session_refusal("district", case(session_open=True))) == "CloseSessionResult"
+    )
     assert session_refusal("province", in_session()) == Refusal(
         "WrongLevel", "the open session is at district level, not province"
     )
@@ -229,7 +231,7 @@ def test_a_members_scorecard_within_the_maxima_is_taken() -> None:
 
 
 def test_scorecards_outside_the_session_the_council_or_the_maxima_are_refused() -> None:
-    assert refusal_type(scorecard_refusal(card("district-m1"), case())) == "SessionClosed"
+    assert refusal_type(scorecard_refusal(card("district-m1"), case())) == "CloseSessionResult"
     assert refusal_type(scorecard_refusal(card("province-m1", "province"), in_session())) == (
         "WrongLevel"
     )
@@ -246,7 +248,7 @@ def scored(*members: str) -> dict[str, Scorecard]:
 
 
 def test_a_session_closes_at_quorum_even_when_a_rescore_follows() -> None:
-    close = CloseSession(level="district", closed_by="Thư ký hội đồng")
+    close = CloseSessionRequest(level="district", closed_by="Thư ký hội đồng")
     quorum = scored("district-chair", "district-m1", "district-m2", "district-m3")
     assert close_refusal(close, in_session(scorecards=quorum)) is None
     apart = quorum | {"district-m4": card("district-m4", part_a=40, part_b=25, part_c=35)}
@@ -254,7 +256,7 @@ def test_a_session_closes_at_quorum_even_when_a_rescore_follows() -> None:
 
 
 def test_a_session_without_quorum_or_not_open_does_not_close() -> None:
-    close = CloseSession(level="district", closed_by="Thư ký hội đồng")
+    close = CloseSessionRequest(level="district", closed_by="Thư ký hội đồng")
     three = scored("district-chair", "district-m1", "district-m2")
     assert close_refusal(close, in_session(scorecards=three)) == Refusal(
         "QuorumMissing",
@@ -264,8 +266,8 @@ def test_a_session_without_quorum_or_not_open_does_not_close() -> None:
     no_chair = scored("district-m1", "district-m2", "district-m3", "district-m4")
     refusal = close_refusal(close, in_session(scorecards=no_chair))
     assert refusal is not None and "the chair has not scored" in refusal.message
-    assert refusal_type(close_refusal(close, case(scorecards=three))) == "SessionClosed"
-    elsewhere = CloseSession(level="province", closed_by="Thư ký hội đồng")
+    assert refusal_type(close_refusal(close, case(scorecards=three))) == "CloseSessionResult"
+    elsewhere = CloseSessionRequest(level="province", closed_by="Thư ký hội đồng")
     assert refusal_type(close_refusal(elsewhere, in_session(scorecards=three))) == "WrongLevel"
 
 

@@ -18,7 +18,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.case import RECORD_CASE_EVENT, SEND_NOTIFICATION
 from infra.temporal import DATA_CONVERTER
-from models.case import CloseSession, DecisionKind, DecisionRecord, SessionClosed
+from models.case import CloseSessionRequest, CloseSessionResult, DecisionKind, DecisionRecord
 from models.clock import BusinessClock
 from presentation.story import render_story, tell_story
 from presentation.story.facts import (
@@ -283,8 +283,8 @@ def test_council_steps_scorecards_decisions_and_emails_in_words() -> None:
         started(speed=86_400.0),
         HumanStep(
             run=1, event_id=4, at=at(4), update="close_session", actor="Thư ký hội đồng",
-            request=CloseSession(level="district", closed_by="Thư ký hội đồng"),
-            result=SessionClosed(outcome="rescore_required", explanation="totals 20 apart"),
+            request=CloseSessionRequest(level="district", closed_by="Thư ký hội đồng"),
+            result=CloseSessionResult(outcome="rescore_required", explanation="totals 20 apart"),
         ),
         ActivityRun(
             run=1, event_id=6, at=at(5), activity=RECORD_ACTIVITY, outcome="completed",

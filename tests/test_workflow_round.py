@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from models.case import CaseStage, CloseSession, ReviewAction, ReviewDecision
+from models.case import CaseStage, CloseSessionRequest, ReviewAction, ReviewDecision
 from models.catalogue import DocumentKind
 from models.events import (
     CouncilSessionOpened,
@@ -236,7 +236,7 @@ async def test_a_session_short_of_quorum_or_without_its_chair_cannot_close(
     message = await refused(
         case.handle.execute_update(
             ProductLifecycleWorkflow.close_session,
-            CloseSession(level="district", closed_by="Thư ký hội đồng huyện"),
+            CloseSessionRequest(level="district", closed_by="Thư ký hội đồng huyện"),
         )
     )
 

@@ -40,14 +40,14 @@ with workflow.unsafe.imports_passed_through():
         CarriedState,
         CaseStage,
         CaseStatus,
-        CloseSession,
+        CloseSessionRequest,
+        CloseSessionResult,
         LifecycleInput,
         MemberScore,
         RecognitionDecision,
         ReviewDecision,
         RevocationDecision,
         ScorecardSubmission,
-        SessionClosed,
         SupplementSubmission,
     )
     from models.case_rules import (
@@ -207,7 +207,7 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
         refuse(scorecard_refusal(submission.scorecard, self._rules_view()))
 
     @update_handler(contract.CLOSE_SESSION)
-    async def close_session(self, request: CloseSession) -> SessionClosed:
+    async def close_session(self, request: CloseSessionRequest) -> CloseSessionResult:
         refuse(session_refusal(request.level, self._rules_view()))
         session = self._state.round.session
         outcome = close_session(
@@ -223,16 +223,16 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
             session.rescore = outcome
             await self._audit_session_closed(request, closing_attempt, outcome.explain())
             await self._stage_once_acted_on(lambda: session.rescore is None)
-            return SessionClosed(outcome=outcome.outcome, explanation=outcome.explain())
+            return CloseSessionResult(outcome=outcome.outcome, explanation=outcome.explain())
         explanation = f"mean {outcome.mean} points: {int(outcome.stars)}★"
         session.open = False
         session.result = outcome
         await self._audit_session_closed(request, closing_attempt, explanation)
         await self._stage_once_acted_on(lambda: session.result is None)
-        return SessionClosed(outcome=outcome.outcome, explanation=explanation, result=outcome)
+        return CloseSessionResult(outcome=outcome.outcome, explanation=explanation, result=outcome)
 
     async def _audit_session_closed(
-        self, request: CloseSession, attempt: int, explanation: str
+        self, request: CloseSessionRequest, attempt: int, explanation: str
     ) -> None:
         """The secretary who closed the session, and what came of it, for the register."""
         if workflow.patched(PATCH_AUDIT_SESSION_CLOSED):
@@ -244,7 +244,7 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
             )
 
     @close_session.validator
-    def _validate_close(self, request: CloseSession) -> None:
+    def _validate_close(self, request: CloseSessionRequest) -> None:
         refuse(close_refusal(request, self._rules_view()))
 
     @update_handler(contract.RECOGNISE)

@@ -19,7 +19,7 @@ from benchmarks.fanout.province import LEVEL, SCORES, dossier, scorecard
 from benchmarks.fanout.tools import bounded, progress, until
 from infra.cases import case_handle
 from infra.waiting import StillWaitingError, poll_until
-from models.case import CloseSession, ReviewAction, ReviewDecision, ScorecardSubmission
+from models.case import CloseSessionRequest, ReviewAction, ReviewDecision, ScorecardSubmission
 from models.council import Council
 from models.cycle import CycleInput, CycleReport
 from models.dossier import Dossier
@@ -54,7 +54,7 @@ class ProductCase:
             )
         await self.handle.execute_update(
             ProductLifecycleWorkflow.close_session,
-            CloseSession(level=LEVEL, closed_by=f"Thư ký hội đồng {LEVEL}"),
+            CloseSessionRequest(level=LEVEL, closed_by=f"Thư ký hội đồng {LEVEL}"),
         )
 
     async def settled(self) -> None:

@@ -27,7 +27,13 @@ from cli.case.target import (
 from cli.case.wording import say, where_now
 from cli.common import JsonOption, load_model, plural, print_json, run
 from infra.settings import Settings
-from models.case import CaseStatus, CloseSession, MemberScore, ScorecardSubmission, SessionClosed
+from models.case import (
+    CaseStatus,
+    CloseSessionRequest,
+    CloseSessionResult,
+    MemberScore,
+    ScorecardSubmission,
+)
 from models.scorecard import Scorecard
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
@@ -96,7 +102,7 @@ def close_session_command(
     """Close the council session: the result (mean, stars), or a re-score when totals diverge."""
     target, positionals = find_target(province, product_code, workflow_id)
     no_extra(positionals, "close-session")
-    request = build(CloseSession, {"level": level.strip(), "closed_by": by})
+    request = build(CloseSessionRequest, {"level": level.strip(), "closed_by": by})
     closed, status = act(
         target, lambda h: h.execute_update(ProductLifecycleWorkflow.close_session, request)
     )
@@ -106,7 +112,7 @@ def close_session_command(
     say(_session_outcome(request.level, closed, status))
 
 
-def _session_outcome(level: str, closed: SessionClosed, status: CaseStatus) -> str:
+def _session_outcome(level: str, closed: CloseSessionResult, status: CaseStatus) -> str:
     result = closed.result
     if result is None:
         return (

@@ -34,7 +34,7 @@ from models.applicants import RegistrationKind
 from models.case import (
     CaseStage,
     CaseStatus,
-    CloseSession,
+    CloseSessionRequest,
     ReviewAction,
     ReviewDecision,
     RevocationDecision,
@@ -259,7 +259,9 @@ class ProductCase:
             closed = await self._update(
                 f"closing the {level} council session",
                 ProductLifecycleWorkflow.close_session,
-                CloseSession(level=level, closed_by=f"Thư ký Hội đồng OCOP {level_label(level)}"),
+                CloseSessionRequest(
+                    level=level, closed_by=f"Thư ký Hội đồng OCOP {level_label(level)}"
+                ),
             )
             if closed.result is None:
                 spread = max(totals) - min(totals)

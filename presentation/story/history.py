@@ -23,7 +23,7 @@ from contracts.case import CALENDAR_MOVED, RECORD_CASE_EVENT, SEND_NOTIFICATION,
 from models.case import (
     Application,
     CaseStatus,
-    CloseSession,
+    CloseSessionRequest,
     LifecycleInput,
     RecognitionDecision,
     ReviewDecision,
@@ -369,7 +369,7 @@ def _actor(request: Any) -> str:
         return request.submitted_by
     if isinstance(request, ScorecardSubmission):
         return request.scorecard.member_id
-    if isinstance(request, CloseSession):
+    if isinstance(request, CloseSessionRequest):
         return request.closed_by
     if isinstance(request, RecognitionDecision | RevocationDecision):
         return request.authority

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from contracts.case import APPLY, CLOSE_SESSION, RECORD_CASE_EVENT, SEND_NOTIFICATION
-from models.case import Application, CloseSession, SessionClosed
+from models.case import Application, CloseSessionRequest, CloseSessionResult
 from models.clock import VIETNAM, BusinessClock
 from models.dates import format_moment
 from models.records import JsonScalar
@@ -250,9 +250,9 @@ def _human_step(fact: HistoryFact, common: dict[str, Any], _: Clocks) -> StoryEn
     if fact.failure is not None:
         text = f"{fact.actor}'s {fact.update.replace('_', ' ')} was accepted but failed: "
         text += f"{fact.failure}."
-    elif fact.update == CLOSE_SESSION.name and isinstance(fact.request, CloseSession):
+    elif fact.update == CLOSE_SESSION.name and isinstance(fact.request, CloseSessionRequest):
         text = _closed_text(fact, fact.request)
-        result = fact.result if isinstance(fact.result, SessionClosed) else None
+        result = fact.result if isinstance(fact.result, CloseSessionResult) else None
         details.update(level=fact.request.level, outcome=result.outcome if result else None)
     elif fact.update == APPLY.name and isinstance(fact.request, Application):
         registration = fact.request.dossier.registration_kind.value
@@ -274,8 +274,8 @@ def _human_step(fact: HistoryFact, common: dict[str, Any], _: Clocks) -> StoryEn
     )
 
 
-def _closed_text(step: HumanStep, request: CloseSession) -> str:
-    result = step.result if isinstance(step.result, SessionClosed) else None
+def _closed_text(step: HumanStep, request: CloseSessionRequest) -> str:
+    result = step.result if isinstance(step.result, CloseSessionResult) else None
     closed = f"{step.actor} closed the {request.level} council session"
     if result is None:
         return f"{closed}."
