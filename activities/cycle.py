@@ -34,9 +34,11 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from contracts.case import product_workflow_id
+from contracts.cycle import cycle_workflow_id
 from infra.cases import case_handle, explain_refusal
 from models import register as tables
-from models.case import CaseStage, CaseStatus, RecognitionDecision, product_workflow_id
+from models.case import CaseStage, CaseStatus, RecognitionDecision
 from models.cycle import (
     CaseOpened,
     CycleAuditEntry,
@@ -84,7 +86,7 @@ async def start_cycle_workflow(
         handle = await client.start_workflow(
             AnnualCycleWorkflow.run,
             cycle,
-            id=cycle.workflow_id,
+            id=cycle_workflow_id(cycle.province, cycle.year),
             task_queue=task_queue,
             id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
@@ -92,7 +94,8 @@ async def start_cycle_workflow(
     except WorkflowAlreadyStartedError:
         if not existing_ok:
             raise
-        return client.get_workflow_handle_for(AnnualCycleWorkflow.run, cycle.workflow_id), False
+        workflow_id = cycle_workflow_id(cycle.province, cycle.year)
+        return client.get_workflow_handle_for(AnnualCycleWorkflow.run, workflow_id), False
     return handle, True
 
 

@@ -81,6 +81,7 @@ from benchmarks.fanout.tools import (
     stdout_to_stderr,
 )
 from contracts.case import SEARCH_ATTRIBUTES
+from contracts.cycle import cycle_workflow_id
 from infra.binaries import temporal_cli
 from infra.database import create_engine, migrate, session_factory
 from infra.mailsink import MailSink
@@ -134,7 +135,10 @@ async def run_configuration(
     try:
         async with build_worker(client, settings, session_factory(engine), task_queue=task_queue):
             first_run = await client.start_workflow(
-                AnnualCycleWorkflow.run, cycle, id=cycle.workflow_id, task_queue=task_queue
+                AnnualCycleWorkflow.run,
+                cycle,
+                id=cycle_workflow_id(cycle.province, cycle.year),
+                task_queue=task_queue,
             )
             started.append(first_run.id)
             # A large cycle continues as new during the setup (beyond max_history_events):

@@ -20,10 +20,11 @@ from temporalio.client import Client
 
 from cli.common import EXIT_BAD_INPUT, JsonOption, console, fail, print_json, print_table, run
 from contracts import case as sa  # the search-attribute keys
+from contracts.case import product_workflow_id
 from infra.database import create_engine, session_factory
 from infra.devserver import SearchAttributeConflictError, register_search_attributes
 from infra.settings import Settings
-from models.case import CaseStage, product_workflow_id
+from models.case import CaseStage
 from models.clock import VIETNAM, start_of_day
 from models.dossier import Code
 from models.rulebook import RULEBOOKS

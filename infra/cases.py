@@ -8,7 +8,8 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from models.case import LifecycleInput, product_workflow_id
+from contracts.case import product_workflow_id
+from models.case import LifecycleInput
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 

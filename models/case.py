@@ -36,11 +36,6 @@ from models.validity import DEFAULT_REMINDER_DAYS, check_reminder_offsets
 Days = Annotated[int, Field(ge=1, le=3650)]
 
 
-def product_workflow_id(province: str, product_code: str) -> str:
-    """One stable id per product, so a second submission finds the first case."""
-    return f"ocop-product-{province}-{product_code}".lower()
-
-
 class CaseStage(StrEnum):
     SUBMITTED = "submitted"
     LOCAL_REVIEW = "local_review"

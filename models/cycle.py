@@ -47,11 +47,6 @@ CASE_PROGRESS_SIGNAL: Final = "case_progress"
 """The signal a product's case sends its cycle at every stage change."""
 
 
-def cycle_workflow_id(province: str, year: int) -> str:
-    """One cycle per province and year: the id makes a second start find the first."""
-    return f"ocop-cycle-{province}-{year}".lower()
-
-
 # ------------------------------------------------------------------------ calendar
 
 
@@ -586,10 +581,6 @@ class CycleInput(CycleSettings):
             )
         return self
 
-    @property
-    def workflow_id(self) -> str:
-        return cycle_workflow_id(self.province, self.year)
-
 
 def cycle_input(
     province: str,
@@ -789,10 +780,12 @@ def build_report(
     decisions: Sequence[DecisionSummary],
     as_of: date,
     *,
+    cycle_id: str,
     closed: bool = False,
     run_number: int = 1,
 ) -> CycleReport:
-    """Aggregate the latest progress of every product of the cycle."""
+    """Aggregate the latest progress of every product of the cycle (`cycle_id`, its
+    workflow's id, names it in the report)."""
     progress = list(products.values())
     by_stage = Counter(p.stage for p in progress)
     by_stars = Counter(int(p.stars) for p in progress if p.certified and p.stars is not None)
@@ -806,7 +799,7 @@ def build_report(
     )
     calendar = cycle.calendar
     return CycleReport(
-        cycle=cycle.workflow_id,
+        cycle=cycle_id,
         province=cycle.province,
         year=cycle.year,
         rulebook=cycle.rulebook.id,

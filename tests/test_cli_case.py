@@ -27,9 +27,9 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
 import cli.common
+from contracts.case import product_workflow_id
 from infra.database import create_engine, migrate, session_factory
 from infra.settings import Settings
-from models.case import product_workflow_id
 from starter import app
 from tests.cli_output import ok, refused
 from tests.fixtures.smtp import SmtpTestServer

@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-from models.case import product_workflow_id
+from contracts.case import product_workflow_id
 from tests.cli_output import ok
 from tests.test_cli_case import EXAMPLES, PRODUCER, PROVINCE, REVIEWER, CliWorld, code
 from tests.test_cli_case import world as world  # the fixture, for the tests here

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
+from contracts.case import product_workflow_id
 from infra.cases import open_case
 from infra.settings import Settings
 from models import register as tables
@@ -33,7 +34,6 @@ from models.case import (
     CaseStatus,
     DecisionKind,
     RevocationGround,
-    product_workflow_id,
 )
 from models.catalogue import DocumentKind
 from models.clock import CALENDAR_MOVED_SIGNAL, VIETNAM, CalendarMove

@@ -53,6 +53,9 @@ def settings(book: Rulebook = QD148_2023, **changes: Any) -> CycleSettings:
     return CycleSettings.model_validate(data | changes)
 
 
+CYCLE_ID = "ocop-cycle-quang-ninh-2024"
+
+
 def cycle(year: int = 2024, calendar: dict[str, Any] | None = None, **changes: Any) -> CycleInput:
     return cycle_input("quang-ninh", year, settings(**changes), calendar=calendar)
 
@@ -253,8 +256,9 @@ def test_the_report_adds_up_however_the_products_stand(
 ) -> None:
     targets = CycleTargets(three_stars_or_more=three, four_stars_or_more=four, five_stars=five)
     the_cycle = cycle(targets=targets)
-    report = build_report(the_cycle, products, [], date(2024, 8, 1))
+    report = build_report(the_cycle, products, [], date(2024, 8, 1), cycle_id=CYCLE_ID)
     count = len(products)
+    assert report.cycle == CYCLE_ID
     assert report.submissions == count == sum(report.by_stage.values())
     assert sum(report.by_applicant_kind.values()) == count
     assert sum(f.submitted for f in report.by_locality.values()) == count
@@ -278,7 +282,7 @@ def test_the_report_adds_up_however_the_products_stand(
         assert target.remaining == max(target.goal - target.achieved, 0)
     # The same products in another order give the same report.
     reordered = dict(reversed(list(products.items())))
-    assert build_report(the_cycle, reordered, [], date(2024, 8, 1)) == report
+    assert build_report(the_cycle, reordered, [], date(2024, 8, 1), cycle_id=CYCLE_ID) == report
 
 
 @relaxed
@@ -308,8 +312,8 @@ def test_reviews_after_the_review_deadline_are_counted_overdue() -> None:
         ),
     }
     the_cycle = cycle()
-    before = build_report(the_cycle, products, [], date(2024, 7, 31))
+    before = build_report(the_cycle, products, [], date(2024, 7, 31), cycle_id=CYCLE_ID)
     assert (before.overdue_reviews, before.overdue_scoring) == (0, 0)
-    after = build_report(the_cycle, products, [], date(2024, 10, 1))
+    after = build_report(the_cycle, products, [], date(2024, 10, 1), cycle_id=CYCLE_ID)
     assert (after.overdue_reviews, after.overdue_scoring) == (1, 1)
     assert the_cycle.calendar.council_deadline + timedelta(days=1) <= date(2024, 10, 1)

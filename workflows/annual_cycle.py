@@ -31,14 +31,10 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue
 
     from activities.contracts import SEND_NOTIFICATION
+    from contracts.case import product_workflow_id
+    from contracts.cycle import cycle_workflow_id
     from models.applicants import RegistrationKind
-    from models.case import (
-        Application,
-        CarriedState,
-        CaseStage,
-        LifecycleInput,
-        product_workflow_id,
-    )
+    from models.case import Application, CarriedState, CaseStage, LifecycleInput
     from models.clock import VIETNAM, BusinessClock, start_of_day
     from models.cycle import (
         CASE_PROGRESS_SIGNAL,
@@ -475,6 +471,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
             self._products,
             self._decisions,
             self._today(),
+            cycle_id=cycle_workflow_id(self._input.province, self._input.year),
             closed=closed,
             run_number=self._run_number,
         )

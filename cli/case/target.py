@@ -26,9 +26,10 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from cli.case.inputs import bad_input
 from cli.common import answer_query, answer_update, fail, run
+from contracts.case import product_workflow_id
 from infra.cases import case_handle
 from infra.settings import Settings
-from models.case import CaseStatus, product_workflow_id
+from models.case import CaseStatus
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 T = TypeVar("T")

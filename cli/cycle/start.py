@@ -37,6 +37,7 @@ from cli.common import (
 )
 from cli.cycle.target import ConfigOption, ProvinceOption, YearOption, cycle_app
 from cli.cycle.wording import say, when
+from contracts.cycle import cycle_workflow_id
 from infra.settings import Settings
 from models.clock import VIETNAM
 from models.cycle import CycleInput, CycleSettings, ScheduledCycles
@@ -74,7 +75,8 @@ def start_command(
             )
         except WorkflowAlreadyStartedError:
             fail(
-                f"the {year} cycle of {province} exists already ({cycle.workflow_id}); "
+                f"the {year} cycle of {province} exists already "
+                f"({cycle_workflow_id(province, year)}); "
                 f"see `ocop cycle status {province} {year}`"
             )
         return handle.id

@@ -17,7 +17,8 @@ from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
 from cli.common import answer_query, answer_update, fail
-from models.cycle import CycleReport, cycle_workflow_id
+from contracts.cycle import cycle_workflow_id
+from models.cycle import CycleReport
 from workflows.annual_cycle import AnnualCycleWorkflow
 
 cycle_app = typer.Typer(

@@ -28,6 +28,7 @@ from cli.demo.province import (
     scorecard,
 )
 from cli.demo.stack import DemoError
+from contracts.case import product_workflow_id
 from infra.cases import case_handle, explain_refusal
 from infra.waiting import StillWaitingError, poll_until
 from models.applicants import RegistrationKind
@@ -41,7 +42,6 @@ from models.case import (
     RevocationGround,
     ScorecardSubmission,
     SupplementSubmission,
-    product_workflow_id,
 )
 from models.clock import start_of_day
 from models.council import Council, CouncilResult

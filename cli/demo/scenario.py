@@ -43,6 +43,7 @@ from cli.demo.province import (
     dossier,
 )
 from cli.demo.stack import DemoError, one_line
+from contracts.cycle import cycle_workflow_id
 from infra.cases import explain_refusal
 from models.applicants import ApplicantKind
 from models.case import CaseStage, CaseStatus
@@ -117,7 +118,8 @@ async def start_cycle(
         handle, _ = await start_cycle_workflow(run.client, cycle, run.task_queue, existing_ok=False)
     except Exception as error:
         raise DemoError(
-            f"the {year} cycle of {run.province} ({cycle.workflow_id}) could not start on "
+            f"the {year} cycle of {run.province} ({cycle_workflow_id(run.province, year)}) "
+            f"could not start on "
             f"{format_day(pacer.today())}: {error}"
         ) from None
     pacer.follow(handle.id, cycle_moments(cycle))
@@ -136,7 +138,8 @@ def _announce(chronicle: Chronicle, cycle: CycleInput, when: datetime) -> None:
     chronicle.say(
         when,
         OFFICE,
-        f"[bold]opens the {cycle.year} OCOP cycle[/] ({escape(cycle.workflow_id)}): dossiers "
+        f"[bold]opens the {cycle.year} OCOP cycle[/] "
+        f"({escape(cycle_workflow_id(cycle.province, cycle.year))}): dossiers "
         f"{window}, decisions {decisions}",
     )
 
@@ -292,10 +295,12 @@ async def play(run: DemoRun, chronicle: Chronicle, pacer: Pacer) -> Story:
             closed = await story.cycles[year].result()
         except (WorkflowFailureError, RPCError) as error:
             raise DemoError(
-                f"the {year} cycle ({cycle_input.workflow_id}) did not close on "
+                f"the {year} cycle ({cycle_workflow_id(cycle_input.province, year)}) "
+                f"did not close on "
                 f"{format_day(pacer.today())}: {one_line(error.cause or error)}"
                 if isinstance(error, WorkflowFailureError)
-                else f"the {year} cycle ({cycle_input.workflow_id}): {error.message}"
+                else f"the {year} cycle ({cycle_workflow_id(cycle_input.province, year)}): "
+                f"{error.message}"
             ) from None
         story.reports[year] = closed
         chronicle.say(
