@@ -9,8 +9,12 @@ Every activity here may run twice and must leave one result:
   group at a time, heartbeating its progress. A product whose certificate already
   comes from this decision is not asked again.
 - `record_cycle_event` writes one audit line; its key makes a second write a no-op.
-- `start_cycle` starts a year's cycle for the yearly schedule; one already started (or
-  already run) for that year is left as it is.
+- `start_cycle` starts a year's cycle for the yearly schedule (`infra/cycles.py`); one
+  already started (or already run) for that year is left as it is.
+
+The activities register under the names in `contracts/cycle.py` and reach a product's
+case by its id and the names in `contracts/case.py`: no workflow module is imported
+here (the cycle workflow imports this one, to call the activities by reference).
 """
 
 from __future__ import annotations
@@ -34,9 +38,10 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
-from contracts.case import product_workflow_id
-from contracts.cycle import cycle_workflow_id
-from infra.cases import case_handle, explain_refusal
+from contracts import case, cycle
+from contracts.refs import query, update
+from infra.cases import explain_refusal
+from infra.cycles import start_cycle_workflow
 from models import register as tables
 from models.case import CaseStage, CaseStatus, RecognitionDecision
 from models.cycle import (
@@ -44,7 +49,6 @@ from models.cycle import (
     CycleAuditEntry,
     CycleCaseRequest,
     CycleInput,
-    CycleReport,
     OpenAction,
     PlannedDecision,
     RecognitionBatch,
@@ -54,49 +58,14 @@ from models.cycle import (
     RecognitionResult,
 )
 from models.cycle_rules import continuation_refusal
-from workflows.annual_cycle import (
-    OPEN_CYCLE_CASE,
-    RECOGNISE_BATCH,
-    RECORD_CYCLE_EVENT,
-    START_CYCLE,
-    AnnualCycleWorkflow,
-)
-from workflows.product_lifecycle import ProductLifecycleWorkflow
 
-CYCLE_MEMO = "ocop_cycle"
-"""Memo key naming the cycle that started a case."""
-
-CaseHandle = WorkflowHandle[ProductLifecycleWorkflow, Any]
+CaseHandle = WorkflowHandle[Any, Any]
+"""A product's case, reached by id and contract names: activities import no workflow."""
 
 
 def refused(message: str, kind: str) -> ApplicationError:
     """A refusal the cycle passes on to the submitter: retrying would not change it."""
     return ApplicationError(message, type=kind, non_retryable=True)
-
-
-async def start_cycle_workflow(
-    client: Client, cycle: CycleInput, task_queue: str, *, existing_ok: bool
-) -> tuple[WorkflowHandle[AnnualCycleWorkflow, CycleReport], bool]:
-    """Start a year's cycle; (handle, True) if started now, (handle, False) if it existed.
-
-    A cycle id is used once: a closed cycle is never started again for the same year.
-    Without `existing_ok`, an existing cycle raises WorkflowAlreadyStartedError.
-    """
-    try:
-        handle = await client.start_workflow(
-            AnnualCycleWorkflow.run,
-            cycle,
-            id=cycle_workflow_id(cycle.province, cycle.year),
-            task_queue=task_queue,
-            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-            id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-        )
-    except WorkflowAlreadyStartedError:
-        if not existing_ok:
-            raise
-        workflow_id = cycle_workflow_id(cycle.province, cycle.year)
-        return client.get_workflow_handle_for(AnnualCycleWorkflow.run, workflow_id), False
-    return handle, True
 
 
 class CycleActivities:
@@ -119,38 +88,38 @@ class CycleActivities:
 
     # ------------------------------------------------------------- open a case
 
-    @activity.defn(name=OPEN_CYCLE_CASE)
+    @activity.defn(name=cycle.OPEN_CYCLE_CASE.name)
     async def open_cycle_case(self, request: CycleCaseRequest) -> CaseOpened:
         """Start the product's case, or apply on its certified case; refuse otherwise."""
         dossier = request.case.dossier
-        workflow_id = product_workflow_id(dossier.province, dossier.product_code)
-        handle = case_handle(self._client, workflow_id)
+        workflow_id = case.product_workflow_id(dossier.province, dossier.product_code)
+        handle = self._client.get_workflow_handle(workflow_id)
         for _ in range(3):
             running = await _running(handle)
             if running is None:
                 try:
                     await self._client.start_workflow(
-                        ProductLifecycleWorkflow.run,
+                        case.WORKFLOW_TYPE,
                         request.case,
                         id=workflow_id,
                         task_queue=self._task_queue,
                         id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
                         id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
-                        memo={CYCLE_MEMO: request.cycle_workflow_id},
+                        memo={case.CYCLE_MEMO: request.cycle_workflow_id},
                     )
                 except WorkflowAlreadyStartedError:
                     continue  # started meanwhile, perhaps by an earlier attempt: look again
                 return CaseOpened(workflow_id=workflow_id, action=OpenAction.STARTED)
             # The cycle refuses a product twice, so a case it started is this submission's.
             memo = await running.memo()
-            if memo.get(CYCLE_MEMO) == request.cycle_workflow_id:
+            if memo.get(case.CYCLE_MEMO) == request.cycle_workflow_id:
                 return CaseOpened(workflow_id=workflow_id, action=OpenAction.STARTED)
             return await self._continue_case(handle, request)
         raise ApplicationError(f"{workflow_id} kept changing while it was being opened; retrying")
 
     async def _continue_case(self, handle: CaseHandle, request: CycleCaseRequest) -> CaseOpened:
         dossier = request.case.dossier
-        status = await handle.query(ProductLifecycleWorkflow.status)
+        status = await query(handle, case.STATUS)
         if status.cycle_workflow_id == request.cycle_workflow_id:
             return CaseOpened(workflow_id=handle.id, action=_action(request))
         refusal = continuation_refusal(
@@ -160,7 +129,7 @@ class CycleActivities:
             raise refused(refusal.message, refusal.type)
         assert request.application is not None  # the rule refuses a continuation without one
         try:
-            await handle.execute_update(ProductLifecycleWorkflow.apply, request.application)
+            await update(handle, case.APPLY, request.application)
         except WorkflowUpdateFailedError as error:
             if await _became_ours(handle, request.cycle_workflow_id):
                 return CaseOpened(workflow_id=handle.id, action=OpenAction.APPLIED)
@@ -169,7 +138,7 @@ class CycleActivities:
 
     # --------------------------------------------------------------- recognise
 
-    @activity.defn(name=RECOGNISE_BATCH)
+    @activity.defn(name=cycle.RECOGNISE_BATCH.name)
     async def recognise_batch(self, batch: RecognitionBatch) -> RecognitionBatchResult:
         """Recognise each listed product, `concurrency` at a time, heartbeating progress."""
         decision = batch.decision
@@ -185,7 +154,7 @@ class CycleActivities:
     async def _recognise_one(
         self, decision: PlannedDecision, item: RecognitionItem
     ) -> RecognitionOutcome:
-        handle = case_handle(self._client, item.workflow_id)
+        handle = self._client.get_workflow_handle(item.workflow_id)
 
         def outcome(
             result: RecognitionResult, status: CaseStatus | None, reason: str = ""
@@ -200,7 +169,7 @@ class CycleActivities:
             )
 
         try:
-            status = await handle.query(ProductLifecycleWorkflow.status)
+            status = await query(handle, case.STATUS)
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return outcome(RecognitionResult.SKIPPED, None, "the product's case was not found")
@@ -215,8 +184,9 @@ class CycleActivities:
                 f" at {status.level})",
             )
         try:
-            await handle.execute_update(
-                ProductLifecycleWorkflow.recognise,
+            await update(
+                handle,
+                case.RECOGNISE,
                 RecognitionDecision(
                     level=decision.level,
                     authority=decision.authority,
@@ -226,7 +196,7 @@ class CycleActivities:
                 ),
             )
         except WorkflowUpdateFailedError as error:
-            status = await handle.query(ProductLifecycleWorkflow.status)
+            status = await query(handle, case.STATUS)
             if _by(decision, status):  # an earlier attempt got there first
                 return outcome(RecognitionResult.RECOGNISED, status)
             return outcome(RecognitionResult.SKIPPED, None, explain_refusal(error))
@@ -234,12 +204,12 @@ class CycleActivities:
             if error.status == RPCStatusCode.NOT_FOUND:  # the case ended meanwhile
                 return outcome(RecognitionResult.SKIPPED, None, error.message)
             raise
-        status = await handle.query(ProductLifecycleWorkflow.status)
+        status = await query(handle, case.STATUS)
         return outcome(RecognitionResult.RECOGNISED, status)
 
     # ------------------------------------------------------------------ record
 
-    @activity.defn(name=RECORD_CYCLE_EVENT)
+    @activity.defn(name=cycle.RECORD_CYCLE_EVENT.name)
     async def record_cycle_event(self, entry: CycleAuditEntry) -> bool:
         """Write one audit line of the cycle; False when it was written before."""
         try:
@@ -267,11 +237,11 @@ class CycleActivities:
 
     # ------------------------------------------------------------- start cycle
 
-    @activity.defn(name=START_CYCLE)
-    async def start_cycle(self, cycle: CycleInput) -> str:
+    @activity.defn(name=cycle.START_CYCLE.name)
+    async def start_cycle(self, request: CycleInput) -> str:
         """Start the year's cycle unless it exists (running or already run)."""
         handle, started = await start_cycle_workflow(
-            self._client, cycle, self._task_queue, existing_ok=True
+            self._client, request, self._task_queue, existing_ok=True
         )
         activity.logger.info(
             "cycle %s %s", handle.id, "started" if started else "exists already; left as it is"
@@ -311,7 +281,7 @@ async def _became_ours(handle: CaseHandle, cycle_workflow_id: str, within: float
     loop = asyncio.get_running_loop()
     deadline = loop.time() + within
     while True:
-        status = await handle.query(ProductLifecycleWorkflow.status)
+        status = await query(handle, case.STATUS)
         if status.cycle_workflow_id == cycle_workflow_id:
             return True
         if loop.time() > deadline:

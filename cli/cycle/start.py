@@ -24,7 +24,6 @@ from temporalio.client import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from activities.cycle import start_cycle_workflow
 from cli.common import (
     EXIT_BAD_INPUT,
     JsonOption,
@@ -38,6 +37,8 @@ from cli.common import (
 from cli.cycle.target import ConfigOption, ProvinceOption, YearOption, cycle_app
 from cli.cycle.wording import say, when
 from contracts.cycle import cycle_workflow_id
+from contracts.cycle import schedule_id as cycle_schedule_id
+from infra.cycles import start_cycle_workflow
 from infra.settings import Settings
 from models.clock import VIETNAM
 from models.cycle import CycleInput, CycleSettings, ScheduledCycles
@@ -145,7 +146,7 @@ def schedule_command(
     if not_every_year is not None:
         fail(f"--on: {not_every_year.message}", EXIT_BAD_INPUT)
     hour, minute = _parse_pair(at, ":", "--at", "HH:MM, e.g. 08:00", (0, 23), (0, 59))
-    schedule_id = f"ocop-cycle-schedule-{province}".lower()
+    schedule_id = cycle_schedule_id(province)
 
     async def action(client: Client, settings: Settings) -> dict[str, Any]:
         schedule = Schedule(

@@ -21,7 +21,6 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from activities.cycle import start_cycle_workflow
 from cli.cycle import print_report
 from cli.demo.chronicle import Chronicle
 from cli.demo.narrator import Narrator
@@ -45,6 +44,7 @@ from cli.demo.province import (
 from cli.demo.stack import DemoError, one_line
 from contracts.cycle import cycle_workflow_id
 from infra.cases import explain_refusal
+from infra.cycles import start_cycle_workflow
 from models.applicants import ApplicantKind
 from models.case import CaseStage, CaseStatus
 from models.clock import VIETNAM, start_of_day
