@@ -25,19 +25,20 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows.calendar import KeepsBusinessCalendar
+from workflows.handlers import update_handler
 from workflows.refusal import refuse
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue
 
-    from activities.contracts import SEND_NOTIFICATION
-    from contracts.case import product_workflow_id
+    from activities.cycle import CycleActivities
+    from contracts import cycle
+    from contracts.case import SEND_NOTIFICATION, product_workflow_id
     from contracts.cycle import cycle_workflow_id
     from models.applicants import RegistrationKind
     from models.case import Application, CarriedState, CaseStage, LifecycleInput
     from models.clock import VIETNAM, BusinessClock, start_of_day
     from models.cycle import (
-        CASE_PROGRESS_SIGNAL,
         CaseOpened,
         CaseProgress,
         CloseCycle,
@@ -50,7 +51,6 @@ with workflow.unsafe.imports_passed_through():
         OpenAction,
         PlannedDecision,
         RecognitionBatch,
-        RecognitionBatchResult,
         RecognitionOutcome,
         RecognitionResult,
         ScheduledCycles,
@@ -68,11 +68,6 @@ with workflow.unsafe.imports_passed_through():
     from models.cycle_rules import cycle_close_refusal, cycle_submission_refusal
     from models.dossier import Dossier
     from models.events import CycleReported, Notification, Recipient, RecipientRole
-
-OPEN_CYCLE_CASE = "open_cycle_case"
-RECOGNISE_BATCH = "recognise_batch"
-RECORD_CYCLE_EVENT = "record_cycle_event"
-START_CYCLE = "start_cycle"
 
 PATCH_DECISIONS_ON_CALENDAR_DATE = "decisions-on-calendar-date"
 
@@ -95,7 +90,7 @@ def _due_within(delay: timedelta | None) -> bool:
     return delay is not None and delay <= _DUE_SLACK
 
 
-@workflow.defn
+@workflow.defn(name=cycle.WORKFLOW_TYPE)
 class AnnualCycleWorkflow(KeepsBusinessCalendar):
     @workflow.init
     def __init__(self, input: CycleInput) -> None:
@@ -174,7 +169,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
             details=report.model_dump(mode="json"),
         )
         await workflow.execute_activity(
-            SEND_NOTIFICATION,
+            SEND_NOTIFICATION.name,
             Notification(
                 key=f"{workflow.info().workflow_id}:report",
                 workflow_id=workflow.info().workflow_id,
@@ -195,6 +190,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
                     for admin in self._input.administrators
                 ),
             ),
+            result_type=SEND_NOTIFICATION.result,
             start_to_close_timeout=timedelta(minutes=2),
             retry_policy=NOTIFY_RETRY,
         )
@@ -274,14 +270,13 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
         header = plan.model_copy(update={"items": ()})
         outcomes: list[RecognitionOutcome] = []
         for start in range(0, len(plan.items), chunk):
-            result = await workflow.execute_activity(
-                RECOGNISE_BATCH,
+            result = await workflow.execute_activity_method(
+                CycleActivities.recognise_batch,
                 RecognitionBatch(
                     decision=header,
                     items=plan.items[start : start + chunk],
                     concurrency=self._input.recognition_concurrency,
                 ),
-                result_type=RecognitionBatchResult,
                 start_to_close_timeout=timedelta(minutes=30),
                 heartbeat_timeout=timedelta(minutes=2),
                 retry_policy=FANOUT_RETRY,
@@ -320,8 +315,8 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
         key: str | None = None,
     ) -> None:
         cycle_id = workflow.info().workflow_id
-        await workflow.execute_activity(
-            RECORD_CYCLE_EVENT,
+        await workflow.execute_activity_method(
+            CycleActivities.record_cycle_event,
             CycleAuditEntry(
                 key=f"{cycle_id}:{key or action}",
                 workflow_id=cycle_id,
@@ -337,16 +332,15 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
 
     # -------------------------------------------------------------- updates
 
-    @workflow.update
+    @update_handler(cycle.SUBMIT)
     async def submit(self, dossier: Dossier) -> SubmissionReceipt:
         code = dossier.product_code.lower()
         self._pending[code] = self._pending.get(code, 0) + 1
         try:
             if self._input.start_cases:
-                opened = await workflow.execute_activity(
-                    OPEN_CYCLE_CASE,
+                opened = await workflow.execute_activity_method(
+                    CycleActivities.open_cycle_case,
                     self._case_request(dossier),
-                    result_type=CaseOpened,
                     start_to_close_timeout=timedelta(seconds=60),
                     retry_policy=OPEN_RETRY,
                 )
@@ -406,7 +400,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
             )
         )
 
-    @workflow.update
+    @update_handler(cycle.CLOSE)
     async def close(self, request: CloseCycle) -> CycleReport:
         if self._close is None:
             self._close = request
@@ -418,7 +412,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
     def _validate_close(self, request: CloseCycle) -> None:
         refuse(cycle_close_refusal(request, self._close, self._input.administrators))
 
-    @workflow.signal(name=CASE_PROGRESS_SIGNAL)
+    @workflow.signal(name=cycle.CASE_PROGRESS.name)
     def case_progress(self, progress: CaseProgress) -> None:
         code = progress.product_code.lower()
         known = self._products.get(code)
@@ -426,7 +420,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
             return  # a late word from an earlier round
         self._products[code] = progress
 
-    @workflow.query
+    @workflow.query(name=cycle.REPORT.name)
     def report(self) -> CycleReport:
         return self._final or self._report(closed=False)
 
@@ -519,18 +513,17 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
         return min([*moments, self._end_moment()])
 
 
-@workflow.defn
+@workflow.defn(name=cycle.LAUNCHER_WORKFLOW_TYPE)
 class CycleLauncherWorkflow:
     """Started by the yearly Schedule: opens the province's cycle for the coming year."""
 
     @workflow.run
     async def run(self, request: ScheduledCycles) -> str:
         today = workflow.now().astimezone(VIETNAM).date()
-        cycle = cycle_input(request.province, scheduled_cycle_year(today), request.settings)
-        started: str = await workflow.execute_activity(
-            START_CYCLE,
-            cycle,
-            result_type=str,
+        opening = cycle_input(request.province, scheduled_cycle_year(today), request.settings)
+        started: str = await workflow.execute_activity_method(
+            CycleActivities.start_cycle,
+            opening,
             start_to_close_timeout=timedelta(seconds=60),
             retry_policy=OPEN_RETRY,
         )

@@ -24,9 +24,10 @@ from benchmarks.fanout.tools import (
     stamp,
     until,
 )
+from contracts.cycle import RECOGNISE_BATCH
 from models import register as tables
 from models.cycle import CycleReport
-from workflows.annual_cycle import RECOGNISE_BATCH, AnnualCycleWorkflow
+from workflows.annual_cycle import AnnualCycleWorkflow
 
 
 async def real_origin(handle: WorkflowHandle[Any, Any]) -> float:
@@ -94,7 +95,7 @@ async def breakdown(handle: WorkflowHandle[Any, Any], moment: float) -> tuple[fl
         e.event_id: stamp(e)
         for e in events
         if e.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
-        and e.activity_task_scheduled_event_attributes.activity_type.name == RECOGNISE_BATCH
+        and e.activity_task_scheduled_event_attributes.activity_type.name == RECOGNISE_BATCH.name
     }
     completed = [
         stamp(e)
@@ -103,7 +104,7 @@ async def breakdown(handle: WorkflowHandle[Any, Any], moment: float) -> tuple[fl
         and e.activity_task_completed_event_attributes.scheduled_event_id in scheduled
     ]
     if not scheduled or not completed:
-        raise BenchmarkError(f"{handle.id} ran no {RECOGNISE_BATCH} activity to completion")
+        raise BenchmarkError(f"{handle.id} ran no {RECOGNISE_BATCH.name} activity to completion")
     began = min(scheduled.values())
     if began < moment - 0.5:
         raise BenchmarkError(
