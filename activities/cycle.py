@@ -44,12 +44,7 @@ from infra.cases import explain_refusal
 from infra.cycles import start_cycle_workflow
 from models import register as tables
 from models.case import CaseStage, CaseStatus, RecognitionDecision
-from models.cycle import (
-    CaseOpened,
-    CycleAuditEntry,
-    CycleCaseRequest,
-    CycleInput,
-    OpenAction,
+from models.cycle_decisions import (
     PlannedDecision,
     RecognitionBatch,
     RecognitionBatchResult,
@@ -57,7 +52,9 @@ from models.cycle import (
     RecognitionOutcome,
     RecognitionResult,
 )
+from models.cycle_messages import CaseOpened, CycleAuditEntry, CycleCaseRequest, OpenAction
 from models.cycle_rules import continuation_refusal
+from models.cycle_settings import CycleInput
 
 CaseHandle = WorkflowHandle[Any, Any]
 """A product's case, reached by id and contract names: activities import no workflow."""

@@ -38,7 +38,7 @@ from jinja2.runtime import Context
 from models.applicants import ApplicantKind, RegistrationKind
 from models.case import CaseStage, RevocationGround
 from models.catalogue import DocumentKind
-from models.cycle import TargetKind
+from models.cycle_calendar import TargetKind
 from models.dates import format_day
 from models.dossier import Language
 from models.events import CaseEvent, Recipient

@@ -87,7 +87,7 @@ from infra.database import create_engine, migrate, session_factory
 from infra.mailsink import MailSink
 from infra.settings import Settings
 from infra.temporal import DATA_CONVERTER
-from models.cycle import CycleSettings, cycle_input
+from models.cycle_settings import CycleSettings, cycle_input
 from worker import build_worker
 from workflows.annual_cycle import AnnualCycleWorkflow
 

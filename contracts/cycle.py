@@ -9,18 +9,16 @@ from __future__ import annotations
 from typing import Final
 
 from contracts.refs import ActivityRef, QueryRef, SignalRef, UpdateRef
-from models.cycle import (
+from models.cycle import CaseProgress, CycleReport
+from models.cycle_decisions import RecognitionBatch, RecognitionBatchResult
+from models.cycle_messages import (
     CaseOpened,
-    CaseProgress,
     CloseCycle,
     CycleAuditEntry,
     CycleCaseRequest,
-    CycleInput,
-    CycleReport,
-    RecognitionBatch,
-    RecognitionBatchResult,
     SubmissionReceipt,
 )
+from models.cycle_settings import CycleInput
 from models.dossier import Dossier
 
 WORKFLOW_TYPE: Final = "AnnualCycleWorkflow"

@@ -14,7 +14,8 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
 from contracts.cycle import WORKFLOW_TYPE, cycle_workflow_id
-from models.cycle import CycleInput, CycleReport
+from models.cycle import CycleReport
+from models.cycle_settings import CycleInput
 
 CycleHandle = WorkflowHandle[Any, CycleReport]
 

@@ -5,7 +5,8 @@ Like `models/case_rules.py`, each function takes plain values and returns a `Ref
 the submission refusals, so those speak Vietnamese first, then English.
 
 - `cycle_submission_refusal`: the `submit` Update (closed cycle, window, dossier,
-  a product already in the cycle or being submitted);
+  a product already in the cycle or being submitted); `submission_refusal` (the
+  window) and `dossier_refusal` (province, locality, upgrade) word two of its reasons;
 - `cycle_close_refusal`: the `close` Update (closing already, not an administrator);
 - `continuation_refusal`: what `open_cycle_case` decides about a product whose case
   runs already (an open round, or a certificate and no application);
@@ -18,18 +19,59 @@ from collections.abc import Collection, Container, Mapping, Sequence
 from datetime import date
 
 from models.case import CaseStage, CaseStatus, Contact
-from models.cycle import (
-    CaseProgress,
-    CloseCycle,
-    CycleInput,
-    dossier_refusal,
-    submission_refusal,
-)
+from models.case_rules import upgrade_refusal
+from models.cycle import CaseProgress
+from models.cycle_calendar import CycleCalendar
+from models.cycle_messages import CloseCycle
+from models.cycle_settings import CycleInput
 from models.dates import format_day
 from models.dossier import Dossier
 from models.errors import Refusal
+from models.stars import TOP_STARS
 
 # ------------------------------------------------------------------- submissions
+
+
+def submission_refusal(calendar: CycleCalendar, day: date) -> str | None:
+    """Why a dossier cannot be received on `day`, naming the window; None inside it."""
+    opens, closes = calendar.submission_opens, calendar.submission_closes
+    window_vi = f"từ ngày {format_day(opens)} đến hết ngày {format_day(closes)}"
+    window_en = f"{opens.isoformat()} to {closes.isoformat()}"
+    if day < opens:
+        return (
+            f"chưa đến thời gian nhận hồ sơ: chu trình nhận hồ sơ {window_vi} "
+            f"(hôm nay là {format_day(day)}) — submissions open on {opens.isoformat()} "
+            f"(window {window_en})"
+        )
+    if day > closes:
+        return (
+            f"đã hết thời gian nhận hồ sơ: chu trình nhận hồ sơ {window_vi} "
+            f"(hôm nay là {format_day(day)}) — the submission window closed on "
+            f"{closes.isoformat()} "
+            f"(window {window_en})"
+        )
+    return None
+
+
+def dossier_refusal(cycle: CycleInput, dossier: Dossier) -> str | None:
+    """Domain checks on a dossier the cycle receives (pydantic checked its shape)."""
+    if dossier.province.lower() != cycle.province.lower():
+        return (
+            f"hồ sơ thuộc tỉnh {dossier.province}, không thuộc chu trình OCOP {cycle.year} "
+            f"của tỉnh {cycle.province} — the dossier is for province {dossier.province}, "
+            f"this is {cycle.province}'s {cycle.year} cycle"
+        )
+    first = cycle.rulebook.levels[0].name
+    if cycle.localities and dossier.locality not in cycle.localities:
+        return (
+            f"địa bàn {dossier.locality!r} không có trong danh sách đơn vị cấp {first} của "
+            f"chu trình — locality {dossier.locality!r} is not a {first} of this cycle; "
+            f"accepted: {', '.join(cycle.localities)}"
+        )
+    no_upgrade = upgrade_refusal(dossier.registration_kind, dossier.current_stars)
+    if no_upgrade is not None:
+        return f"sản phẩm {int(TOP_STARS)} sao không thể đăng ký nâng hạng — {no_upgrade.message}"
+    return None
 
 
 def cycle_submission_refusal(

@@ -32,7 +32,7 @@ from typing import Any, Final
 from models.applicants import ApplicantKind, RegistrationKind
 from models.case import CaseStage, RevocationGround
 from models.catalogue import DocumentKind
-from models.cycle import TargetKind
+from models.cycle_calendar import TargetKind
 from models.dossier import Language
 from models.scorecard import ScorePart
 

@@ -30,15 +30,10 @@ from models import register as tables
 from models.applicants import ApplicantKind
 from models.case import Application, CaseStage, RevocationGround
 from models.clock import VIETNAM, start_of_day
-from models.cycle import (
-    CycleCaseRequest,
-    CycleReport,
-    CycleTargets,
-    DecisionAuthority,
-    OpenAction,
-    TargetKind,
-    scheduled_cycle_year,
-)
+from models.cycle import CycleReport
+from models.cycle_calendar import CycleTargets, TargetKind, scheduled_cycle_year
+from models.cycle_messages import CycleCaseRequest, OpenAction
+from models.cycle_settings import DecisionAuthority
 from models.stars import Stars
 from tests import updates
 from tests.case_driver import CaseDriver

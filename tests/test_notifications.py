@@ -35,13 +35,8 @@ from infra.settings import Settings, SmtpSecurity
 from models.applicants import ApplicantKind, RegistrationKind
 from models.case import CaseStage, RevocationGround
 from models.catalogue import DocumentKind
-from models.cycle import (
-    CycleReport,
-    LocalityFigures,
-    TargetKind,
-    TargetProgress,
-    official_calendar,
-)
+from models.cycle import CycleReport, LocalityFigures, TargetProgress
+from models.cycle_calendar import TargetKind, official_calendar
 from models.dossier import Language
 from models.events import (
     CaseEvent,

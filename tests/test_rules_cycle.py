@@ -14,23 +14,22 @@ from pydantic import ValidationError
 
 from models.applicants import ApplicantKind
 from models.case import CaseStage, Contact
-from models.cycle import (
-    CaseProgress,
-    CycleInput,
-    CycleSettings,
+from models.cycle import CaseProgress, build_report
+from models.cycle_calendar import (
     CycleTargets,
-    DecisionAuthority,
     TargetKind,
-    allocate_certificates,
-    authority_for,
-    build_report,
-    case_policy,
-    cycle_input,
     decision_day,
     official_calendar,
-    plan_decisions,
     scheduled_cycle_year,
-    submission_refusal,
+)
+from models.cycle_decisions import allocate_certificates, authority_for, plan_decisions
+from models.cycle_rules import submission_refusal
+from models.cycle_settings import (
+    CycleInput,
+    CycleSettings,
+    DecisionAuthority,
+    case_policy,
+    cycle_input,
 )
 from models.rulebook import QD148_2023, QD1489_2025, Rulebook
 from models.stars import Stars

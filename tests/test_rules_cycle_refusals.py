@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from models.applicants import ApplicantKind, RegistrationKind
 from models.case import CaseStage, CaseStatus, Certificate, Contact
-from models.cycle import CaseProgress, CloseCycle, CycleInput, CycleSettings, cycle_input
+from models.cycle import CaseProgress
+from models.cycle_messages import CloseCycle
 from models.cycle_rules import (
     continuation_refusal,
     cycle_close_refusal,
@@ -19,6 +20,7 @@ from models.cycle_rules import (
     schedule_settings_refusal,
     yearly_day_refusal,
 )
+from models.cycle_settings import CycleInput, CycleSettings, cycle_input
 from models.dossier import Dossier
 from models.errors import Refusal
 from models.rulebook import QD148_2023

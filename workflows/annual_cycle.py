@@ -38,34 +38,33 @@ with workflow.unsafe.imports_passed_through():
     from models.applicants import RegistrationKind
     from models.case import Application, CarriedState, CaseStage, LifecycleInput
     from models.clock import VIETNAM, BusinessClock, start_of_day
-    from models.cycle import (
-        CaseOpened,
-        CaseProgress,
-        CloseCycle,
-        CycleAuditEntry,
-        CycleCarried,
-        CycleCaseRequest,
-        CycleInput,
-        CycleReport,
-        DecisionSummary,
-        OpenAction,
+    from models.cycle import CaseProgress, CycleReport, DecisionSummary, build_report
+    from models.cycle_calendar import decision_day, recognising_levels, scheduled_cycle_year
+    from models.cycle_decisions import (
         PlannedDecision,
         RecognitionBatch,
         RecognitionOutcome,
         RecognitionResult,
-        ScheduledCycles,
-        SubmissionReceipt,
         awaiting_at,
-        build_report,
-        case_policy,
-        cycle_input,
-        decision_day,
         plan_decisions,
-        recognising_levels,
-        scheduled_cycle_year,
         summarise_decision,
     )
+    from models.cycle_messages import (
+        CaseOpened,
+        CloseCycle,
+        CycleAuditEntry,
+        CycleCaseRequest,
+        OpenAction,
+        SubmissionReceipt,
+    )
     from models.cycle_rules import cycle_close_refusal, cycle_submission_refusal
+    from models.cycle_settings import (
+        CycleCarried,
+        CycleInput,
+        ScheduledCycles,
+        case_policy,
+        cycle_input,
+    )
     from models.dossier import Dossier
     from models.events import CycleReported, Notification, Recipient, RecipientRole
 

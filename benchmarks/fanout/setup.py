@@ -21,7 +21,8 @@ from infra.cases import case_handle
 from infra.waiting import StillWaitingError, poll_until
 from models.case import CloseSessionRequest, ReviewAction, ReviewDecision, ScorecardSubmission
 from models.council import Council
-from models.cycle import CycleInput, CycleReport
+from models.cycle import CycleReport
+from models.cycle_settings import CycleInput
 from models.dossier import Dossier
 from models.scorecard import PartMaxima
 from workflows.annual_cycle import AnnualCycleWorkflow

@@ -41,8 +41,8 @@ from contracts.cycle import schedule_id as cycle_schedule_id
 from infra.cycles import start_cycle_workflow
 from infra.settings import Settings
 from models.clock import VIETNAM
-from models.cycle import CycleInput, CycleSettings, ScheduledCycles
 from models.cycle_rules import schedule_settings_refusal, yearly_day_refusal
+from models.cycle_settings import CycleInput, CycleSettings, ScheduledCycles
 from workflows.annual_cycle import CycleLauncherWorkflow
 
 

@@ -21,7 +21,8 @@ from cli.cycle.target import (
 )
 from cli.cycle.wording import say, when
 from infra.settings import Settings
-from models.cycle import CloseCycle, CycleReport, SubmissionReceipt
+from models.cycle import CycleReport
+from models.cycle_messages import CloseCycle, SubmissionReceipt
 from models.dossier import Dossier
 from workflows.annual_cycle import AnnualCycleWorkflow
 

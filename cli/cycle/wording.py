@@ -7,7 +7,7 @@ from datetime import date
 from rich.text import Text
 
 from cli.common import console
-from models.cycle import TargetKind
+from models.cycle_calendar import TargetKind
 from models.dates import format_day
 from models.dossier import Language
 from models.labels import Form, label

@@ -45,7 +45,8 @@ from models.case import (
 )
 from models.clock import start_of_day
 from models.council import Council, CouncilResult
-from models.cycle import CycleReport, SubmissionReceipt
+from models.cycle import CycleReport
+from models.cycle_messages import SubmissionReceipt
 from models.dates import format_day
 from models.dossier import Dossier, Language
 from models.labels import Form, label, level_label

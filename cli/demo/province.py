@@ -22,7 +22,8 @@ from models.applicants import ApplicantKind, RegistrationKind
 from models.case import CasePolicy, Contact
 from models.catalogue import DocumentKind, required_documents
 from models.council import Council, CouncilMember, CouncilRole
-from models.cycle import CycleSettings, CycleTargets, DecisionAuthority
+from models.cycle_calendar import CycleTargets
+from models.cycle_settings import CycleSettings, DecisionAuthority
 from models.dossier import Applicant, DocumentRef, Dossier
 from models.rulebook import QD148_2023, Rulebook
 from models.scorecard import PartMaxima, Scorecard

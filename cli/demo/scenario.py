@@ -48,7 +48,9 @@ from infra.cycles import start_cycle_workflow
 from models.applicants import ApplicantKind
 from models.case import CaseStage, CaseStatus
 from models.clock import VIETNAM, start_of_day
-from models.cycle import CycleInput, CycleReport, CycleTargets, cycle_input
+from models.cycle import CycleReport
+from models.cycle_calendar import CycleTargets
+from models.cycle_settings import CycleInput, cycle_input
 from models.dates import format_day
 from models.dossier import Language
 from models.labels import Form, label

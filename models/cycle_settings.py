@@ -1,0 +1,257 @@
+"""A province's standing cycle settings, and one year's cycle as it is pinned at start.
+
+- `CycleSettings`: what a province's config file holds (rulebook, councils,
+  administrators, targets, decision authorities, localities, fan-out sizes);
+- `CycleInput`: one year's cycle (settings, year, calendar, what a run carries on);
+  `cycle_input` makes one from the settings, `ScheduledCycles` is what a yearly
+  Schedule hands its launcher;
+- `case_policy`: the policy the cycle's cases run under.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.case import CasePolicy, Contact
+from models.clock import BusinessClock
+from models.council import Council
+from models.cycle import DecisionSummary, ProgressRow
+from models.cycle_calendar import CycleCalendar, CycleTargets, official_calendar, recognising_levels
+from models.dossier import Code, SingleLine
+from models.errors import DomainError
+from models.rulebook import QD148_2023, Rulebook, rulebook
+
+# ------------------------------------------------------------ decision authorities
+
+
+Prefix = Annotated[str, Field(pattern=r"^\w[\w.-]{0,23}$")]
+
+
+class DecisionAuthority(BaseModel):
+    """Who signs a level's recognition decisions, and how they are numbered.
+
+    Under the 2023 rules every district's People's Committee recognises its own 3★
+    products: give one authority per district (`localities`), or one for the whole level.
+    Decision numbers read `{n}/{year}/{prefix}`, n counting from `first_number`.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    level: str = Field(min_length=1)
+    authority: SingleLine
+    prefix: Prefix = "QĐ-UBND"
+    first_number: int = Field(default=1, ge=1, le=99_999)
+    localities: tuple[Code, ...] = Field(
+        default=(), description="Localities it decides for (empty: all of the level's)"
+    )
+
+    @property
+    def key(self) -> str:
+        return f"{self.level}:{self.authority}"
+
+
+# --------------------------------------------------------------- standing settings
+
+
+class CycleSettings(BaseModel):
+    """Everything about a province's cycles except its year: what a config file holds."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rulebook: Rulebook = QD148_2023
+    councils: tuple[Council, ...]
+    administrators: tuple[Contact, ...] = Field(min_length=1)
+    targets: CycleTargets = CycleTargets()
+    policy: CasePolicy = Field(
+        default=CasePolicy(), description="Durations of the cases, incl. clock_speed for demos"
+    )
+    authorities: tuple[DecisionAuthority, ...] = Field(
+        default=(), description="Decision authorities per level (default: the rulebook's)"
+    )
+    localities: tuple[Code, ...] = Field(
+        default=(),
+        description="Administrative units of the rulebook's first level (empty: any)",
+    )
+    start_cases: bool = Field(
+        default=True,
+        description="False records submissions without starting cases (rehearsals, load tests)",
+    )
+    recognition_concurrency: int = Field(
+        default=50, ge=1, le=500, description="Products recognised at once by the fan-out"
+    )
+    fanout_chunk: int = Field(
+        default=500, ge=1, le=5000, description="Products per fan-out activity"
+    )
+    max_history_events: int = Field(
+        default=10_000,
+        ge=500,
+        le=40_000,
+        description="Continue as new beyond this many events (Temporal's limit is 51,200)",
+    )
+
+    @field_validator("rulebook", mode="before")
+    @classmethod
+    def _rulebook_by_id(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return rulebook(value)
+            except DomainError as error:
+                raise ValueError(str(error)) from None
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CycleSettings:
+        scoring = [level.name for level in self.rulebook.levels if level.scores]
+        have = {council.level for council in self.councils}
+        missing = [name for name in scoring if name not in have]
+        if missing:
+            raise ValueError(
+                f"rulebook {self.rulebook.id} scores at {', '.join(scoring)}; "
+                f"no council roster given for: {', '.join(missing)}"
+            )
+        recognising = recognising_levels(self.rulebook)
+        for authority in self.authorities:
+            if authority.level not in recognising:
+                raise ValueError(
+                    f"authority {authority.authority!r} is for level {authority.level!r}, "
+                    f"which does not recognise stars under {self.rulebook.id}; "
+                    f"recognising levels: {', '.join(recognising)}"
+                )
+        for level in recognising:
+            mine = [a for a in self.authorities if a.level == level]
+            if sum(1 for a in mine if not a.localities) > 1:
+                raise ValueError(f"more than one authority decides for all of level {level!r}")
+            claimed = Counter(locality for a in mine for locality in a.localities)
+            twice = sorted(locality for locality, count in claimed.items() if count > 1)
+            if twice:
+                raise ValueError(f"localities with two {level} authorities: {', '.join(twice)}")
+        return self
+
+
+# ------------------------------------------------------------------ a year's cycle
+
+
+class CycleCarried(BaseModel):
+    """What one run of the cycle hands the next on continue-as-new."""
+
+    clock: BusinessClock
+    run_number: int = Field(ge=1)
+    products: tuple[ProgressRow, ...] = Field(
+        default=(), description="CaseProgress.row() of every product (half the size as JSON)"
+    )
+    decisions: tuple[DecisionSummary, ...] = ()
+    levels_done: tuple[str, ...] = ()
+    issued: dict[str, int] = Field(default_factory=dict)
+    skipped: tuple[str, ...] = Field(
+        default=(), description="Products a decision listed but could not recognise"
+    )
+
+
+class CycleInput(CycleSettings):
+    """One province's cycle for one year, pinned when it starts.
+
+    `calendar` may be partial (or left out): the dates not given come from
+    `official_calendar` for the year and rulebook.
+    """
+
+    province: Code
+    year: int = Field(ge=2018, le=2100)
+    calendar: CycleCalendar
+    business_start: AwareDatetime | None = Field(
+        default=None, description="Business date the cycle starts on (default: now)"
+    )
+    carried: CycleCarried | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _complete_calendar(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        given = data.get("calendar")
+        if isinstance(given, CycleCalendar):
+            return data
+        try:
+            year = int(data["year"])
+            book = cls._rulebook_by_id(data.get("rulebook", QD148_2023))
+            book = book if isinstance(book, Rulebook) else Rulebook.model_validate(book)
+        except (KeyError, TypeError, ValueError):
+            return data  # field validation reports what is wrong
+        defaults = official_calendar(year, book).model_dump()
+        overrides = dict(given or {})
+        recognition = {**defaults["recognition"], **dict(overrides.pop("recognition", None) or {})}
+        return {**data, "calendar": {**defaults, **overrides, "recognition": recognition}}
+
+    @model_validator(mode="after")
+    def _calendar_fits_the_rules(self) -> CycleInput:
+        recognising = recognising_levels(self.rulebook)
+        dates = self.calendar.recognition
+        unknown = sorted(set(dates) - set(recognising))
+        if unknown:
+            raise ValueError(
+                f"calendar.recognition names levels that do not recognise stars under "
+                f"{self.rulebook.id}: {', '.join(unknown)}; recognising levels: "
+                f"{', '.join(recognising)}"
+            )
+        missing = [level for level in recognising if level not in dates]
+        if missing:
+            raise ValueError(f"calendar.recognition has no date for: {', '.join(missing)}")
+        ordered = [dates[level] for level in recognising]
+        if ordered != sorted(ordered):
+            raise ValueError(
+                "recognition dates must follow the levels in order ("
+                + " ≤ ".join(f"{level} {dates[level].isoformat()}" for level in recognising)
+                + ")"
+            )
+        outside = [
+            d
+            for d in (self.calendar.submission_opens, self.calendar.closes_on)
+            if d.year != self.year
+        ]
+        if outside:
+            raise ValueError(
+                f"the cycle of {self.year} must open and close in {self.year}; "
+                f"got {self.calendar.submission_opens.isoformat()} – "
+                f"{self.calendar.closes_on.isoformat()}"
+            )
+        return self
+
+
+def cycle_input(
+    province: str,
+    year: int,
+    settings: CycleSettings,
+    calendar: Mapping[str, Any] | None = None,
+    business_start: Any = None,
+) -> CycleInput:
+    """A year's cycle from a province's standing settings."""
+    data: dict[str, Any] = settings.model_dump()
+    data.update(province=province, year=year, calendar=dict(calendar or {}))
+    if business_start is not None:
+        data["business_start"] = business_start
+    return CycleInput.model_validate(data)
+
+
+class ScheduledCycles(BaseModel):
+    """What the yearly schedule hands its launcher: a province and its standing settings."""
+
+    province: Code
+    settings: CycleSettings
+
+
+def case_policy(cycle: CycleInput) -> CasePolicy:
+    """The policy of the cycle's cases.
+
+    A case of the cycle waits for its level's batch decision, which may be months away;
+    its recognition deadline reaches the cycle's last recognition date so the wait is
+    never reported as overdue.
+    """
+    last = max(cycle.calendar.recognition.values())
+    needed = (last - cycle.calendar.submission_opens).days + 1
+    policy = cycle.policy
+    if policy.recognition_deadline_days >= needed:
+        return policy
+    return policy.model_copy(update={"recognition_deadline_days": min(needed, 3650)})
