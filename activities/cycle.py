@@ -43,7 +43,7 @@ from contracts.refs import query, update
 from infra.cases import explain_refusal
 from infra.cycles import start_cycle_workflow
 from models import register as tables
-from models.case import CaseStage, CaseStatus, RecognitionDecision
+from models.case import CaseStatus, RecognitionDecision
 from models.cycle_decisions import (
     PlannedDecision,
     RecognitionBatch,
@@ -53,7 +53,13 @@ from models.cycle_decisions import (
     RecognitionResult,
 )
 from models.cycle_messages import CaseOpened, CycleAuditEntry, CycleCaseRequest, OpenAction
-from models.cycle_rules import continuation_refusal
+from models.cycle_rules import (
+    batch_recognition_refusal,
+    continuation_refusal,
+    recognised_by,
+    round_of_cycle,
+    started_by_cycle,
+)
 from models.cycle_settings import CycleInput
 
 CaseHandle = WorkflowHandle[Any, Any]
@@ -109,7 +115,7 @@ class CycleActivities:
                 return CaseOpened(workflow_id=workflow_id, action=OpenAction.STARTED)
             # The cycle refuses a product twice, so a case it started is this submission's.
             memo = await running.memo()
-            if memo.get(case.CYCLE_MEMO) == request.cycle_workflow_id:
+            if started_by_cycle(memo.get(case.CYCLE_MEMO), request.cycle_workflow_id):
                 return CaseOpened(workflow_id=workflow_id, action=OpenAction.STARTED)
             return await self._continue_case(handle, request)
         raise ApplicationError(f"{workflow_id} kept changing while it was being opened; retrying")
@@ -117,7 +123,7 @@ class CycleActivities:
     async def _continue_case(self, handle: CaseHandle, request: CycleCaseRequest) -> CaseOpened:
         dossier = request.case.dossier
         status = await query(handle, case.STATUS)
-        if status.cycle_workflow_id == request.cycle_workflow_id:
+        if round_of_cycle(status, request.cycle_workflow_id):
             return CaseOpened(workflow_id=handle.id, action=_action(request))
         refusal = continuation_refusal(
             dossier.product_code, handle.id, status, applying=request.application is not None
@@ -171,15 +177,11 @@ class CycleActivities:
             if error.status == RPCStatusCode.NOT_FOUND:
                 return outcome(RecognitionResult.SKIPPED, None, "the product's case was not found")
             raise
-        if _by(decision, status):
+        if recognised_by(status, decision):
             return outcome(RecognitionResult.RECOGNISED, status)
-        if status.stage != CaseStage.AWAITING_RECOGNITION or status.level != decision.level:
-            return outcome(
-                RecognitionResult.SKIPPED,
-                None,
-                f"not awaiting recognition at {decision.level} (stage {status.stage.value}"
-                f" at {status.level})",
-            )
+        refusal = batch_recognition_refusal(status, decision)
+        if refusal is not None:
+            return outcome(RecognitionResult.SKIPPED, None, refusal.message)
         try:
             await update(
                 handle,
@@ -194,7 +196,7 @@ class CycleActivities:
             )
         except WorkflowUpdateFailedError as error:
             status = await query(handle, case.STATUS)
-            if _by(decision, status):  # an earlier attempt got there first
+            if recognised_by(status, decision):  # an earlier attempt got there first
                 return outcome(RecognitionResult.RECOGNISED, status)
             return outcome(RecognitionResult.SKIPPED, None, explain_refusal(error))
         except RPCError as error:
@@ -250,16 +252,6 @@ def _action(request: CycleCaseRequest) -> OpenAction:
     return OpenAction.APPLIED if request.application is not None else OpenAction.STARTED
 
 
-def _by(decision: PlannedDecision, status: CaseStatus) -> bool:
-    """Whether the case's certificate comes from this decision."""
-    certificate = status.certificate
-    return (
-        certificate is not None
-        and certificate.decision_number == decision.number
-        and certificate.authority == decision.authority
-    )
-
-
 async def _running(handle: CaseHandle) -> WorkflowExecutionDescription | None:
     """The description of the product's running case, or None if it has none."""
     try:
@@ -279,7 +271,7 @@ async def _became_ours(handle: CaseHandle, cycle_workflow_id: str, within: float
     deadline = loop.time() + within
     while True:
         status = await query(handle, case.STATUS)
-        if status.cycle_workflow_id == cycle_workflow_id:
+        if round_of_cycle(status, cycle_workflow_id):
             return True
         if loop.time() > deadline:
             return False

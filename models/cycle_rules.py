@@ -1,4 +1,5 @@
-"""What a province's annual cycle may accept: submissions, its close, its schedule.
+"""What a province's annual cycle may accept: submissions, its close, a product's
+running case, a batch decision, its schedule.
 
 Like `models/case_rules.py`, each function takes plain values and returns a `Refusal`
 (its `type` is the `ApplicationError` type the caller receives) or None. Producers read
@@ -9,7 +10,11 @@ the submission refusals, so those speak Vietnamese first, then English.
   window) and `dossier_refusal` (province, locality, upgrade) word two of its reasons;
 - `cycle_close_refusal`: the `close` Update (closing already, not an administrator);
 - `continuation_refusal`: what `open_cycle_case` decides about a product whose case
-  runs already (an open round, or a certificate and no application);
+  runs already (an open round, or a certificate and no application), once
+  `started_by_cycle` and `round_of_cycle` have said the case is not this submission's
+  own (a retried attempt finds what its first attempt did);
+- `batch_recognition_refusal`: whether a batch decision may recognise a case now, once
+  `recognised_by` has said it is not recognised by that decision already;
 - `schedule_settings_refusal`, `yearly_day_refusal`: what a yearly Schedule accepts.
 """
 
@@ -22,6 +27,7 @@ from models.case import CaseStage, CaseStatus, Contact
 from models.case_rules import upgrade_refusal
 from models.cycle import CaseProgress
 from models.cycle_calendar import CycleCalendar
+from models.cycle_decisions import PlannedDecision
 from models.cycle_messages import CloseCycle
 from models.cycle_settings import CycleInput
 from models.dates import format_day
@@ -141,6 +147,19 @@ def cycle_close_refusal(
 # ------------------------------------------------------ a product's running case
 
 
+def started_by_cycle(memo_cycle: object, cycle_workflow_id: str) -> bool:
+    """Whether a running case was started by this cycle (`memo_cycle`: the cycle its
+    memo names). The cycle refuses a product it already has, so such a case is this
+    very submission's, started by an earlier attempt."""
+    return memo_cycle == cycle_workflow_id
+
+
+def round_of_cycle(status: CaseStatus, cycle_workflow_id: str) -> bool:
+    """Whether the case's current round is this cycle's: an earlier attempt of the same
+    submission opened it (started the case, or had its application taken)."""
+    return status.cycle_workflow_id == cycle_workflow_id
+
+
 def continuation_refusal(
     product_code: str, workflow_id: str, status: CaseStatus, *, applying: bool
 ) -> Refusal | None:
@@ -169,6 +188,31 @@ def continuation_refusal(
             f"'reevaluation' dossier",
         )
     return None
+
+
+# ------------------------------------------------------------- batch recognition
+
+
+def recognised_by(status: CaseStatus, decision: PlannedDecision) -> bool:
+    """Whether the case's certificate comes from this decision (so it is not asked twice)."""
+    certificate = status.certificate
+    return (
+        certificate is not None
+        and certificate.decision_number == decision.number
+        and certificate.authority == decision.authority
+    )
+
+
+def batch_recognition_refusal(status: CaseStatus, decision: PlannedDecision) -> Refusal | None:
+    """A decision recognises only a case awaiting recognition at the decision's level;
+    any other is listed but skipped, with this reason in the register."""
+    if status.stage == CaseStage.AWAITING_RECOGNITION and status.level == decision.level:
+        return None
+    return Refusal(
+        "NotAwaitingRecognition",
+        f"not awaiting recognition at {decision.level} (stage {status.stage.value}"
+        f" at {status.level})",
+    )
 
 
 # ---------------------------------------------------------------------- schedule
