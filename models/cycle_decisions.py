@@ -7,7 +7,10 @@ decision-making authority for every product awaiting recognition there:
   (`authority_for`) into numbered decisions (`decision_number`), with sequential
   certificates (`allocate_certificates`, `certificate_number`);
 - `RecognitionBatch` / `RecognitionBatchResult` are the fan-out activity's messages;
-- `summarise_decision` keeps a decision compactly, as the report and the state do.
+- `summarise_decision` keeps a decision compactly, as the report and the state do;
+  `decision_parts` is its list as the register keeps it, a part per fan-out chunk;
+- `recognised_progress` and `skipped_codes` are what the outcomes tell the cycle about
+  its products before their own signals arrive.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from models.case import CaseStage
 from models.cycle import CaseProgress, DecisionSummary
@@ -174,3 +177,76 @@ def summarise_decision(
         first_certificate=done[0] if done else None,
         last_certificate=done[-1] if done else None,
     )
+
+
+class DecisionPart(BaseModel):
+    """One part of a decision's list, as the register keeps it under its own key."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    details: dict[str, JsonValue]
+
+
+def decision_parts(
+    plan: PlannedDecision, outcomes: Sequence[RecognitionOutcome], chunk: int
+) -> list[DecisionPart]:
+    """The decision's list in parts of `chunk` products, so no single register write
+    (and no event of the cycle's history) grows with the size of the province.
+
+    Two districts may number their decisions alike ("1/2024/QĐ-UBND"): the authority's
+    key in each part's key keeps their records apart.
+    """
+    starts = range(0, len(outcomes), chunk)
+    return [
+        DecisionPart(
+            key=f"decision:{plan.authority_key}:{plan.number}:{part}",
+            details={
+                "level": plan.level,
+                "authority": plan.authority,
+                "number": plan.number,
+                "decided_on": plan.decided_on.isoformat(),
+                "part": part,
+                "parts": len(starts),
+                "products": [
+                    {
+                        "product_code": outcome.product_code,
+                        "certificate_number": outcome.certificate_number,
+                        "result": outcome.result.value,
+                        "stars": int(outcome.stars) if outcome.stars else None,
+                        "reason": outcome.reason,
+                    }
+                    for outcome in outcomes[start : start + chunk]
+                ],
+            },
+        )
+        for part, start in enumerate(starts, start=1)
+    ]
+
+
+def skipped_codes(outcomes: Iterable[RecognitionOutcome]) -> set[str]:
+    """Products listed but not recognised (their case had gone, or refused): the closing
+    decisions do not list them again. Keyed by lower-cased product code."""
+    return {o.product_code.lower() for o in outcomes if o.result == RecognitionResult.SKIPPED}
+
+
+def recognised_progress(
+    products: Mapping[str, CaseProgress], outcomes: Iterable[RecognitionOutcome]
+) -> dict[str, CaseProgress]:
+    """The products a decision recognised, counted certified even if their own signal is
+    still on its way: the new progress of each that still awaited recognition."""
+    recognised = {
+        o.product_code.lower(): o for o in outcomes if o.result == RecognitionResult.RECOGNISED
+    }
+    updated: dict[str, CaseProgress] = {}
+    for code, outcome in recognised.items():
+        current = products.get(code)
+        if current is not None and current.stage == CaseStage.AWAITING_RECOGNITION:
+            updated[code] = current.model_copy(
+                update={
+                    "stage": CaseStage.CERTIFIED,
+                    "stars": outcome.stars,
+                    "awaiting_recognition": False,
+                }
+            )
+    return updated

@@ -1,5 +1,5 @@
 """What people and the cycle's activities exchange with the cycle: submissions, the
-close, opening a product's case, and the cycle's lines in the register."""
+close, opening a product's case (`case_request`), and the cycle's lines in the register."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
-from models.case import Application, LifecycleInput
-from models.dossier import SingleLine
+from models.applicants import RegistrationKind
+from models.case import Application, CarriedState, LifecycleInput
+from models.clock import BusinessClock
+from models.cycle_settings import CycleInput, case_policy
+from models.dossier import Dossier, SingleLine
 
 
 class CloseCycle(BaseModel):
@@ -63,3 +66,47 @@ class CycleAuditEntry(BaseModel):
     action: str
     reason: str = ""
     details: dict[str, JsonValue] = Field(default_factory=dict)
+
+
+def case_request(
+    cycle: CycleInput,
+    dossier: Dossier,
+    *,
+    cycle_workflow_id: str,
+    case_id: str,
+    clock: BusinessClock,
+) -> CycleCaseRequest:
+    """What `open_cycle_case` needs for a submission: the product's first case, and the
+    application a certified product's running case takes instead (an upgrade or a
+    re-evaluation). Both wait for this cycle's batch decisions (`case_policy`)."""
+    policy = case_policy(cycle)
+    case = LifecycleInput(
+        dossier=dossier,
+        rulebook=cycle.rulebook,
+        policy=policy,
+        councils=cycle.councils,
+        administrators=cycle.administrators,
+        cycle_year=cycle.year,
+        cycle_workflow_id=cycle_workflow_id,
+        # A new case keeps the cycle's clock, so their business dates agree exactly.
+        carried=CarriedState(
+            case_id=case_id,
+            clock=clock,
+            round_number=1,
+            event_seq=0,
+            certificate=None,
+            current_stars=None,
+        ),
+    )
+    application = None
+    if dossier.registration_kind != RegistrationKind.FIRST:
+        application = Application(
+            dossier=dossier,
+            cycle_year=cycle.year,
+            rulebook=cycle.rulebook,
+            councils=cycle.councils,
+            cycle_workflow_id=cycle_workflow_id,
+            # The new round waits for this cycle's batch decisions, not the last one's.
+            policy=policy,
+        )
+    return CycleCaseRequest(cycle_workflow_id=cycle_workflow_id, case=case, application=application)

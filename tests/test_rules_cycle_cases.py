@@ -1,24 +1,30 @@
-"""What the cycle's activities decide about a product's running case: whether it is
-this submission's own (a retried attempt), and whether a batch decision may recognise it."""
+"""What the cycle opens for a submission, and what its activities decide about a
+product's running case: whether it is this submission's own (a retried attempt), and
+whether a batch decision may recognise it."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from hypothesis import given
 from hypothesis import strategies as st
 
+from models.applicants import RegistrationKind
 from models.case import CaseStage, CaseStatus, Certificate
+from models.clock import BusinessClock
 from models.cycle_decisions import PlannedDecision
+from models.cycle_messages import case_request
 from models.cycle_rules import (
     batch_recognition_refusal,
     recognised_by,
     round_of_cycle,
     started_by_cycle,
 )
+from models.cycle_settings import case_policy
 from models.errors import Refusal
 from models.stars import Stars
-from tests.test_rules_cycle_refusals import status
+from tests.factories import honey_dossier
+from tests.test_rules_cycle_refusals import cycle, status
 
 THIS_CYCLE = "ocop-cycle-quang-ninh-2025"
 LAST_CYCLE = "ocop-cycle-quang-ninh-2024"
@@ -48,6 +54,40 @@ def in_round_of(cycle_workflow_id: str | None) -> CaseStatus:
     return status(CaseStage.LOCAL_REVIEW).model_copy(
         update={"cycle_workflow_id": cycle_workflow_id}
     )
+
+
+# ------------------------------------------------------------ what a submission opens
+
+CLOCK = BusinessClock.anchored(
+    datetime(2025, 3, 4, 2, tzinfo=UTC), datetime(2025, 3, 4, 2, tzinfo=UTC), 1.0, False
+)
+
+
+def test_a_first_submission_opens_a_case_on_the_cycles_clock_and_policy() -> None:
+    the_cycle = cycle()
+    request = case_request(
+        the_cycle, honey_dossier(), cycle_workflow_id=THIS_CYCLE, case_id="c-7", clock=CLOCK
+    )
+    assert request.application is None
+    assert request.cycle_workflow_id == request.case.cycle_workflow_id == THIS_CYCLE
+    assert request.case.policy == case_policy(the_cycle)
+    assert (request.case.cycle_year, request.case.councils) == (2024, the_cycle.councils)
+    carried = request.case.carried
+    assert carried is not None
+    assert (carried.case_id, carried.clock, carried.round_number) == ("c-7", CLOCK, 1)
+
+
+def test_an_upgrade_also_brings_the_application_a_certified_case_takes() -> None:
+    the_cycle = cycle()
+    upgrade = honey_dossier(registration_kind=RegistrationKind.UPGRADE, current_stars=3)
+    request = case_request(
+        the_cycle, upgrade, cycle_workflow_id=THIS_CYCLE, case_id="c-8", clock=CLOCK
+    )
+    application = request.application
+    assert application is not None
+    assert (application.dossier, application.cycle_workflow_id) == (upgrade, THIS_CYCLE)
+    assert application.policy == request.case.policy == case_policy(the_cycle)
+    assert (application.cycle_year, application.rulebook) == (2024, the_cycle.rulebook)
 
 
 # --------------------------------------------------------- is it this submission's?
