@@ -20,7 +20,8 @@ from activities.register import RegisterActivities
 from infra.database import create_engine, migrate, session_factory
 from infra.settings import Settings, load_settings
 from infra.temporal import connect
-from workflows.annual_cycle import AnnualCycleWorkflow, CycleLauncherWorkflow
+from workflows.annual_cycle import AnnualCycleWorkflow
+from workflows.cycle_launcher import CycleLauncherWorkflow
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 WORKFLOWS: Sequence[type] = (ProductLifecycleWorkflow, AnnualCycleWorkflow, CycleLauncherWorkflow)

@@ -17,13 +17,12 @@ running handler has finished.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
+from workflows import cycle_steps
 from workflows.calendar import KeepsBusinessCalendar
 from workflows.handlers import update_handler
 from workflows.refusal import refuse
@@ -31,22 +30,19 @@ from workflows.refusal import refuse
 with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue
 
-    from activities.cycle import CycleActivities
     from contracts import cycle
-    from contracts.case import SEND_NOTIFICATION, product_workflow_id
+    from contracts.case import product_workflow_id
     from contracts.cycle import cycle_workflow_id
-    from models.applicants import RegistrationKind
-    from models.case import Application, CarriedState, CaseStage, LifecycleInput
-    from models.clock import VIETNAM, BusinessClock, start_of_day
+    from models.case import CaseStage
+    from models.clock import BusinessClock, start_of_day
     from models.cycle import CaseProgress, CycleReport, DecisionSummary, build_report
-    from models.cycle_calendar import decision_day, recognising_levels, scheduled_cycle_year
+    from models.cycle_calendar import decision_day, recognising_levels
     from models.cycle_decisions import (
-        PlannedDecision,
-        RecognitionBatch,
-        RecognitionOutcome,
-        RecognitionResult,
         awaiting_at,
+        decision_parts,
         plan_decisions,
+        recognised_progress,
+        skipped_codes,
         summarise_decision,
     )
     from models.cycle_messages import (
@@ -56,31 +52,17 @@ with workflow.unsafe.imports_passed_through():
         CycleCaseRequest,
         OpenAction,
         SubmissionReceipt,
+        case_request,
     )
     from models.cycle_rules import cycle_close_refusal, cycle_submission_refusal
-    from models.cycle_settings import (
-        CycleCarried,
-        CycleInput,
-        ScheduledCycles,
-        case_policy,
-        cycle_input,
-    )
+    from models.cycle_settings import CycleCarried, CycleInput
     from models.dossier import Dossier
-    from models.events import CycleReported, Notification, Recipient, RecipientRole
 
 PATCH_DECISIONS_ON_CALENDAR_DATE = "decisions-on-calendar-date"
 
 DECISION_TIME = timedelta(hours=12)
 """Decisions are signed at midday of their date, leaving slack for clocks a little behind."""
 
-OPEN_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10), maximum_attempts=10)
-REGISTER_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
-FANOUT_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
-NOTIFY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=2),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(minutes=10),
-)
 _DUE_SLACK = timedelta(milliseconds=1)
 
 
@@ -118,7 +100,6 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
         # Listed in a decision but not recognised (their case had gone, or refused it):
         # not listed again by the closing decisions.
         self._skipped: set[str] = set(carried.skipped)
-        self._case_policy = case_policy(input)
         # Submissions whose case is being opened: a second one for them is a duplicate.
         self._pending: dict[str, int] = {}
         self._close: CloseCycle | None = None
@@ -167,31 +148,12 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
             reason=closing.reason,
             details=report.model_dump(mode="json"),
         )
-        await workflow.execute_activity(
-            SEND_NOTIFICATION.name,
-            Notification(
-                key=f"{workflow.info().workflow_id}:report",
-                workflow_id=workflow.info().workflow_id,
-                event=CycleReported(
-                    reference=workflow.info().workflow_id,
-                    occurred_on=self._today(),
-                    closed_by=closing.closed_by,
-                    reason=closing.reason,
-                    report=report,
-                ),
-                recipients=tuple(
-                    Recipient(
-                        email=admin.email,
-                        name=admin.name,
-                        language=admin.language,
-                        role=RecipientRole.ADMINISTRATOR,
-                    )
-                    for admin in self._input.administrators
-                ),
-            ),
-            result_type=SEND_NOTIFICATION.result,
-            start_to_close_timeout=timedelta(minutes=2),
-            retry_policy=NOTIFY_RETRY,
+        await cycle_steps.send_report(
+            workflow.info().workflow_id,
+            report,
+            closing,
+            self._today(),
+            self._input.administrators,
         )
         await workflow.wait_condition(workflow.all_handlers_finished)
         return report
@@ -226,82 +188,23 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
         ]
         if not awaiting:
             return
-        plans = plan_decisions(self._input, level, decided_on, awaiting, self._issued)
-        for plan in plans:
-            outcomes = await self._fan_out(plan)
+        chunk = self._input.fanout_chunk
+        for plan in plan_decisions(self._input, level, decided_on, awaiting, self._issued):
+            outcomes = await cycle_steps.fan_out(
+                plan, chunk=chunk, concurrency=self._input.recognition_concurrency
+            )
             self._issued[plan.authority_key] = self._issued.get(plan.authority_key, 0) + 1
             self._decisions.append(summarise_decision(plan, outcomes))
-            self._note_recognised(plan, outcomes)
-            # The register gets the decision's list in parts, so no single write (and no
-            # event of this history) grows with the size of the province.
-            chunk = self._input.fanout_chunk
-            parts = range(0, len(outcomes), chunk)
-            for part, start in enumerate(parts, start=1):
+            self._skipped.update(skipped_codes(outcomes))
+            # Recognised products count as certified even if their signal is on its way.
+            self._products.update(recognised_progress(self._products, outcomes))
+            for part in decision_parts(plan, outcomes, chunk):
                 await self._record(
                     "recognition_decision",
                     actor=plan.authority,
                     reason=f"{level}: {len(plan.items)} products listed",
-                    details={
-                        "level": plan.level,
-                        "authority": plan.authority,
-                        "number": plan.number,
-                        "decided_on": plan.decided_on.isoformat(),
-                        "part": part,
-                        "parts": len(parts),
-                        "products": [
-                            {
-                                "product_code": outcome.product_code,
-                                "certificate_number": outcome.certificate_number,
-                                "result": outcome.result.value,
-                                "stars": int(outcome.stars) if outcome.stars else None,
-                                "reason": outcome.reason,
-                            }
-                            for outcome in outcomes[start : start + chunk]
-                        ],
-                    },
-                    # Two districts may number their decisions alike ("1/2024/QĐ-UBND"):
-                    # the authority keeps their records apart.
-                    key=f"decision:{plan.authority_key}:{plan.number}:{part}",
-                )
-
-    async def _fan_out(self, plan: PlannedDecision) -> list[RecognitionOutcome]:
-        chunk = self._input.fanout_chunk
-        header = plan.model_copy(update={"items": ()})
-        outcomes: list[RecognitionOutcome] = []
-        for start in range(0, len(plan.items), chunk):
-            result = await workflow.execute_activity_method(
-                CycleActivities.recognise_batch,
-                RecognitionBatch(
-                    decision=header,
-                    items=plan.items[start : start + chunk],
-                    concurrency=self._input.recognition_concurrency,
-                ),
-                start_to_close_timeout=timedelta(minutes=30),
-                heartbeat_timeout=timedelta(minutes=2),
-                retry_policy=FANOUT_RETRY,
-            )
-            outcomes.extend(result.outcomes)
-        return outcomes
-
-    def _note_recognised(
-        self, plan: PlannedDecision, outcomes: Sequence[RecognitionOutcome]
-    ) -> None:
-        """Count recognised products as certified even if their own signal is still on its way."""
-        self._skipped.update(
-            o.product_code.lower() for o in outcomes if o.result == RecognitionResult.SKIPPED
-        )
-        recognised = {
-            o.product_code.lower(): o for o in outcomes if o.result == RecognitionResult.RECOGNISED
-        }
-        for code, outcome in recognised.items():
-            current = self._products.get(code)
-            if current is not None and current.stage == CaseStage.AWAITING_RECOGNITION:
-                self._products[code] = current.model_copy(
-                    update={
-                        "stage": CaseStage.CERTIFIED,
-                        "stars": outcome.stars,
-                        "awaiting_recognition": False,
-                    }
+                    details=part.details,
+                    key=part.key,
                 )
 
     async def _record(
@@ -314,8 +217,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
         key: str | None = None,
     ) -> None:
         cycle_id = workflow.info().workflow_id
-        await workflow.execute_activity_method(
-            CycleActivities.record_cycle_event,
+        await cycle_steps.record(
             CycleAuditEntry(
                 key=f"{cycle_id}:{key or action}",
                 workflow_id=cycle_id,
@@ -324,9 +226,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
                 action=action,
                 reason=reason,
                 details=details or {},
-            ),
-            start_to_close_timeout=timedelta(seconds=60),
-            retry_policy=REGISTER_RETRY,
+            )
         )
 
     # -------------------------------------------------------------- updates
@@ -337,12 +237,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
         self._pending[code] = self._pending.get(code, 0) + 1
         try:
             if self._input.start_cases:
-                opened = await workflow.execute_activity_method(
-                    CycleActivities.open_cycle_case,
-                    self._case_request(dossier),
-                    start_to_close_timeout=timedelta(seconds=60),
-                    retry_policy=OPEN_RETRY,
-                )
+                opened = await cycle_steps.open_case(self._case_request(dossier))
             else:
                 opened = CaseOpened(
                     workflow_id=product_workflow_id(dossier.province, dossier.product_code),
@@ -426,37 +321,13 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
     # -------------------------------------------------------------- helpers
 
     def _case_request(self, dossier: Dossier) -> CycleCaseRequest:
-        cycle_id = workflow.info().workflow_id
-        case = LifecycleInput(
-            dossier=dossier,
-            rulebook=self._input.rulebook,
-            policy=self._case_policy,
-            councils=self._input.councils,
-            administrators=self._input.administrators,
-            cycle_year=self._input.year,
-            cycle_workflow_id=cycle_id,
-            # A new case keeps the cycle's clock, so their business dates agree exactly.
-            carried=CarriedState(
-                case_id=str(workflow.uuid4()),
-                clock=self._clock,
-                round_number=1,
-                event_seq=0,
-                certificate=None,
-                current_stars=None,
-            ),
+        return case_request(
+            self._input,
+            dossier,
+            cycle_workflow_id=workflow.info().workflow_id,
+            case_id=str(workflow.uuid4()),
+            clock=self._clock,
         )
-        application = None
-        if dossier.registration_kind != RegistrationKind.FIRST:
-            application = Application(
-                dossier=dossier,
-                cycle_year=self._input.year,
-                rulebook=self._input.rulebook,
-                councils=self._input.councils,
-                cycle_workflow_id=cycle_id,
-                # The new round waits for this cycle's batch decisions, not the last one's.
-                policy=self._case_policy,
-            )
-        return CycleCaseRequest(cycle_workflow_id=cycle_id, case=case, application=application)
 
     def _report(self, *, closed: bool) -> CycleReport:
         return build_report(
@@ -510,20 +381,3 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
             if level not in self._levels_done
         ]
         return min([*moments, self._end_moment()])
-
-
-@workflow.defn(name=cycle.LAUNCHER_WORKFLOW_TYPE)
-class CycleLauncherWorkflow:
-    """Started by the yearly Schedule: opens the province's cycle for the coming year."""
-
-    @workflow.run
-    async def run(self, request: ScheduledCycles) -> str:
-        today = workflow.now().astimezone(VIETNAM).date()
-        opening = cycle_input(request.province, scheduled_cycle_year(today), request.settings)
-        started: str = await workflow.execute_activity_method(
-            CycleActivities.start_cycle,
-            opening,
-            start_to_close_timeout=timedelta(seconds=60),
-            retry_policy=OPEN_RETRY,
-        )
-        return started

@@ -43,7 +43,7 @@ from infra.settings import Settings
 from models.clock import VIETNAM
 from models.cycle_rules import schedule_settings_refusal, yearly_day_refusal
 from models.cycle_settings import CycleInput, CycleSettings, ScheduledCycles
-from workflows.annual_cycle import CycleLauncherWorkflow
+from workflows.cycle_launcher import CycleLauncherWorkflow
 
 
 def _same(data: dict[str, Any], key: str, given: object, where: str) -> None:
