@@ -12,6 +12,10 @@ the calendar) it emails the report to the administrators and records it.
 Scale: no child workflows, one small record per product, and continue-as-new when
 the server suggests it or the history passes `max_history_events`, after every
 running handler has finished.
+
+Its names (Updates, query, signal, workflow type) are `contracts/cycle.py`'s; its
+activities are called through `workflows/cycle_steps.py`, and the pure rules it applies
+are in `models/cycle_*.py`. The yearly launcher is `workflows/cycle_launcher.py`.
 """
 
 from __future__ import annotations
