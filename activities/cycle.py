@@ -40,8 +40,8 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from contracts import case, cycle
 from contracts.refs import query, update
-from infra.cases import explain_refusal
 from infra.cycles import start_cycle_workflow
+from infra.refusals import explain_refusal
 from models import register as tables
 from models.case import CaseStatus, RecognitionDecision
 from models.cycle_decisions import (

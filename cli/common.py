@@ -29,7 +29,8 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from infra.cases import CaseAlreadyOpenError, explain_refusal
+from infra.cases import CaseAlreadyOpenError
+from infra.refusals import explain_refusal
 from infra.settings import ConfigurationError, Settings, load_settings
 from infra.temporal import connect
 

@@ -57,19 +57,3 @@ async def open_case(
 def case_handle(client: Client, workflow_id: str) -> WorkflowHandle[ProductLifecycleWorkflow, Any]:
     """A handle that follows the case across continue-as-new (no run id pinned)."""
     return client.get_workflow_handle_for(ProductLifecycleWorkflow.run, workflow_id)
-
-
-def explain_refusal(error: BaseException) -> str:
-    """One line for a person: the messages of a refused Update's cause chain.
-
-    A payload that does not even parse is refused by the SDK as "Failed decoding
-    arguments"; pydantic's account of what was wrong is one link further down.
-    """
-    messages: list[str] = []
-    cause: BaseException | None = getattr(error, "cause", None) or error.__cause__
-    while cause is not None:
-        text = str(getattr(cause, "message", None) or cause)
-        if text and text not in messages:
-            messages.append(text)
-        cause = getattr(cause, "cause", None) or cause.__cause__
-    return ": ".join(messages) if messages else str(error)

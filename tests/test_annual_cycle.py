@@ -25,7 +25,7 @@ from temporalio.service import RPCError
 from temporalio.testing import ActivityEnvironment
 
 from activities.cycle import CycleActivities
-from infra.cases import explain_refusal
+from infra.refusals import explain_refusal
 from models import register as tables
 from models.applicants import ApplicantKind
 from models.case import Application, CaseStage, RevocationGround

@@ -7,6 +7,8 @@ These read the source (ast), so a violation names the file and line that broke i
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -122,3 +124,16 @@ def test_modules_fit_in_one_sitting() -> None:
         if lines > limit:
             too_long.append(f"{path.relative_to(ROOT)}: {lines} lines (at most {limit})")
     assert not too_long, "\n".join(too_long)
+
+
+def test_activities_load_no_workflow_even_indirectly() -> None:
+    # A direct import is caught above; this catches one through infra or models.
+    loads = (
+        "import sys, activities.cycle, activities.notify, activities.register; "
+        "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] == 'workflows')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", loads], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from temporalio.client import WorkflowUpdateFailedError
 
-from infra.cases import explain_refusal
+from infra.refusals import explain_refusal
 
 T = TypeVar("T")
 

@@ -29,7 +29,8 @@ from cli.demo.province import (
 )
 from cli.demo.stack import DemoError
 from contracts.case import product_workflow_id
-from infra.cases import case_handle, explain_refusal
+from infra.cases import case_handle
+from infra.refusals import explain_refusal
 from infra.waiting import StillWaitingError, poll_until
 from models.applicants import RegistrationKind
 from models.case import (

@@ -43,8 +43,8 @@ from cli.demo.province import (
 )
 from cli.demo.stack import DemoError, one_line
 from contracts.cycle import cycle_workflow_id
-from infra.cases import explain_refusal
 from infra.cycles import start_cycle_workflow
+from infra.refusals import explain_refusal
 from models.applicants import ApplicantKind
 from models.case import CaseStage, CaseStatus
 from models.clock import VIETNAM, start_of_day
