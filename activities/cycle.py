@@ -216,7 +216,7 @@ class CycleActivities:
                 if await _recorded(session, entry.key):
                     return False
                 session.add(
-                    tables.AuditEventRecord(
+                    tables.AuditEventRow(
                         event_key=entry.key,
                         workflow_id=entry.workflow_id,
                         product_id=None,
@@ -280,6 +280,6 @@ async def _became_ours(handle: CaseHandle, cycle_workflow_id: str, within: float
 
 async def _recorded(session: AsyncSession, key: str) -> bool:
     found = await session.scalar(
-        select(tables.AuditEventRecord.id).where(tables.AuditEventRecord.event_key == key)
+        select(tables.AuditEventRow.id).where(tables.AuditEventRow.event_key == key)
     )
     return found is not None

@@ -66,7 +66,7 @@ from contracts import case
 from infra.settings import Settings
 from models.dossier import Language
 from models.events import Notification, Recipient
-from models.register import NotificationRecord
+from models.register import NotificationRow
 
 TEMPORARY_FAILURE_TYPE: Final = "TemporaryDeliveryFailure"
 """ApplicationError type raised when some recipient should be retried."""
@@ -137,7 +137,7 @@ class NotificationLedger:
     async def find(self, key: str) -> LedgerEntry | None:
         async with self._sessions() as session:
             row = await session.scalar(
-                select(NotificationRecord).where(NotificationRecord.notification_key == key)
+                select(NotificationRow).where(NotificationRow.notification_key == key)
             )
             return _entry(row) if row is not None else None
 
@@ -157,7 +157,7 @@ class NotificationLedger:
             try:
                 async with self._sessions.begin() as session:
                     session.add(
-                        NotificationRecord(
+                        NotificationRow(
                             notification_key=key,
                             workflow_id=workflow_id,
                             event_type=event_type,
@@ -183,12 +183,12 @@ class NotificationLedger:
             return current, False
         async with self._sessions.begin() as session:
             result = await session.execute(
-                update(NotificationRecord)
+                update(NotificationRow)
                 .where(
-                    NotificationRecord.notification_key == key,
-                    NotificationRecord.status == LedgerStatus.PENDING.value,
-                    NotificationRecord.sent_at.is_(None),
-                    NotificationRecord.attempts == current.attempts,
+                    NotificationRow.notification_key == key,
+                    NotificationRow.status == LedgerStatus.PENDING.value,
+                    NotificationRow.sent_at.is_(None),
+                    NotificationRow.attempts == current.attempts,
                 )
                 .values(attempts=current.attempts + 1, message_id=message_id)
                 .execution_options(synchronize_session=False)
@@ -247,11 +247,11 @@ class NotificationLedger:
         )
         async with self._sessions.begin() as session:
             await session.execute(
-                update(NotificationRecord)
+                update(NotificationRow)
                 .where(
-                    NotificationRecord.notification_key == entry.key,
-                    NotificationRecord.status == LedgerStatus.PENDING.value,
-                    NotificationRecord.sent_at.is_not(None),
+                    NotificationRow.notification_key == entry.key,
+                    NotificationRow.status == LedgerStatus.PENDING.value,
+                    NotificationRow.sent_at.is_not(None),
                 )
                 .values(status=LedgerStatus.SENT.value, smtp_response=note)
                 .execution_options(synchronize_session=False)
@@ -264,14 +264,14 @@ class NotificationLedger:
         self, key: str, attempt: int, *, pending_only: bool = False, **values: object
     ) -> bool:
         conditions = [
-            NotificationRecord.notification_key == key,
-            NotificationRecord.attempts == attempt,
+            NotificationRow.notification_key == key,
+            NotificationRow.attempts == attempt,
         ]
         if pending_only:
-            conditions.append(NotificationRecord.status == LedgerStatus.PENDING.value)
+            conditions.append(NotificationRow.status == LedgerStatus.PENDING.value)
         async with self._sessions.begin() as session:
             result = await session.execute(
-                update(NotificationRecord)
+                update(NotificationRow)
                 .where(*conditions)
                 .values(**values)
                 .execution_options(synchronize_session=False)
@@ -444,7 +444,7 @@ def _result(entry: LedgerEntry, recipient: Recipient, *, sent_now: bool) -> Deli
     )
 
 
-def _entry(row: NotificationRecord) -> LedgerEntry:
+def _entry(row: NotificationRow) -> LedgerEntry:
     return LedgerEntry(
         key=row.notification_key,
         status=LedgerStatus(row.status),

@@ -41,7 +41,7 @@ class RegisterActivities:
 
 async def _already_recorded(session: AsyncSession, key: str) -> bool:
     found = await session.scalar(
-        select(tables.AuditEventRecord.id).where(tables.AuditEventRecord.event_key == key)
+        select(tables.AuditEventRow.id).where(tables.AuditEventRow.event_key == key)
     )
     return found is not None
 
@@ -57,7 +57,7 @@ async def _write(session: AsyncSession, record: CaseRecord) -> None:
     if record.certificate is not None:
         await _upsert_certificate(session, record, product.id, decision_id)
     session.add(
-        tables.AuditEventRecord(
+        tables.AuditEventRow(
             event_key=record.key,
             workflow_id=record.workflow_id,
             product_id=product.id,
@@ -71,13 +71,13 @@ async def _write(session: AsyncSession, record: CaseRecord) -> None:
     )
 
 
-async def _upsert_product(session: AsyncSession, record: CaseRecord) -> tables.ProductRecord:
+async def _upsert_product(session: AsyncSession, record: CaseRecord) -> tables.ProductRow:
     snapshot = record.product
     # The product's natural key: a product keeps its row when a later case reopens it.
     product = await session.scalar(
-        select(tables.ProductRecord).where(
-            tables.ProductRecord.province == snapshot.province,
-            tables.ProductRecord.product_code == snapshot.product_code,
+        select(tables.ProductRow).where(
+            tables.ProductRow.province == snapshot.province,
+            tables.ProductRow.product_code == snapshot.product_code,
         )
     )
     applicant_fields = {
@@ -88,10 +88,10 @@ async def _upsert_product(session: AsyncSession, record: CaseRecord) -> tables.P
         "preferred_language": snapshot.applicant.preferred_language.value,
     }
     if product is None:
-        applicant = tables.ApplicantRecord(**applicant_fields)
+        applicant = tables.ApplicantRow(**applicant_fields)
         session.add(applicant)
         await session.flush()
-        product = tables.ProductRecord(
+        product = tables.ProductRow(
             workflow_id=snapshot.workflow_id,
             province=snapshot.province,
             locality=snapshot.locality,
@@ -105,7 +105,7 @@ async def _upsert_product(session: AsyncSession, record: CaseRecord) -> tables.P
         session.add(product)
         await session.flush()
         return product
-    applicant_row = await session.get(tables.ApplicantRecord, product.applicant_id)
+    applicant_row = await session.get(tables.ApplicantRow, product.applicant_id)
     if applicant_row is not None:
         for name, value in applicant_fields.items():
             setattr(applicant_row, name, value)
@@ -120,16 +120,16 @@ async def _upsert_product(session: AsyncSession, record: CaseRecord) -> tables.P
 
 async def _upsert_round(
     session: AsyncSession, record: CaseRecord, product_id: int
-) -> tables.EvaluationRoundRecord:
+) -> tables.EvaluationRoundRow:
     snapshot = record.round
     round_row = await session.scalar(
-        select(tables.EvaluationRoundRecord).where(
-            tables.EvaluationRoundRecord.product_id == product_id,
-            tables.EvaluationRoundRecord.round_number == snapshot.round_number,
+        select(tables.EvaluationRoundRow).where(
+            tables.EvaluationRoundRow.product_id == product_id,
+            tables.EvaluationRoundRow.round_number == snapshot.round_number,
         )
     )
     if round_row is None:
-        round_row = tables.EvaluationRoundRecord(
+        round_row = tables.EvaluationRoundRow(
             product_id=product_id,
             round_number=snapshot.round_number,
             registration_kind=snapshot.registration_kind.value,
@@ -155,15 +155,15 @@ async def _upsert_scorecard(session: AsyncSession, record: CaseRecord, round_id:
     assert entry is not None
     card = entry.scorecard
     row = await session.scalar(
-        select(tables.ScorecardRecord).where(
-            tables.ScorecardRecord.round_id == round_id,
-            tables.ScorecardRecord.level == card.level,
-            tables.ScorecardRecord.member_id == card.member_id,
-            tables.ScorecardRecord.attempt == entry.attempt,
+        select(tables.ScorecardRow).where(
+            tables.ScorecardRow.round_id == round_id,
+            tables.ScorecardRow.level == card.level,
+            tables.ScorecardRow.member_id == card.member_id,
+            tables.ScorecardRow.attempt == entry.attempt,
         )
     )
     if row is None:
-        row = tables.ScorecardRecord(
+        row = tables.ScorecardRow(
             round_id=round_id, level=card.level, member_id=card.member_id, attempt=entry.attempt
         )
         session.add(row)
@@ -178,13 +178,13 @@ async def _upsert_decision(session: AsyncSession, record: CaseRecord, product_id
     decision = record.decision
     assert decision is not None
     row = await session.scalar(
-        select(tables.DecisionRecord).where(
-            tables.DecisionRecord.issuing_authority == decision.authority,
-            tables.DecisionRecord.number == decision.number,
+        select(tables.DecisionRow).where(
+            tables.DecisionRow.issuing_authority == decision.authority,
+            tables.DecisionRow.number == decision.number,
         )
     )
     if row is None:
-        row = tables.DecisionRecord(
+        row = tables.DecisionRow(
             issuing_authority=decision.authority,
             number=decision.number,
             decided_on=decision.decided_on,
@@ -193,9 +193,9 @@ async def _upsert_decision(session: AsyncSession, record: CaseRecord, product_id
         )
         session.add(row)
         await session.flush()
-    link = await session.get(tables.DecisionProductRecord, (row.id, product_id))
+    link = await session.get(tables.DecisionProductRow, (row.id, product_id))
     if link is None:
-        session.add(tables.DecisionProductRecord(decision_id=row.id, product_id=product_id))
+        session.add(tables.DecisionProductRow(decision_id=row.id, product_id=product_id))
     return row.id
 
 
@@ -206,17 +206,17 @@ async def _upsert_certificate(
     assert change is not None
     certificate = change.certificate
     row = await session.scalar(
-        select(tables.CertificateRecord).where(
-            tables.CertificateRecord.issuing_authority == certificate.authority,
-            tables.CertificateRecord.number == certificate.number,
+        select(tables.CertificateRow).where(
+            tables.CertificateRow.issuing_authority == certificate.authority,
+            tables.CertificateRow.number == certificate.number,
         )
     )
     if row is not None and row.product_id != product_id:
         # A mistyped or reused number: the certificate belongs to another product. Its row
         # stays as it is; the clash is recorded for operators and the case goes on.
-        owner = await session.get(tables.ProductRecord, row.product_id)
+        owner = await session.get(tables.ProductRow, row.product_id)
         session.add(
-            tables.AuditEventRecord(
+            tables.AuditEventRow(
                 event_key=f"{record.key}:certificate-conflict",
                 workflow_id=record.workflow_id,
                 product_id=product_id,
@@ -234,12 +234,12 @@ async def _upsert_certificate(
         return
     if row is None:
         issuing = await session.scalar(
-            select(tables.DecisionRecord.id).where(
-                tables.DecisionRecord.issuing_authority == certificate.authority,
-                tables.DecisionRecord.number == certificate.decision_number,
+            select(tables.DecisionRow.id).where(
+                tables.DecisionRow.issuing_authority == certificate.authority,
+                tables.DecisionRow.number == certificate.decision_number,
             )
         )
-        row = tables.CertificateRecord(
+        row = tables.CertificateRow(
             product_id=product_id,
             decision_id=issuing if issuing is not None else decision_id,
             number=certificate.number,

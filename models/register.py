@@ -119,7 +119,7 @@ def _created_at() -> Mapped[datetime]:
     return mapped_column(UtcDateTime(), server_default=func.now(), nullable=False)
 
 
-class ApplicantRecord(Base):
+class ApplicantRow(Base):
     """A producer (chủ thể): who owns products and receives status emails."""
 
     __tablename__ = "applicants"
@@ -139,7 +139,7 @@ class ApplicantRecord(Base):
     )
 
 
-class ProductRecord(Base):
+class ProductRow(Base):
     """A product in the programme; `workflow_id` names its lifecycle workflow."""
 
     __tablename__ = "products"
@@ -163,7 +163,7 @@ class ProductRecord(Base):
     )
 
 
-class EvaluationRoundRecord(Base):
+class EvaluationRoundRow(Base):
     """One evaluation of a product (first, upgrade or re-evaluation) under a pinned rulebook."""
 
     __tablename__ = "evaluation_rounds"
@@ -193,7 +193,7 @@ class EvaluationRoundRecord(Base):
     )
 
 
-class ScorecardRecord(Base):
+class ScorecardRow(Base):
     """One council member's scorecard; `attempt` counts re-scoring sessions after divergence."""
 
     __tablename__ = "scorecards"
@@ -220,7 +220,7 @@ class ScorecardRecord(Base):
     )
 
 
-class DecisionRecord(Base):
+class DecisionRow(Base):
     """A numbered decision (quyết định) of a People's Committee: recognition or revocation."""
 
     __tablename__ = "decisions"
@@ -240,7 +240,7 @@ class DecisionRecord(Base):
     )
 
 
-class DecisionProductRecord(Base):
+class DecisionProductRow(Base):
     """Which products a decision lists (a decision recognises or revokes many at once)."""
 
     __tablename__ = "decision_products"
@@ -251,7 +251,7 @@ class DecisionProductRecord(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True, index=True)
 
 
-class CertificateRecord(Base):
+class CertificateRow(Base):
     """A certificate of 3★–5★, valid for a period; at most one is active per product."""
 
     __tablename__ = "certificates"
@@ -293,7 +293,7 @@ class CertificateRecord(Base):
     )
 
 
-class NotificationRecord(Base):
+class NotificationRow(Base):
     """An email the engine meant to send; `notification_key` makes sending idempotent."""
 
     __tablename__ = "notifications"
@@ -320,7 +320,7 @@ class NotificationRecord(Base):
     )
 
 
-class AuditEventRecord(Base):
+class AuditEventRow(Base):
     """What happened, who did it and why; `event_key` lets a retried activity write once."""
 
     __tablename__ = "audit_events"

@@ -237,9 +237,9 @@ async def test_one_decision_recognises_every_product_awaiting_at_the_district(
     async with cycle.world.sessions() as session:
         listed = await session.scalar(
             select(func.count())
-            .select_from(tables.DecisionProductRecord)
-            .join(tables.DecisionRecord)
-            .where(tables.DecisionRecord.number == "125/2024/QĐ-UBND")
+            .select_from(tables.DecisionProductRow)
+            .join(tables.DecisionRow)
+            .where(tables.DecisionRow.number == "125/2024/QĐ-UBND")
         )
     assert listed == 3
     [(action, key, details)] = [row for row in await cycle.audit() if row[0] != "cycle_report"]

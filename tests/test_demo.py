@@ -23,7 +23,7 @@ from cli.demo.command import run_demo
 from cli.demo.province import ENTRIES
 from infra.database import create_engine
 from infra.settings import Settings
-from models.register import CertificateRecord, ProductRecord
+from models.register import CertificateRow, ProductRow
 from tests.fixtures.smtp import SmtpTestServer
 
 # About 30 s on two idle cores; a saturated machine takes a few times as long.
@@ -89,9 +89,9 @@ async def test_the_demo_runs_a_province_year_and_the_certificates_after_it(
     try:
         async with engine.connect() as connection:
             held = await connection.execute(
-                select(CertificateRecord.status)
-                .join(ProductRecord, ProductRecord.id == CertificateRecord.product_id)
-                .where(ProductRecord.product_code == "DAU-SO-BL")
+                select(CertificateRow.status)
+                .join(ProductRow, ProductRow.id == CertificateRow.product_id)
+                .where(ProductRow.product_code == "DAU-SO-BL")
             )
             assert list(held.scalars()) == ["lapsed"]
     finally:

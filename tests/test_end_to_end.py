@@ -95,13 +95,13 @@ async def _certificates(register: Register, workflow_id: str) -> list[tuple[str,
     async with register.sessions() as session:
         rows = await session.execute(
             select(
-                tables.CertificateRecord.number,
-                tables.CertificateRecord.stars,
-                tables.CertificateRecord.status,
+                tables.CertificateRow.number,
+                tables.CertificateRow.stars,
+                tables.CertificateRow.status,
             )
-            .join(tables.ProductRecord)
-            .where(tables.ProductRecord.workflow_id == workflow_id)
-            .order_by(tables.CertificateRecord.id)
+            .join(tables.ProductRow)
+            .where(tables.ProductRow.workflow_id == workflow_id)
+            .order_by(tables.CertificateRow.id)
         )
         return [(number, stars, status) for number, stars, status in rows]
 
@@ -109,8 +109,8 @@ async def _certificates(register: Register, workflow_id: str) -> list[tuple[str,
 async def _ledger(register: Register, workflow_id: str) -> list[str]:
     async with register.sessions() as session:
         rows = await session.scalars(
-            select(tables.NotificationRecord.status).where(
-                tables.NotificationRecord.workflow_id == workflow_id
+            select(tables.NotificationRow.status).where(
+                tables.NotificationRow.workflow_id == workflow_id
             )
         )
         return list(rows)

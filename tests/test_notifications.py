@@ -60,7 +60,7 @@ from models.events import (
     SupplementReceived,
     SupplementRequested,
 )
-from models.register import NotificationRecord
+from models.register import NotificationRow
 from models.stars import Stars
 from models.transitions import CaseTransition
 from tests.fixtures.database import Register
@@ -407,10 +407,10 @@ def notification(event: CaseEvent, recipients: Sequence[Recipient], seq: int = 1
     )
 
 
-async def ledger_row(register: Register, key: str) -> NotificationRecord:
+async def ledger_row(register: Register, key: str) -> NotificationRow:
     async with register() as session:
         row = await session.scalar(
-            select(NotificationRecord).where(NotificationRecord.notification_key == key)
+            select(NotificationRow).where(NotificationRow.notification_key == key)
         )
     assert row is not None, f"no ledger row {key}"
     return row

@@ -431,12 +431,12 @@ async def _certified(world: CaseWorld) -> CaseDriver:
     return case
 
 
-async def _audit(world: CaseWorld, workflow_id: str) -> list[tables.AuditEventRecord]:
+async def _audit(world: CaseWorld, workflow_id: str) -> list[tables.AuditEventRow]:
     async with world.sessions() as session:
         rows = await session.scalars(
-            select(tables.AuditEventRecord)
-            .where(tables.AuditEventRecord.workflow_id == workflow_id)
-            .order_by(tables.AuditEventRecord.id)
+            select(tables.AuditEventRow)
+            .where(tables.AuditEventRow.workflow_id == workflow_id)
+            .order_by(tables.AuditEventRow.id)
         )
         return list(rows)
 
@@ -449,7 +449,7 @@ async def test_every_human_action_reaches_the_register_with_actor_time_and_reaso
     await case.revoke(_today(status), RevocationGround.FOOD_SAFETY)
     await case.mail_sent()
     rows = await _audit(case_world, case.workflow_id)
-    by_action: dict[str, list[tables.AuditEventRecord]] = {}
+    by_action: dict[str, list[tables.AuditEventRow]] = {}
     for row in rows:
         by_action.setdefault(row.action, []).append(row)
         assert row.actor and row.occurred_at.tzinfo is not None

@@ -35,16 +35,16 @@ from models.records import (
 )
 from models.register import (
     ONE_ACTIVE_CERTIFICATE_INDEX,
-    ApplicantRecord,
-    AuditEventRecord,
+    ApplicantRow,
+    AuditEventRow,
     Base,
-    CertificateRecord,
-    DecisionProductRecord,
-    DecisionRecord,
-    EvaluationRoundRecord,
-    NotificationRecord,
-    ProductRecord,
-    ScorecardRecord,
+    CertificateRow,
+    DecisionProductRow,
+    DecisionRow,
+    EvaluationRoundRow,
+    NotificationRow,
+    ProductRow,
+    ScorecardRow,
 )
 from models.stars import Stars
 from tests.fixtures.database import Register
@@ -69,9 +69,9 @@ REGISTER_TABLES = {
 # --- a small world: one cooperative, its honey, the decisions that recognise it ----------
 
 
-async def add_honey(session: AsyncSession, code: str = "QNI-BL-0421") -> ProductRecord:
+async def add_honey(session: AsyncSession, code: str = "QNI-BL-0421") -> ProductRow:
     """HTX Hợp Tiến's Mật ong rừng Bình Liêu (Quảng Ninh, 3★), as in the design brief."""
-    applicant = ApplicantRecord(
+    applicant = ApplicantRow(
         name="HTX Hợp Tiến",
         kind="cooperative",
         email="htxhoptien@example.vn",
@@ -80,7 +80,7 @@ async def add_honey(session: AsyncSession, code: str = "QNI-BL-0421") -> Product
     )
     session.add(applicant)
     await session.flush()
-    product = ProductRecord(
+    product = ProductRow(
         province="QNI",
         locality="Bình Liêu",
         product_code=code,
@@ -103,8 +103,8 @@ async def add_decision(
     authority: str = QUANG_NINH,
     kind: str = "recognition",
     decided_on: date = date(2022, 12, 28),
-) -> DecisionRecord:
-    decision = DecisionRecord(
+) -> DecisionRow:
+    decision = DecisionRow(
         issuing_authority=authority,
         number=number,
         decided_on=decided_on,
@@ -117,8 +117,8 @@ async def add_decision(
 
 
 def certificate(
-    product: ProductRecord, decision: DecisionRecord, number: str, **overrides: Any
-) -> CertificateRecord:
+    product: ProductRow, decision: DecisionRow, number: str, **overrides: Any
+) -> CertificateRow:
     """A 3★ certificate valid 36 months from the decision, unless overridden."""
     fields: dict[str, Any] = {
         "product_id": product.id,
@@ -132,12 +132,10 @@ def certificate(
         "status": "active",
     }
     fields.update(overrides)
-    return CertificateRecord(**fields)
+    return CertificateRow(**fields)
 
 
-def audit_event(
-    key: str, product: ProductRecord | None = None, **overrides: Any
-) -> AuditEventRecord:
+def audit_event(key: str, product: ProductRow | None = None, **overrides: Any) -> AuditEventRow:
     fields: dict[str, Any] = {
         "event_key": key,
         "workflow_id": "product/QNI-BL-0421",
@@ -149,7 +147,7 @@ def audit_event(
         "occurred_at": datetime(2022, 12, 28, 15, 0, tzinfo=HANOI),
     }
     fields.update(overrides)
-    return AuditEventRecord(**fields)
+    return AuditEventRow(**fields)
 
 
 async def assert_refused(
@@ -269,7 +267,7 @@ async def test_a_product_has_at_most_one_active_certificate(register: Register) 
         session.add(certificate(honey, first, "QN-2022-0107"))
         await session.commit()
 
-    second = DecisionRecord(
+    second = DecisionRow(
         issuing_authority=QUANG_NINH,
         number="120/QĐ-UBND",
         decided_on=date(2023, 1, 16),
@@ -291,7 +289,7 @@ async def test_a_product_has_at_most_one_active_certificate(register: Register) 
     # in one transaction.
     async with register() as session:
         old = await session.scalar(
-            select(CertificateRecord).where(CertificateRecord.number == "QN-2022-0107")
+            select(CertificateRow).where(CertificateRow.number == "QN-2022-0107")
         )
         assert old is not None
         old.status, old.ended_on, old.end_reason = "superseded", date(2023, 1, 16), "re-evaluated"
@@ -302,9 +300,7 @@ async def test_a_product_has_at_most_one_active_certificate(register: Register) 
     async with register() as session:
         rows = (
             await session.execute(
-                select(CertificateRecord.number, CertificateRecord.status).order_by(
-                    CertificateRecord.id
-                )
+                select(CertificateRow.number, CertificateRow.status).order_by(CertificateRow.id)
             )
         ).all()
     assert rows == [("QN-2022-0107", "superseded"), ("QN-2023-0002", "active")]
@@ -328,7 +324,7 @@ async def test_a_lapsed_certificate_and_an_active_one_coexist(register: Register
         )
         await session.commit()
 
-    assert await count(register, CertificateRecord) == 3
+    assert await count(register, CertificateRow) == 3
 
 
 async def test_certificate_numbers_are_unique_per_issuing_authority(register: Register) -> None:
@@ -383,7 +379,7 @@ async def test_certificates_outside_the_rules_are_refused(register: Register) ->
                 )
             )
             await session.commit()
-    assert await count(register, CertificateRecord) == 3
+    assert await count(register, CertificateRow) == 3
 
 
 # --- decisions ---------------------------------------------------------------------------
@@ -394,12 +390,12 @@ async def test_decision_numbers_are_unique_per_issuing_authority(register: Regis
         honey = await add_honey(session)
         decision = await add_decision(session, "4512/QĐ-UBND")
         await add_decision(session, "4512/QĐ-UBND", authority=BINH_LIEU)
-        session.add(DecisionProductRecord(decision_id=decision.id, product_id=honey.id))
+        session.add(DecisionProductRow(decision_id=decision.id, product_id=honey.id))
         await session.commit()
 
     await assert_refused(
         register,
-        DecisionRecord(
+        DecisionRow(
             issuing_authority=QUANG_NINH,
             number="4512/QĐ-UBND",
             decided_on=date(2023, 5, 2),
@@ -409,15 +405,15 @@ async def test_decision_numbers_are_unique_per_issuing_authority(register: Regis
         postgresql="uq_decisions_issuing_authority_number",
         sqlite="decisions.issuing_authority, decisions.number",
     )
-    assert await count(register, DecisionRecord) == 2
+    assert await count(register, DecisionRow) == 2
 
 
 # --- notifications and audit: written once, however often an activity retries ----------
 
 
 async def test_a_notification_key_is_recorded_once(register: Register) -> None:
-    def email(subject: str) -> NotificationRecord:
-        return NotificationRecord(
+    def email(subject: str) -> NotificationRow:
+        return NotificationRow(
             notification_key="product/QNI-BL-0421/round-1/recognised/vi",
             workflow_id="product/QNI-BL-0421",
             event_type="recognised",
@@ -437,7 +433,7 @@ async def test_a_notification_key_is_recorded_once(register: Register) -> None:
         sqlite="notifications.notification_key",
     )
     async with register() as session:
-        stored = (await session.scalars(select(NotificationRecord))).one()
+        stored = (await session.scalars(select(NotificationRow))).one()
     assert (stored.status, stored.attempts, stored.subject) == (
         "pending",
         0,
@@ -461,7 +457,7 @@ async def test_an_audit_event_key_is_written_once(register: Register) -> None:
 
     async with register() as session:
         actions = (
-            await session.scalars(select(AuditEventRecord.action).order_by(AuditEventRecord.id))
+            await session.scalars(select(AuditEventRow.action).order_by(AuditEventRow.id))
         ).all()
     assert actions == ["recognised", "notified"]
 
@@ -477,8 +473,8 @@ async def test_audit_times_and_details_read_back_the_same_on_both_databases(
         await session.commit()
 
     async with register() as session:
-        event = (await session.scalars(select(AuditEventRecord))).one()
-        created = await session.scalar(select(ApplicantRecord.created_at))
+        event = (await session.scalars(select(AuditEventRow))).one()
+        created = await session.scalar(select(ApplicantRow.created_at))
     assert event.occurred_at == occurred
     assert event.occurred_at.tzinfo == UTC
     assert event.occurred_at.hour == 8
@@ -498,7 +494,7 @@ async def test_audit_times_and_details_read_back_the_same_on_both_databases(
 async def test_a_member_scores_once_per_re_scoring_attempt(register: Register) -> None:
     async with register() as session:
         honey = await add_honey(session)
-        evaluation = EvaluationRoundRecord(
+        evaluation = EvaluationRoundRow(
             product_id=honey.id,
             round_number=1,
             registration_kind="first",
@@ -533,25 +529,25 @@ async def test_a_member_scores_once_per_re_scoring_attempt(register: Register) -
 
     async with register() as session:
         session.add(scorecard(round_id, attempt=2, parts=(32, 16, 20)))
-        stored = await session.get(EvaluationRoundRecord, round_id)
+        stored = await session.get(EvaluationRoundRow, round_id)
         assert stored is not None
         stored.mean_score, stored.stars = Decimal("68.50"), 3
         await session.commit()
 
     async with register() as session:
         totals = (
-            await session.scalars(select(ScorecardRecord.total).order_by(ScorecardRecord.attempt))
+            await session.scalars(select(ScorecardRow.total).order_by(ScorecardRow.attempt))
         ).all()
-        mean = await session.scalar(select(EvaluationRoundRecord.mean_score))
+        mean = await session.scalar(select(EvaluationRoundRow.mean_score))
     assert totals == [65, 68]
     assert mean == Decimal("68.50")
 
 
 def scorecard(
     round_id: int, *, attempt: int, parts: tuple[int, int, int], total: int | None = None
-) -> ScorecardRecord:
+) -> ScorecardRow:
     part_a, part_b, part_c = parts
-    return ScorecardRecord(
+    return ScorecardRow(
         round_id=round_id,
         level="province",
         member_id="council-qni/member-2",
@@ -575,7 +571,7 @@ async def test_foreign_keys_are_enforced_on_sqlite_too(register: Register) -> No
 
     await assert_refused(
         register,
-        ProductRecord(
+        ProductRow(
             province="QNI",
             locality="Hạ Long",
             product_code="QNI-HL-0001",
@@ -591,10 +587,8 @@ async def test_foreign_keys_are_enforced_on_sqlite_too(register: Register) -> No
 
     async with register() as session:
         with pytest.raises(IntegrityError):
-            await session.execute(
-                delete(ApplicantRecord).where(ApplicantRecord.id == honey.applicant_id)
-            )
-    assert await count(register, ProductRecord) == 1
+            await session.execute(delete(ApplicantRow).where(ApplicantRow.id == honey.applicant_id))
+    assert await count(register, ProductRow) == 1
 
 
 # --- the register activity -----------------------------------------------------------------
@@ -665,19 +659,17 @@ async def test_a_certificate_number_already_held_by_another_product_is_not_taken
     async with register() as session:
         owners = (
             await session.execute(
-                select(ProductRecord.product_code, CertificateRecord.status).join(
-                    CertificateRecord, CertificateRecord.product_id == ProductRecord.id
+                select(ProductRow.product_code, CertificateRow.status).join(
+                    CertificateRow, CertificateRow.product_id == ProductRow.id
                 )
             )
         ).all()
         clash = await session.scalar(
-            select(AuditEventRecord.reason).where(
-                AuditEventRecord.action == "certificate_number_conflict"
+            select(AuditEventRow.reason).where(
+                AuditEventRow.action == "certificate_number_conflict"
             )
         )
-        decision_lists = await session.scalar(
-            select(func.count()).select_from(DecisionProductRecord)
-        )
+        decision_lists = await session.scalar(select(func.count()).select_from(DecisionProductRow))
     assert owners == [("MO-BINHLIEU", "active")]
     assert clash is not None and "already belongs to product MO-BINHLIEU" in clash
     assert decision_lists == 2  # one decision listing both products is normal

@@ -44,7 +44,7 @@ async def until_certified(
     """When all N certificates were in the register; CPU seconds used meanwhile."""
     await asyncio.sleep(max(0.0, moment - time.time()))
     worker_before, server_before = time.process_time(), cpu_seconds(stack.server_pid)
-    certificates = select(func.count()).select_from(tables.CertificateRecord)
+    certificates = select(func.count()).select_from(tables.CertificateRow)
     certified_at = await until(
         at_least(engine, certificates, n), f"{n} certificates", within=60 + n * 2.0
     )
@@ -64,18 +64,18 @@ async def until_recorded_and_mailed(
     n = options.products
     decisions = (
         select(func.count())
-        .select_from(tables.AuditEventRecord)
-        .where(tables.AuditEventRecord.workflow_id == cycle_id)
-        .where(tables.AuditEventRecord.action == "recognition_decision")
+        .select_from(tables.AuditEventRow)
+        .where(tables.AuditEventRow.workflow_id == cycle_id)
+        .where(tables.AuditEventRow.action == "recognition_decision")
     )
     recorded_at = await until(
         at_least(engine, decisions, options.districts), "the decision records", within=60
     )
     mails = (
         select(func.count())
-        .select_from(tables.NotificationRecord)
-        .where(tables.NotificationRecord.event_type == "recognised")
-        .where(tables.NotificationRecord.status == "sent")
+        .select_from(tables.NotificationRow)
+        .where(tables.NotificationRow.event_type == "recognised")
+        .where(tables.NotificationRow.status == "sent")
     )
     try:
         mailed_at: float | None = await until(

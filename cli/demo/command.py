@@ -48,7 +48,7 @@ from infra.ports import PortInUseError
 from infra.settings import ConfigurationError, Settings, load_settings
 from infra.temporal import quiet_core_runtime
 from models.dates import format_day
-from models.register import NotificationRecord, ProductRecord
+from models.register import NotificationRow, ProductRow
 
 err_console = new_console(stderr=True, soft_wrap=True)
 
@@ -70,8 +70,8 @@ async def next_run_number(register_url: str) -> int:
     try:
         async with engine.connect() as connection:
             provinces = await connection.execute(
-                select(ProductRecord.province)
-                .where(ProductRecord.province.like(demo_province(0).removesuffix("0") + "%"))
+                select(ProductRow.province)
+                .where(ProductRow.province.like(demo_province(0).removesuffix("0") + "%"))
                 .distinct()
             )
             numbers = [int(m.group(1)) for (p,) in provinces if (m := re.search(r"(\d+)$", p))]
@@ -85,9 +85,9 @@ async def _mail_counts(settings: Settings, province: str) -> dict[str, int]:
     try:
         async with engine.connect() as connection:
             rows = await connection.execute(
-                select(NotificationRecord.status, func.count())
-                .where(NotificationRecord.workflow_id.like(f"ocop-%-{province}-%"))
-                .group_by(NotificationRecord.status)
+                select(NotificationRow.status, func.count())
+                .where(NotificationRow.workflow_id.like(f"ocop-%-{province}-%"))
+                .group_by(NotificationRow.status)
             )
             return {str(status): int(count) for status, count in rows}
     finally:

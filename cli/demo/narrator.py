@@ -20,7 +20,7 @@ from cli.demo.chronicle import Chronicle
 from cli.demo.people import level_en, stars
 from infra.database import create_engine
 from models.clock import VIETNAM
-from models.register import AuditEventRecord, ProductRecord
+from models.register import AuditEventRow, ProductRow
 from models.transitions import CaseTransition, CycleTransition
 
 NAMES_SHOWN = 3
@@ -89,27 +89,27 @@ class Narrator:
 
     async def _new_rows(self) -> list[AuditRow]:
         ours = or_(
-            AuditEventRecord.workflow_id.like(f"ocop-product-{self._province}-%"),
-            AuditEventRecord.workflow_id.like(f"ocop-cycle-{self._province}-%"),
+            AuditEventRow.workflow_id.like(f"ocop-product-{self._province}-%"),
+            AuditEventRow.workflow_id.like(f"ocop-cycle-{self._province}-%"),
         )
         told = or_(
-            AuditEventRecord.action == CycleTransition.RECOGNITION_DECISION.value,
-            AuditEventRecord.action.like(f"{CaseTransition.EXPIRY_REMINDER.value}%"),
-            AuditEventRecord.action == CaseTransition.CERTIFICATE_LAPSED.value,
-            AuditEventRecord.action.like(f"%{CaseTransition.OVERDUE.value}"),
+            AuditEventRow.action == CycleTransition.RECOGNITION_DECISION.value,
+            AuditEventRow.action.like(f"{CaseTransition.EXPIRY_REMINDER.value}%"),
+            AuditEventRow.action == CaseTransition.CERTIFICATE_LAPSED.value,
+            AuditEventRow.action.like(f"%{CaseTransition.OVERDUE.value}"),
         )
         query = (
             select(
-                AuditEventRecord.id,
-                AuditEventRecord.workflow_id,
-                AuditEventRecord.action,
-                AuditEventRecord.occurred_at,
-                AuditEventRecord.details,
-                ProductRecord.name,
+                AuditEventRow.id,
+                AuditEventRow.workflow_id,
+                AuditEventRow.action,
+                AuditEventRow.occurred_at,
+                AuditEventRow.details,
+                ProductRow.name,
             )
-            .outerjoin(ProductRecord, ProductRecord.id == AuditEventRecord.product_id)
-            .where(AuditEventRecord.id > self._last_id, ours, told)
-            .order_by(AuditEventRecord.id)
+            .outerjoin(ProductRow, ProductRow.id == AuditEventRow.product_id)
+            .where(AuditEventRow.id > self._last_id, ours, told)
+            .order_by(AuditEventRow.id)
         )
         async with self._engine.connect() as connection:
             rows = [AuditRow(*row) for row in await connection.execute(query)]

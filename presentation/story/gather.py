@@ -128,21 +128,21 @@ async def read_register(
     """The case's audit events and ledger rows, in the order they were written."""
     async with sessions() as session:
         audit = await session.scalars(
-            select(tables.AuditEventRecord)
-            .where(tables.AuditEventRecord.workflow_id == workflow_id)
-            .order_by(tables.AuditEventRecord.id)
+            select(tables.AuditEventRow)
+            .where(tables.AuditEventRow.workflow_id == workflow_id)
+            .order_by(tables.AuditEventRow.id)
         )
         transitions = [_transition(row) for row in audit]
         ledger = await session.scalars(
-            select(tables.NotificationRecord)
-            .where(tables.NotificationRecord.workflow_id == workflow_id)
-            .order_by(tables.NotificationRecord.id)
+            select(tables.NotificationRow)
+            .where(tables.NotificationRow.workflow_id == workflow_id)
+            .order_by(tables.NotificationRow.id)
         )
         emails = [_email(row) for row in ledger]
     return transitions, emails
 
 
-def _transition(row: tables.AuditEventRecord) -> Transition:
+def _transition(row: tables.AuditEventRow) -> Transition:
     details: dict[str, JsonScalar] = {
         key: value
         for key, value in (row.details or {}).items()
@@ -160,7 +160,7 @@ def _transition(row: tables.AuditEventRecord) -> Transition:
     )
 
 
-def _email(row: tables.NotificationRecord) -> Email:
+def _email(row: tables.NotificationRow) -> Email:
     return Email(
         ledger_key=row.notification_key,
         # A register not yet migrated (0002) may still hold a legacy kind.
