@@ -39,7 +39,7 @@ from cli.demo.chronicle import Chronicle
 from cli.demo.pacer import Pacer, PacerError
 from cli.demo.people import console, stars
 from cli.demo.province import ENTRIES, Entry, demo_province
-from cli.demo.scenario import CYCLE_START, DemoRun, Story, play
+from cli.demo.scenario import CYCLE_START, DemoRun, DemoRecap, play
 from cli.demo.stack import DemoError, DemoStack, demo_stack, one_line
 from infra.binaries import BinaryNotFoundError
 from infra.database import create_engine, migrate
@@ -95,8 +95,8 @@ async def _mail_counts(settings: Settings, province: str) -> dict[str, int]:
 
 
 async def _watch(
-    stack: DemoStack, scenario: asyncio.Task[Story], settings: Settings, limit: float
-) -> Story:
+    stack: DemoStack, scenario: asyncio.Task[DemoRecap], settings: Settings, limit: float
+) -> DemoRecap:
     """The scenario's result, or one clear line for whatever stopped it first."""
     watched: set[asyncio.Task[Any]] = {scenario, stack.worker}
     server_exit = asyncio.create_task(stack.server.wait()) if stack.server is not None else None
@@ -140,7 +140,7 @@ async def run_demo(
     days_per_second: float | None,
     time_limit: float,
     entries: tuple[Entry, ...] = ENTRIES,
-) -> Story:
+) -> DemoRecap:
     """Bring the stack up, play the story under a watchdog, print where to look."""
     started = time.monotonic()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -229,7 +229,7 @@ def _progress(pacer: Pacer) -> Iterator[None]:
         yield
 
 
-def _print_summary(story: Story) -> None:
+def _print_summary(story: DemoRecap) -> None:
     recognised = [o for o in story.outcomes if o.first is not None]
     later = [o for o in recognised if o.later]
     table = Table(
@@ -262,7 +262,7 @@ def _print_summary(story: Story) -> None:
 
 
 def _print_where_to_look(
-    settings: Settings, stack: DemoStack, story: Story, mail: dict[str, int], elapsed: float
+    settings: Settings, stack: DemoStack, story: DemoRecap, mail: dict[str, int], elapsed: float
 ) -> None:
     run = story.run
     data = settings.data_dir.resolve()

@@ -91,7 +91,7 @@ class Outcome:
 
 
 @dataclass
-class Story:
+class DemoRecap:
     """Everything the demo printed a summary of at the end."""
 
     run: DemoRun
@@ -166,7 +166,7 @@ async def _refused(
     )
 
 
-async def refusals(run: DemoRun, story: Story, cycle: CycleHandle) -> None:
+async def refusals(run: DemoRun, story: DemoRecap, cycle: CycleHandle) -> None:
     """A second copy, a dossier for another province, a late one."""
     pacer, chronicle = _pacer(story), story.chronicle
     first = min(run.entries, key=lambda entry: entry.submitted)
@@ -267,14 +267,14 @@ async def product_story(
     return outcome
 
 
-def _pacer(story: Story) -> Pacer:
+def _pacer(story: DemoRecap) -> Pacer:
     assert story.pacer is not None
     return story.pacer
 
 
-async def play(run: DemoRun, chronicle: Chronicle, pacer: Pacer) -> Story:
+async def play(run: DemoRun, chronicle: Chronicle, pacer: Pacer) -> DemoRecap:
     """The whole story, actor by actor, on the rehearsal's calendar."""
-    story = Story(run, chronicle=chronicle, pacer=pacer)
+    story = DemoRecap(run, chronicle=chronicle, pacer=pacer)
     cycle, cycle_2024 = await start_cycle(run, pacer, 2024, TARGETS_2024)
     story.cycles[2024] = cycle
     _announce(chronicle, cycle_2024, pacer.now)
