@@ -39,7 +39,7 @@ from cli.demo.chronicle import Chronicle
 from cli.demo.pacer import Pacer, PacerError
 from cli.demo.people import console, stars
 from cli.demo.province import ENTRIES, Entry, demo_province
-from cli.demo.scenario import CYCLE_START, DemoRun, DemoRecap, play
+from cli.demo.scenario import CYCLE_START, DemoRecap, DemoRun, play
 from cli.demo.stack import DemoError, DemoStack, demo_stack, one_line
 from infra.binaries import BinaryNotFoundError
 from infra.database import create_engine, migrate
