@@ -30,6 +30,11 @@ def cycle_workflow_id(province: str, year: int) -> str:
     return f"ocop-cycle-{province}-{year}".lower()
 
 
+def launcher_workflow_id(province: str) -> str:
+    """The launcher run the yearly Schedule starts for a province (the Schedule adds a time)."""
+    return f"ocop-cycle-launch-{province}".lower()
+
+
 def schedule_id(province: str) -> str:
     """The yearly Schedule that opens a province's next cycle."""
     return f"ocop-cycle-schedule-{province}".lower()

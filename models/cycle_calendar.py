@@ -11,7 +11,7 @@ one recognition date per recognising level, and the year's targets.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 from itertools import pairwise
 from typing import Final
@@ -19,6 +19,9 @@ from typing import Final
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models.rulebook import QD148_2023, Rulebook
+
+DECISION_TIME: Final = timedelta(hours=12)
+"""Decisions are signed at midday of their date, leaving slack for clocks a little behind."""
 
 # ------------------------------------------------------------------------ calendar
 

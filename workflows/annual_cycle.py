@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
     from models.case import CaseStage
     from models.clock import BusinessClock, start_of_day
     from models.cycle import CaseProgress, CycleReport, DecisionSummary, build_report
-    from models.cycle_calendar import decision_day, recognising_levels
+    from models.cycle_calendar import DECISION_TIME, decision_day, recognising_levels
     from models.cycle_decisions import (
         awaiting_at,
         decision_parts,
@@ -63,9 +63,6 @@ with workflow.unsafe.imports_passed_through():
     from models.dossier import Dossier
 
 PATCH_DECISIONS_ON_CALENDAR_DATE = "decisions-on-calendar-date"
-
-DECISION_TIME = timedelta(hours=12)
-"""Decisions are signed at midday of their date, leaving slack for clocks a little behind."""
 
 _DUE_SLACK = timedelta(milliseconds=1)
 

@@ -17,11 +17,11 @@ from models.case import CasePolicy, Contact
 from models.catalogue import DocumentKind, required_documents
 from models.clock import start_of_day
 from models.council import Council, CouncilMember, CouncilRole
+from models.cycle_calendar import DECISION_TIME
 from models.cycle_settings import CycleSettings, DecisionAuthority
 from models.dossier import Applicant, DocumentRef, Dossier
 from models.rulebook import QD148_2023
 from models.scorecard import PartMaxima, Scorecard
-from workflows.annual_cycle import DECISION_TIME
 
 YEAR: Final = 2024
 LEVEL: Final = "district"

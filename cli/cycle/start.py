@@ -36,7 +36,7 @@ from cli.common import (
 )
 from cli.cycle.target import ConfigOption, ProvinceOption, YearOption, cycle_app
 from cli.cycle.wording import say, when
-from contracts.cycle import cycle_workflow_id
+from contracts.cycle import cycle_workflow_id, launcher_workflow_id
 from contracts.cycle import schedule_id as cycle_schedule_id
 from infra.cycles import start_cycle_workflow
 from infra.settings import Settings
@@ -153,7 +153,7 @@ def schedule_command(
             action=ScheduleActionStartWorkflow(
                 CycleLauncherWorkflow.run,
                 launch,
-                id=f"ocop-cycle-launch-{province}".lower(),
+                id=launcher_workflow_id(province),
                 task_queue=settings.task_queue,
             ),
             spec=ScheduleSpec(

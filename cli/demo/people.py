@@ -47,11 +47,12 @@ from models.case import (
 from models.clock import start_of_day
 from models.council import Council, CouncilResult
 from models.cycle import CycleReport
+from models.cycle_calendar import DECISION_TIME
 from models.cycle_messages import SubmissionReceipt
 from models.dates import format_day
 from models.dossier import Dossier, Language
 from models.labels import Form, label, level_label
-from workflows.annual_cycle import DECISION_TIME, AnnualCycleWorkflow
+from workflows.annual_cycle import AnnualCycleWorkflow
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 console = new_console(highlight=False, soft_wrap=True)

@@ -49,12 +49,12 @@ from models.applicants import ApplicantKind
 from models.case import CaseStage, CaseStatus
 from models.clock import VIETNAM, start_of_day
 from models.cycle import CycleReport
-from models.cycle_calendar import CycleTargets
+from models.cycle_calendar import DECISION_TIME, CycleTargets
 from models.cycle_settings import CycleInput, cycle_input
 from models.dates import format_day
 from models.dossier import Language
 from models.labels import Form, label
-from workflows.annual_cycle import DECISION_TIME, AnnualCycleWorkflow
+from workflows.annual_cycle import AnnualCycleWorkflow
 
 CycleHandle = WorkflowHandle[AnnualCycleWorkflow, CycleReport]
 
