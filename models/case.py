@@ -28,7 +28,7 @@ from models.clock import VIETNAM, BusinessClock
 from models.council import Council, CouncilResult
 from models.dossier import DocumentNumber, DocumentRef, Dossier, Language, SingleLine
 from models.errors import Refusal
-from models.rulebook import Rulebook
+from models.rulebook import Rulebook, council_roster_refusal
 from models.scorecard import Scorecard
 from models.stars import Stars
 from models.validity import DEFAULT_REMINDER_DAYS, check_reminder_offsets
@@ -178,14 +178,9 @@ class LifecycleInput(BaseModel):
 
     @model_validator(mode="after")
     def _a_council_for_every_scoring_level(self) -> LifecycleInput:
-        scoring = [level.name for level in self.rulebook.levels if level.scores]
-        have = {council.level for council in self.councils}
-        missing = [name for name in scoring if name not in have]
-        if missing:
-            raise ValueError(
-                f"rulebook {self.rulebook.id} scores at {', '.join(scoring)}; "
-                f"no council roster given for: {', '.join(missing)}"
-            )
+        missing_roster = council_roster_refusal(self.rulebook, self.councils)
+        if missing_roster is not None:
+            raise ValueError(missing_roster)
         return self
 
     def council(self, level: str) -> Council:

@@ -23,7 +23,7 @@ from models.cycle import DecisionSummary, ProgressRow
 from models.cycle_calendar import CycleCalendar, CycleTargets, official_calendar, recognising_levels
 from models.dossier import Code, SingleLine
 from models.errors import DomainError
-from models.rulebook import QD148_2023, Rulebook, rulebook
+from models.rulebook import QD148_2023, Rulebook, council_roster_refusal, rulebook
 
 # ------------------------------------------------------------ decision authorities
 
@@ -105,14 +105,9 @@ class CycleSettings(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> CycleSettings:
-        scoring = [level.name for level in self.rulebook.levels if level.scores]
-        have = {council.level for council in self.councils}
-        missing = [name for name in scoring if name not in have]
-        if missing:
-            raise ValueError(
-                f"rulebook {self.rulebook.id} scores at {', '.join(scoring)}; "
-                f"no council roster given for: {', '.join(missing)}"
-            )
+        missing_roster = council_roster_refusal(self.rulebook, self.councils)
+        if missing_roster is not None:
+            raise ValueError(missing_roster)
         recognising = recognising_levels(self.rulebook)
         for authority in self.authorities:
             if authority.level not in recognising:

@@ -8,13 +8,14 @@ abolished).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.council import CouncilResult, CouncilRules
+from models.council import Council, CouncilResult, CouncilRules
 from models.errors import DomainError
 from models.scorecard import MAXIMA_2023, PartMaxima
 from models.stars import Stars, is_certifiable
@@ -220,3 +221,16 @@ def rulebook_in_force(on: date) -> Rulebook:
     if not in_force:
         raise DomainError(f"no shipped rulebook was in force on {on.isoformat()}")
     return max(in_force, key=lambda book: book.effective_from)
+
+
+def council_roster_refusal(rules: Rulebook, councils: Collection[Council]) -> str | None:
+    """Every level the rulebook scores at needs its council's roster, or no one can score."""
+    scoring = [level.name for level in rules.levels if level.scores]
+    have = {council.level for council in councils}
+    missing = [name for name in scoring if name not in have]
+    if not missing:
+        return None
+    return (
+        f"rulebook {rules.id} scores at {', '.join(scoring)}; "
+        f"no council roster given for: {', '.join(missing)}"
+    )

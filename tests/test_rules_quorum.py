@@ -21,7 +21,9 @@ from models.council import (
     needs_rescore,
     quorum_missing,
 )
+from models.rulebook import QD148_2023, council_roster_refusal
 from models.scorecard import Scorecard
+from tests.factories import council
 
 
 def card(member: str, total: int = 60) -> Scorecard:
@@ -107,4 +109,16 @@ def test_ten_points_apart_is_a_result_eleven_is_a_rescore() -> None:
     assert needs_rescore(rules, [c.total for c in eleven_apart.values()])
     assert close_session(council, rules, eleven_apart) == RescoreRequired(
         lowest=60, highest=71, max_divergence=10
+    )
+
+
+
+def test_every_scoring_level_needs_its_council_roster() -> None:
+    scoring = [level.name for level in QD148_2023.levels if level.scores]
+    everyone = [council(level) for level in scoring]
+    assert council_roster_refusal(QD148_2023, everyone) is None
+    refusal = council_roster_refusal(QD148_2023, everyone[:-1])
+    assert refusal == (
+        f"rulebook {QD148_2023.id} scores at {', '.join(scoring)}; "
+        f"no council roster given for: {scoring[-1]}"
     )

@@ -11,10 +11,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from workflows.case.letters import producer
-from workflows.case.recorder import TransitionRecorder
-from workflows.case.stage import StagePublisher
-from workflows.case.state import LifecycleState
-from workflows.case.timekeeping import CaseTime
+from workflows.case.part import CasePart
 
 with workflow.unsafe.imports_passed_through():
     from models.case import (
@@ -34,21 +31,8 @@ with workflow.unsafe.imports_passed_through():
     from models.validity import ValidityPeriod, reminder_dates
 
 
-class CertificateLife:
-    def __init__(
-        self,
-        input: LifecycleInput,
-        state: LifecycleState,
-        time: CaseTime,
-        recorder: TransitionRecorder,
-        stage: StagePublisher,
-    ) -> None:
-        self._input = input
-        self._state = state
-        self._time = time
-        self._record = recorder.record
-        self._facts = recorder.facts
-        self._stage = stage
+class CertificateLife(CasePart):
+    """From recognition to expiry: reminders, lapse, revocation, the next application."""
 
     def holds_valid_certificate(self) -> bool:
         return self._state.carried.certificate is not None and not self._state.round.revoked

@@ -15,10 +15,9 @@ from decimal import Decimal
 from temporalio import workflow
 
 from workflows.case.letters import administrators, council_members, producer
-from workflows.case.recorder import TransitionRecorder
-from workflows.case.stage import StagePublisher
-from workflows.case.state import LifecycleState, RoundState
-from workflows.case.timekeeping import CaseTime, calendar_date
+from workflows.case.part import CasePart
+from workflows.case.state import RoundState
+from workflows.case.timekeeping import calendar_date
 
 with workflow.unsafe.imports_passed_through():
     from models.case import (
@@ -26,7 +25,6 @@ with workflow.unsafe.imports_passed_through():
         Certificate,
         DecisionKind,
         DecisionRecord,
-        LifecycleInput,
         NextDeadline,
         RecognitionDecision,
         ReviewAction,
@@ -59,21 +57,8 @@ class _RoundEnded(Exception):
     """Raised inside a round when it ends early (rejected, returned, not certified)."""
 
 
-class EvaluationRound:
-    def __init__(
-        self,
-        input: LifecycleInput,
-        state: LifecycleState,
-        time: CaseTime,
-        recorder: TransitionRecorder,
-        stage: StagePublisher,
-    ) -> None:
-        self._input = input
-        self._state = state
-        self._time = time
-        self._record = recorder.record
-        self._facts = recorder.facts
-        self._stage = stage
+class EvaluationRound(CasePart):
+    """One evaluation round: review, supplement, council sessions, recognition."""
 
     @property
     def _round(self) -> RoundState:
