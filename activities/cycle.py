@@ -42,6 +42,7 @@ from contracts import case, cycle
 from contracts.refs import query, update
 from infra.cycles import start_cycle_workflow
 from infra.refusals import explain_refusal
+from infra.waiting import StillWaitingError, poll_until
 from models import register as tables
 from models.case import CaseStatus, RecognitionDecision
 from models.cycle_decisions import (
@@ -267,15 +268,14 @@ async def _running(handle: CaseHandle) -> WorkflowExecutionDescription | None:
 
 async def _became_ours(handle: CaseHandle, cycle_workflow_id: str, within: float = 3.0) -> bool:
     """After a refused application: did an earlier attempt's application open our round?"""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + within
-    while True:
-        status = await query(handle, case.STATUS)
-        if round_of_cycle(status, cycle_workflow_id):
-            return True
-        if loop.time() > deadline:
-            return False
-        await asyncio.sleep(0.2)
+
+    async def ours() -> bool | None:
+        return True if round_of_cycle(await query(handle, case.STATUS), cycle_workflow_id) else None
+
+    try:
+        return await poll_until(ours, within=within, every=0.2, what="the case's new round")
+    except StillWaitingError:
+        return False
 
 
 async def _recorded(session: AsyncSession, key: str) -> bool:
