@@ -20,7 +20,7 @@ from temporalio.client import Client
 
 from cli.common import EXIT_BAD_INPUT, JsonOption, console, fail, print_json, print_table, run
 from contracts import case as sa  # the search-attribute keys
-from contracts.case import product_workflow_id
+from contracts.case import WORKFLOW_TYPE, product_workflow_id
 from infra.database import create_engine, session_factory
 from infra.devserver import SearchAttributeConflictError, register_search_attributes
 from infra.settings import Settings
@@ -30,7 +30,6 @@ from models.dossier import Code
 from models.rulebook import RULEBOOKS
 from models.stars import CERTIFIED_STARS
 from presentation.story import CaseNotFoundError, Story, case_story, render_story
-from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 PANEL = "Operators"
 operators_app = typer.Typer(rich_markup_mode="rich")
@@ -42,7 +41,6 @@ admin_app = typer.Typer(
 )
 operators_app.add_typer(admin_app, name="admin", rich_help_panel=PANEL)
 
-WORKFLOW_TYPE = ProductLifecycleWorkflow.__name__
 STAGES = tuple(stage.value for stage in CaseStage)
 LEVELS = tuple(sorted({level.name for book in RULEBOOKS.values() for level in book.levels}))
 MAX_EXPIRY_WINDOW_DAYS = 3650

@@ -139,7 +139,7 @@ def session_refusal(level: str, case: CaseState) -> Refusal | None:
     """Scorecards and a close go to the open council session, at its level."""
     if not case.session_open or case.stage != CaseStage.COUNCIL_SCORING:
         return Refusal(
-            "CloseSessionResult",
+            "SessionClosed",
             f"no council session is open for this case (stage: {case.stage.value})",
         )
     if level != case.level:

@@ -17,14 +17,10 @@ Vietnam keeps one offset all year (UTC+7), so business dates use a fixed offset.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Final
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
-
-CALENDAR_MOVED_SIGNAL: Final = "calendar_moved"
-"""The signal a paced calendar's pacer sends every workflow that keeps that calendar."""
 
 
 class CalendarMove(BaseModel):

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
-from contracts.case import product_workflow_id
+from contracts.case import CALENDAR_MOVED, product_workflow_id
 from infra.cases import open_case
 from infra.settings import Settings
 from models import register as tables
@@ -36,7 +36,7 @@ from models.case import (
     RevocationGround,
 )
 from models.catalogue import DocumentKind
-from models.clock import CALENDAR_MOVED_SIGNAL, VIETNAM, CalendarMove
+from models.clock import VIETNAM, CalendarMove
 from models.stars import Stars
 from tests.case_driver import CaseDriver
 from tests.factories import PRODUCER_EMAIL, case_input, document, honey_dossier
@@ -77,7 +77,7 @@ async def _move_to_next_deadline(case: CaseDriver) -> CaseStatus:
     """Move the case's calendar to its next deadline, as the rehearsal's pacer would."""
     status = await case.status()
     assert status.next_deadline is not None, status.stage
-    await case.handle.signal(CALENDAR_MOVED_SIGNAL, CalendarMove(to=status.next_deadline.due))
+    await case.handle.signal(CALENDAR_MOVED.name, CalendarMove(to=status.next_deadline.due))
     return status
 
 

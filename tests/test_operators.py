@@ -26,6 +26,7 @@ from cli.operators import (
     quote,
     today_in_vietnam,
 )
+from contracts.case import CALENDAR_MOVED
 from models import register as tables
 from models.applicants import RegistrationKind
 from models.case import (
@@ -37,7 +38,7 @@ from models.case import (
     RevocationGround,
 )
 from models.catalogue import DocumentKind
-from models.clock import CALENDAR_MOVED_SIGNAL, VIETNAM, CalendarMove
+from models.clock import VIETNAM, CalendarMove
 from models.rulebook import QD148_2023, QD1489_2025, Rulebook
 from presentation.story import case_story, render_story
 from tests.case_driver import CaseDriver
@@ -328,7 +329,7 @@ async def test_history_tells_a_whole_life_in_order_across_rounds(
     # The calendar moves on to the first expiry reminder; the producer then re-applies.
     waiting = await case.status()
     assert waiting.next_deadline is not None
-    await case.handle.signal(CALENDAR_MOVED_SIGNAL, CalendarMove(to=waiting.next_deadline.due))
+    await case.handle.signal(CALENDAR_MOVED.name, CalendarMove(to=waiting.next_deadline.due))
     status = await world.until(
         case,
         lambda s: s.certificate is not None and 365 in s.certificate.reminders_sent,

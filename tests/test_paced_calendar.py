@@ -13,9 +13,9 @@ from typing import Any
 
 from temporalio.client import WorkflowHandle
 
+from contracts.case import CALENDAR_MOVED
 from models.case import CasePolicy, CaseStage, CaseStatus
 from models.clock import (
-    CALENDAR_MOVED_SIGNAL,
     BusinessClock,
     CalendarMove,
     calendar_move_refusal,
@@ -71,7 +71,7 @@ def test_a_calendar_moves_only_forwards_and_only_when_paced() -> None:
 
 
 async def _move(handle: WorkflowHandle[ProductLifecycleWorkflow, Any], to: datetime) -> None:
-    await handle.signal(CALENDAR_MOVED_SIGNAL, CalendarMove(to=to))
+    await handle.signal(CALENDAR_MOVED.name, CalendarMove(to=to))
 
 
 async def test_a_paced_case_lets_no_deadline_pass_until_its_calendar_is_moved(

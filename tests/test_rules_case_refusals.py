@@ -216,11 +216,9 @@ def card(member: str, level: str = "district", **parts: Any) -> Scorecard:
 def test_the_session_must_be_open_and_at_the_level_named() -> None:
     assert session_refusal("district", in_session()) is None
     assert session_refusal("district", in_session(session_open=False)) == Refusal(
-        "CloseSessionResult", "no council session is open for this case (stage: council_scoring)"
+        "SessionClosed", "no council session is open for this case (stage: council_scoring)"
     )
-    assert (
-        refusal_type(session_refusal("district", case(session_open=True))) == "CloseSessionResult"
-    )
+    assert refusal_type(session_refusal("district", case(session_open=True))) == "SessionClosed"
     assert session_refusal("province", in_session()) == Refusal(
         "WrongLevel", "the open session is at district level, not province"
     )
@@ -231,7 +229,7 @@ def test_a_members_scorecard_within_the_maxima_is_taken() -> None:
 
 
 def test_scorecards_outside_the_session_the_council_or_the_maxima_are_refused() -> None:
-    assert refusal_type(scorecard_refusal(card("district-m1"), case())) == "CloseSessionResult"
+    assert refusal_type(scorecard_refusal(card("district-m1"), case())) == "SessionClosed"
     assert refusal_type(scorecard_refusal(card("province-m1", "province"), in_session())) == (
         "WrongLevel"
     )
@@ -266,7 +264,7 @@ def test_a_session_without_quorum_or_not_open_does_not_close() -> None:
     no_chair = scored("district-m1", "district-m2", "district-m3", "district-m4")
     refusal = close_refusal(close, in_session(scorecards=no_chair))
     assert refusal is not None and "the chair has not scored" in refusal.message
-    assert refusal_type(close_refusal(close, case(scorecards=three))) == "CloseSessionResult"
+    assert refusal_type(close_refusal(close, case(scorecards=three))) == "SessionClosed"
     elsewhere = CloseSessionRequest(level="province", closed_by="Thư ký hội đồng")
     assert refusal_type(close_refusal(elsewhere, in_session(scorecards=three))) == "WrongLevel"
 

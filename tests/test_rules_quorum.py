@@ -112,7 +112,6 @@ def test_ten_points_apart_is_a_result_eleven_is_a_rescore() -> None:
     )
 
 
-
 def test_every_scoring_level_needs_its_council_roster() -> None:
     scoring = [level.name for level in QD148_2023.levels if level.scores]
     everyone = [council(level) for level in scoring]

@@ -6,8 +6,10 @@ revocation). An application for re-evaluation or upgrade continues the case as n
 so each round has its own history while the product keeps its id and certificate.
 
 Human steps arrive as Updates: their validators refuse bad input before it reaches
-history; their handlers only change state. The main coroutine decides what happens
-next and performs every side effect through activities, in order.
+history. Most handlers hand the request to the main coroutine, which decides what
+happens next; the steps that are complete in themselves (a scorecard, closing a
+session, an application, a revocation) are recorded by their handler. Every side
+effect goes through activities, in the order the case decided it.
 
 This module holds the workflow class only: what Temporal calls (init, run, the
 Updates with their validators, the query). Each part of the case lives in

@@ -32,10 +32,11 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from contracts.case import CALENDAR_MOVED
 from infra.cases import case_handle
 from infra.waiting import poll_until
 from models.case import CaseStatus
-from models.clock import CALENDAR_MOVED_SIGNAL, VIETNAM, CalendarMove
+from models.clock import VIETNAM, CalendarMove
 
 log = logging.getLogger("ocop.demo.pacer")
 
@@ -185,7 +186,7 @@ class Pacer:
             async with limit:
                 handle = self._client.get_workflow_handle(workflow_id)
                 try:
-                    await handle.signal(CALENDAR_MOVED_SIGNAL, move)
+                    await handle.signal(CALENDAR_MOVED.name, move)
                 except RPCError as error:
                     if error.status != RPCStatusCode.NOT_FOUND:
                         raise

@@ -4,6 +4,7 @@
 - `timekeeping`: business time and waiting on it (the only place the main coroutine waits);
 - `recorder`: each transition written to the register, then its email sent, in order;
 - `stage`: where the case stands, told to visibility and to the round's annual cycle;
+- `part`: `CasePart`, what the round and the certificate's life both work with;
 - `letters`: what a letter says about the case and who receives it;
 - `view`: pure functions building what others read (status, snapshots, the rules' view);
 - `evaluation`: the round itself: review, supplement, council sessions, recognition;
