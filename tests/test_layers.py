@@ -137,3 +137,31 @@ def test_activities_load_no_workflow_even_indirectly() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == []
+
+
+def _contract_names() -> set[str]:
+    import contracts.case
+    import contracts.cycle
+    from contracts.refs import ActivityRef, QueryRef, SignalRef, UpdateRef
+
+    refs = (ActivityRef, QueryRef, SignalRef, UpdateRef)
+    return {
+        value.name
+        for module in (contracts.case, contracts.cycle)
+        for value in vars(module).values()
+        if isinstance(value, refs)
+    }
+
+
+def test_no_contract_name_is_copied_into_a_constant_elsewhere() -> None:
+    # Names of more than one word cannot be mistaken for ordinary text ("review" can);
+    # a string equal to one, anywhere outside contracts/, is a copy of the contract.
+    distinctive = {name for name in _contract_names() if "_" in name}
+    copied = [
+        f"{_where(path, node.lineno)} spells {node.value!r}"
+        for path in _modules(*LAYERS, "benchmarks", "tests")
+        if _layer(path) != "contracts"
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Constant) and node.value in distinctive
+    ]
+    assert not copied, "\n".join(copied)
