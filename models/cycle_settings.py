@@ -144,6 +144,12 @@ class CycleCarried(BaseModel):
     skipped: tuple[str, ...] = Field(
         default=(), description="Products a decision listed but could not recognise"
     )
+    unconfirmed: tuple[str, ...] | None = Field(
+        default=None,
+        description="Products whose round their case has not confirmed yet (None: a run "
+        "that did not check its cases' progress, so every product)",
+    )
+    forged_progress_ignored: int = Field(default=0, ge=0)
 
 
 class CycleInput(CycleSettings):
