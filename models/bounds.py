@@ -23,7 +23,7 @@ large: only a request that is never sent, or never that large, does.
    a Vietnamese full name fits in 60 characters (`MAX_PERSON_NAME_CHARS` 120), an
    office or product name in 150 (`MAX_NAME_CHARS` 200), an id or a level in 64, a
    reason in 2000. A dossier holds some 10–20 documents (`MAX_DOCUMENTS` 60), a council
-   5–15 members (`MAX_COUNCIL_MEMBERS` 25), a rulebook 3–4 levels (`MAX_LEVELS` 6), a
+   5–15 members (`MAX_COUNCIL_MEMBERS` 20), a rulebook 3 levels (`MAX_LEVELS` 4), a
    province at most a few hundred communes (`MAX_LOCALITIES` 700).
 3. *The proof*: `tests/test_rules_bounds.py` builds the largest instance of every input
    model these limits accept, every string at its maximum length in four-byte UTF-8
@@ -76,15 +76,15 @@ MAX_DOCUMENTS: Final = 60
 """Documents in a dossier (after every supplement too) and in one supplement."""
 MAX_DOCUMENTS_REQUESTED: Final = 30
 """Documents a reviewer names in one request for a supplement."""
-MAX_COUNCIL_MEMBERS: Final = 25
+MAX_COUNCIL_MEMBERS: Final = 20
 """Members of one council."""
-MAX_LEVELS: Final = 6
+MAX_LEVELS: Final = 4
 """Levels of a rulebook, hence councils of a round and decision dates of a cycle."""
 MAX_ADMINISTRATORS: Final = 20
 """Administrators a case or a cycle writes to."""
 MAX_LOCALITIES: Final = 700
 """Localities of a province, and localities claimed by its decision authorities."""
-MAX_AUTHORITIES: Final = 60
+MAX_AUTHORITIES: Final = 40
 """Decision authorities of a cycle."""
 MAX_REMINDERS: Final = 12
 """Expiry reminders of a certificate."""
@@ -111,10 +111,13 @@ FreeText = Annotated[str, AfterValidator(free_text), Field(max_length=MAX_FREE_T
 """A reason or comment: may span lines (`models.text.free_text`)."""
 Title = Annotated[str, AfterValidator(single_line), Field(min_length=1, max_length=MAX_TITLE_CHARS)]
 
-Points = Annotated[StrictInt, Field(ge=0)]
+Points = Annotated[StrictInt, Field(ge=0, le=100)]
 """Scorecard points: a whole number; `true`, "12" and 12.0 are refused."""
-Count = Annotated[StrictInt, Field(ge=0)]
-"""A count or target: a whole number, never a bool, a string or a float."""
+Count = StrictInt
+"""A count, a number of days, a year: a whole number, never a bool, a string or a float.
+
+Its range is the field's own (`Field(ge=…, le=…)`): a bound given here as well would
+override the field's, since pydantic keeps the last of two `ge`."""
 Flag = StrictBool
 """Yes or no: `true` or `false`, never 1 or "yes"."""
 

@@ -53,22 +53,17 @@ def _accepted(item: ErrorDetails) -> str:
     """What the field takes, from the constraint pydantic checked."""
     context: dict[str, Any] = dict(item.get("ctx") or {})
     kind = item["type"]
-    if kind == "string_too_long":
-        return f"at most {context.get('max_length')} characters"
-    if kind == "string_too_short":
-        return f"at least {context.get('min_length')} character(s)"
-    if kind == "too_long":
-        return f"at most {context.get('max_length')} items"
-    if kind == "too_short":
-        return f"at least {context.get('min_length')} item(s)"
+    text = isinstance(item.get("input"), str)
+    if kind in ("string_too_long", "too_long"):
+        return f"at most {context.get('max_length')} {'characters' if text else 'items'}"
+    if kind in ("string_too_short", "too_short"):
+        return f"at least {context.get('min_length')} {'character' if text else 'item'}(s)"
     if kind in ("int_type", "int_parsing", "int_from_float"):
         return 'a whole number such as 12 (not true, "12" or 12.0)'
     if kind in ("bool_type", "bool_parsing"):
         return "true or false"
     if kind == "enum":
         return f"one of {context.get('expected')}"
-    if kind == "extra_forbidden":
-        return "only the fields the request defines"
     return ""
 
 
@@ -88,8 +83,6 @@ def _finding(item: ErrorDetails, flags: Mapping[str, str] | None) -> str:
         message = f"{quoted(value)} is not accepted"
     elif kind == "string_pattern_mismatch":
         message = f"{quoted(value)} does not have the expected form"
-    elif kind == "extra_forbidden":
-        message = "is not a field of this request"
     elif isinstance(value, str) and not value.strip() and "short" in kind:
         message = "must not be empty"
     accepted = _accepted(item)
