@@ -17,7 +17,7 @@ DECODING_WRAPPER = "Failed decoding arguments"
 def _message(cause: BaseException) -> str:
     if isinstance(cause, ValidationError):
         return describe_validation_error(cause)
-    return str(getattr(cause, "message", None) or cause)
+    return " ".join(str(getattr(cause, "message", None) or cause).split())  # one line
 
 
 def explain_refusal(error: BaseException) -> str:

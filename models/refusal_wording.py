@@ -45,8 +45,8 @@ def quoted(value: object) -> str:
 
 
 def bounded(message: str, limit: int = MAX_REFUSAL_CHARS) -> str:
-    """`message` cut to `limit` characters (with "…"): no refusal is ever long."""
-    return excerpt(message, limit)
+    """`message` cut to at most `limit` characters, "…" included: no refusal is ever long."""
+    return message if len(message) <= limit else excerpt(message, limit - len(ELLIPSIS))
 
 
 def _accepted(item: ErrorDetails) -> str:

@@ -26,6 +26,7 @@ from models.bounds import (
 )
 from models.council import Council, CouncilResult, CouncilRules
 from models.errors import DomainError
+from models.refusal_wording import excerpt
 from models.scorecard import MAXIMA_2023, PartMaxima
 from models.stars import Stars, is_certifiable
 from models.validity import OFFICIAL_VALIDITY_MONTHS
@@ -221,7 +222,9 @@ def rulebook(rulebook_id: str) -> Rulebook:
         return RULEBOOKS[rulebook_id]
     except KeyError:
         accepted = ", ".join(sorted(RULEBOOKS))
-        raise DomainError(f"unknown rulebook {rulebook_id!r}; accepted: {accepted}") from None
+        raise DomainError(
+            f"unknown rulebook {excerpt(rulebook_id)!r}; accepted: {accepted}"
+        ) from None
 
 
 def rulebook_in_force(on: date) -> Rulebook:

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from temporalio.exceptions import ApplicationError
 
 from contracts.wire import readable_failure
+from infra.refusals import explain_refusal
 from models.case import ReviewDecision
 from models.council import Council, CouncilMember, CouncilRole
 from models.dossier import Applicant
@@ -140,3 +141,15 @@ def test_the_converter_words_an_argument_it_could_not_decode() -> None:
     assert len(message) <= MAX_REFUSAL_CHARS
     other = ValueError("not mine")
     assert readable_failure(other) is other
+
+
+def test_a_refusal_from_a_worker_without_the_converter_drops_the_sdks_wrapper() -> None:
+    """An older worker sends "Failed decoding arguments" with pydantic's text as its cause."""
+    detail = ApplicationError("1 validation error for Scorecard\npart_c\n  " + "x" * 100_000)
+    wrapper = ApplicationError("Failed decoding arguments", type="RuntimeError")
+    wrapper.__cause__ = detail
+    refused = ApplicationError("refused")
+    refused.__cause__ = wrapper
+    line = explain_refusal(refused)
+    assert line.startswith("1 validation error for Scorecard part_c xxx")
+    assert len(line) <= MAX_REFUSAL_CHARS
