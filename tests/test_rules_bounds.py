@@ -41,6 +41,7 @@ from models.bounds import (
 from models.case import (
     Application,
     CasePolicy,
+    CaseStage,
     CloseSessionRequest,
     Contact,
     LifecycleInput,
@@ -52,6 +53,7 @@ from models.case import (
     ScorecardSubmission,
     SupplementSubmission,
 )
+from models.case_rules import CaseState, supplement_refusal
 from models.catalogue import DocumentKind
 from models.council import Council, CouncilMember, CouncilRole
 from models.cycle_messages import CloseCycle, CycleCaseRequest
@@ -63,9 +65,11 @@ from models.cycle_settings import (
     cycle_input,
 )
 from models.dossier import Applicant, DocumentRef, Dossier
-from models.rulebook import LevelRule, Rulebook
+from models.errors import Refusal
+from models.rulebook import QD148_2023, LevelRule, Rulebook
 from models.scorecard import Scorecard
 from models.stars import Stars
+from tests.factories import council, document, honey_dossier
 
 WIDE = "𝔸"  # MATHEMATICAL DOUBLE-STRUCK CAPITAL A: a letter of four bytes in UTF-8
 
@@ -353,3 +357,31 @@ def test_one_more_is_refused() -> None:
         CloseSessionRequest, {"level": "x" * (MAX_ID_CHARS + 1), "closed_by": "Thư ký hội đồng"}
     )
     _one_more(Contact, {"name": text(MAX_PERSON_NAME_CHARS + 1), "email": email()})
+
+
+def test_a_supplement_may_not_take_the_dossier_over_its_document_limit() -> None:
+    dossier = honey_dossier()  # the food group's required documents
+    held = len(dossier.documents)
+    waiting = CaseState(
+        stage=CaseStage.AWAITING_SUPPLEMENT,
+        level="district",
+        dossier=dossier,
+        rulebook=QD148_2023,
+        councils=(council("district"),),
+        today=date(2024, 3, 15),
+    )
+
+    def supplement(count: int) -> SupplementSubmission:
+        refs = tuple(document(DocumentKind.OTHER, f"bo-sung-{i:02d}.pdf") for i in range(count))
+        return SupplementSubmission(submitted_by="HTX Hợp Tiến", documents=refs)
+
+    assert supplement_refusal(supplement(MAX_DOCUMENTS - held), waiting) is None
+    assert supplement_refusal(supplement(MAX_DOCUMENTS - held + 1), waiting) == Refusal(
+        "TooManyDocuments",
+        f"with this supplement the dossier would hold {MAX_DOCUMENTS + 1} documents; at most "
+        f"{MAX_DOCUMENTS} are accepted (a document sent again under its file name replaces "
+        "the earlier one)",
+    )
+    # Documents handed in again under their names replace the old ones: no growth.
+    again = SupplementSubmission(submitted_by="HTX Hợp Tiến", documents=dossier.documents)
+    assert supplement_refusal(again, waiting) is None
