@@ -149,6 +149,15 @@ class CycleReport(BaseModel):
     targets: list[TargetProgress]
     decisions: list[DecisionSummary]
     run_number: int = 1
+    emails_unconfirmed: int | None = Field(
+        default=None,
+        description="Emails of the province's cases and cycle whose delivery is unknown, "
+        "from the register's ledger; None where the register was not read (the workflow's "
+        "own report): the report email counts them",
+    )
+    emails_failed: int | None = Field(
+        default=None, description="Emails the server refused for good, counted likewise"
+    )
 
     @property
     def targets_met(self) -> bool:

@@ -62,6 +62,7 @@ REGISTER_TABLES = {
     "decision_products",
     "certificates",
     "notifications",
+    "mail_alerts",
     "audit_events",
 }
 
