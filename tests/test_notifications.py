@@ -21,8 +21,8 @@ from sqlalchemy import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
-from activities.mailer import REFERENCE_HEADER, classify, message_id_for
 from activities.ledger import LedgerEntry, ledger_key
+from activities.mailer import REFERENCE_HEADER, classify, message_id_for
 from activities.notify import (
     PERMANENT_FAILURE_TYPE,
     TEMPORARY_FAILURE_TYPE,
