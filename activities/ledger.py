@@ -23,14 +23,14 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Final
 
-from sqlalchemy import Update, func, or_, select, update
+from sqlalchemy import Update, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from models.dossier import Language
 from models.events import Recipient
 from models.mail_delivery import AlertRoute, excerpt, unconfirmed_resend_allowed
-from models.register import MailAlertRow, NotificationRow, ProductRow
+from models.register import MailAlertRow, NotificationRow
 
 SUBJECT_MAX: Final = 500
 """Length of the ledger's subject column."""
@@ -289,29 +289,6 @@ class AlertBook:
                 .values(emailed_to=", ".join(addresses))
                 .execution_options(synchronize_session=False)
             )
-
-
-async def undelivered_counts(
-    sessions: async_sessionmaker[AsyncSession], *, province: str, cycle_id: str
-) -> dict[LedgerStatus, int]:
-    """Unconfirmed and failed emails of the province's cases and of its cycle, by status."""
-    of_province = select(ProductRow.workflow_id).where(ProductRow.province == province)
-    statement = (
-        select(NotificationRow.status, func.count())
-        .where(
-            NotificationRow.status.in_((LedgerStatus.UNCONFIRMED.value, LedgerStatus.FAILED.value)),
-            or_(
-                NotificationRow.workflow_id == cycle_id,
-                NotificationRow.workflow_id.in_(of_province),
-            ),
-        )
-        .group_by(NotificationRow.status)
-    )
-    async with sessions() as session:
-        rows = (await session.execute(statement)).all()
-    counts = {LedgerStatus.UNCONFIRMED: 0, LedgerStatus.FAILED: 0}
-    counts.update({LedgerStatus(status): int(count) for status, count in rows})
-    return counts
 
 
 def _conditioned(key: str, attempt: int) -> Update:

@@ -62,7 +62,6 @@ from activities.ledger import (
     LedgerStatus,
     NotificationLedger,
     ledger_key,
-    undelivered_counts,
 )
 from activities.mailer import (
     DeliveryError,
@@ -74,6 +73,7 @@ from activities.mailer import (
 )
 from activities.rendering import render
 from contracts import case
+from infra.mail_ledger import undelivered_counts
 from infra.settings import Settings
 from models.dossier import Language
 from models.events import CaseEvent, CycleReported, DeliveryFailed, Notification, Recipient
@@ -308,8 +308,8 @@ class NotificationActivities:
         )
         report = event.report.model_copy(
             update={
-                "emails_unconfirmed": counts[LedgerStatus.UNCONFIRMED],
-                "emails_failed": counts[LedgerStatus.FAILED],
+                "emails_unconfirmed": counts[LedgerStatus.UNCONFIRMED.value],
+                "emails_failed": counts[LedgerStatus.FAILED.value],
             }
         )
         return event.model_copy(update={"report": report})

@@ -9,7 +9,9 @@ failed before issue 11: the ledger said `sent` for a message whose answer never 
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import json
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -21,6 +23,7 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
+from typer.testing import CliRunner
 
 from activities.ledger import ledger_key
 from activities.mailer import message_id_for
@@ -31,19 +34,24 @@ from activities.notify import (
     DeliveryResult,
     NotificationActivities,
 )
+from infra.database import create_engine, migrate, session_factory
 from infra.settings import Settings, SmtpSecurity
 from models.events import Notification, Recipient, RecipientRole
 from models.mail_delivery import UNCONFIRMED_SEND_LIMIT
-from models.register import MailAlertRow, NotificationRow
+from models.register import ApplicantRow, MailAlertRow, NotificationRow, ProductRow
+from starter import app
 from tests.fixtures.database import Register
 from tests.fixtures.smtp import SmtpTestServer
 from tests.test_notifications import (
     ADMINISTRATOR,
     ADMINISTRATOR_EN,
+    HONEY,
+    MOONCAKE,
     PRODUCER,
     SAMPLES,
     SENDER,
     notification,
+    plain,
 )
 
 GONE = Recipient(
@@ -258,3 +266,104 @@ async def test_the_activity_heartbeats_while_the_server_is_slow_to_answer(
     [result] = await send(notifier, notification(SAMPLES["recognised"].event, (PRODUCER,)), env)
 
     assert result.sent_now and answered.is_set() and len(beats) >= 3
+
+
+# ---------------------------------------------------------------------- ocop dev mail
+
+
+def test_ocop_dev_mail_lists_and_counts_what_did_not_arrive(
+    register_url: str, smtp_server: SmtpTestServer, tmp_path: Path
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        database_url=register_url,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        smtp_timeout_seconds=5.0,
+        mail_sender=SENDER,
+    )
+    lost = notification(SAMPLES["recognised"].event, (PRODUCER,), 1)
+    refused = notification(SAMPLES["forwarded"].event, (GONE,), 2)
+    smtp_server.drop_after_data(UNCONFIRMED_SEND_LIMIT, keep=False)
+    smtp_server.reject_recipient(GONE.email, 550, "5.1.1 Mailbox does not exist")
+
+    async def outage() -> None:
+        await migrate(register_url)
+        engine = create_engine(register_url)
+        try:
+            notifier = NotificationActivities(session_factory(engine), settings)
+            for _ in range(UNCONFIRMED_SEND_LIMIT):
+                with pytest.raises(ApplicationError):
+                    await send(notifier, lost)
+            with pytest.raises(ApplicationError):
+                await send(notifier, refused)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(outage())
+    runner = CliRunner()
+    env = {"OCOP_DATA_DIR": str(tmp_path), "OCOP_DATABASE_URL": register_url, "COLUMNS": "250"}
+
+    listed = runner.invoke(app, ["dev", "mail"], env=env)
+    assert listed.exit_code == 0, listed.output
+    assert "Register: 1 unconfirmed, 1 failed, 1 alert(s)" in listed.output
+    assert "5.1.1 Mailbox does not exist" in listed.output
+
+    undelivered = runner.invoke(app, ["dev", "mail", "undelivered", "--json"], env=env)
+    assert undelivered.exit_code == 1, undelivered.output  # something needs a person
+    shown = json.loads(undelivered.output)
+    assert (shown["unconfirmed"], shown["failed"]) == (1, 1)
+    by_status = {e["status"]: e for e in shown["emails"]}
+    assert by_status["unconfirmed"]["key"] == ledger_key(lost.key, PRODUCER.email)
+    assert by_status["unconfirmed"]["unconfirmed_sends"] == UNCONFIRMED_SEND_LIMIT
+    assert (by_status["failed"]["recipient"], by_status["failed"]["smtp_code"]) == (
+        GONE.email,
+        550,
+    )
+    [alert] = shown["alerts"]
+    assert alert["notification_key"] == ledger_key(refused.key, GONE.email)
+    assert alert["emailed_to"] == ""  # the notification named no administrator
+
+
+# ------------------------------------------------------------------ the cycle report
+
+
+async def test_the_cycle_report_email_counts_the_provinces_undelivered_emails(
+    notifier: NotificationActivities, smtp_server: SmtpTestServer, register: Register
+) -> None:
+    async with register.sessions.begin() as session:
+        applicant = ApplicantRow(name="HTX Hợp Tiến", kind="cooperative")
+        session.add(applicant)
+        await session.flush()
+        for facts in (HONEY, MOONCAKE):  # one of the cycle's province, one of another
+            session.add(
+                ProductRow(
+                    province=facts.province,
+                    locality="Bình Liêu",
+                    product_code=facts.product_code,
+                    name=facts.product_name,
+                    group_code="1",
+                    set_code="1.1",
+                    applicant_id=applicant.id,
+                    workflow_id=facts.reference,
+                )
+            )
+    smtp_server.drop_after_data(UNCONFIRMED_SEND_LIMIT, keep=False)
+    lost = notification(SAMPLES["certificate_lapsed"].event, (PRODUCER,), 1)  # Quảng Ninh
+    assert lost.workflow_id == HONEY.reference
+    for _ in range(UNCONFIRMED_SEND_LIMIT):
+        with pytest.raises(ApplicationError):
+            await send(notifier, lost)
+    smtp_server.reject_recipient(GONE.email)
+    for event in (SAMPLES["forwarded"].event, SAMPLES["dossier_received"].event):
+        with pytest.raises(ApplicationError):  # Hải Dương's mooncake, then the honey
+            await send(notifier, notification(event, (GONE,), 7))
+    report = SAMPLES["cycle_report"]
+    assert report.event.report.province == HONEY.province  # type: ignore[union-attr]
+
+    await send(notifier, notification(report.event, report.audience))
+
+    vi, en = (smtp_server.messages_to(r.email)[0] for r in report.audience)
+    vi_text, en_text = (" ".join(plain(m).split()) for m in (vi, en))
+    assert "1 thư chưa xác nhận được đã gửi" in vi_text and "1 thư bị máy chủ từ chối" in vi_text
+    assert "1 unconfirmed" in en_text and "1 refused by the server" in en_text
