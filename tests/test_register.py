@@ -674,3 +674,64 @@ async def test_a_certificate_number_already_held_by_another_product_is_not_taken
     assert owners == [("MO-BINHLIEU", "active")]
     assert clash is not None and "already belongs to product MO-BINHLIEU" in clash
     assert decision_lists == 2  # one decision listing both products is normal
+
+
+async def test_migration_0003_lists_what_the_old_code_called_sent_unconfirmed(
+    register_url: str,
+) -> None:
+    """Rows an attempt left between DATA and its verdict, and rows the old code closed as
+    `sent` although the server never answered, become `unconfirmed`; the rest is kept."""
+    await migrate(register_url, "0002")
+    engine = create_engine(register_url)
+    columns = (
+        "notification_key, workflow_id, event_type, recipient, subject, status,"
+        " smtp_response, attempts, sent_at"
+    )
+    legacy = [
+        ("k:handed", "pending", "handed to the SMTP server; awaiting its answer", True),
+        ("k:unconfirmed", "sent", "unconfirmed: handed to the SMTP server at …", True),
+        ("k:sent", "sent", "250 Message accepted for delivery", True),
+        ("k:pending", "pending", "421 Service not available", False),
+        ("k:failed", "failed", "550 Mailbox unavailable", False),
+    ]
+    try:
+        async with engine.begin() as connection:
+            for key, status, answer, handed in legacy:
+                await connection.execute(
+                    text(
+                        f"INSERT INTO notifications ({columns}) VALUES (:key, 'wf', 'kind',"
+                        " 'a@b.vn', 's', :status, :answer, 1,"
+                        f" {'CURRENT_TIMESTAMP' if handed else 'NULL'})"
+                    ),
+                    {"key": key, "status": status, "answer": answer},
+                )
+        await migrate(register_url)
+        async with engine.connect() as connection:
+            result = await connection.execute(
+                text("SELECT notification_key, status, unconfirmed_sends FROM notifications")
+            )
+            found = {key: (status, sends) for key, status, sends in result.all()}
+        assert found == {
+            "k:handed": ("unconfirmed", 1),
+            "k:unconfirmed": ("unconfirmed", 1),
+            "k:sent": ("sent", 0),
+            "k:pending": ("pending", 0),
+            "k:failed": ("failed", 0),
+        }
+        with pytest.raises(IntegrityError):  # the status is still checked, on SQLite too
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "UPDATE notifications SET status = 'lost' WHERE notification_key = 'k:sent'"
+                    )
+                )
+        with pytest.raises(IntegrityError):  # an unconfirmed row says when it was sent
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "UPDATE notifications SET status = 'unconfirmed'"
+                        " WHERE notification_key = 'k:pending'"
+                    )
+                )
+    finally:
+        await engine.dispose()
