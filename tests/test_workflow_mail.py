@@ -13,11 +13,15 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.exceptions import ApplicationError
 
 from activities.notify import PERMANENT_FAILURE_TYPE
+from contracts import cycle as cycle_contract
 from contracts.case import SEND_NOTIFICATION
+from contracts.refs import update
 from models.case import ReviewAction, ReviewDecision
 from models.events import Notification
 from tests.factories import ADMIN_EMAIL, PRODUCER_EMAIL, case_input
+from tests.fixtures.cycle import ADMIN_EN_EMAIL
 from tests.fixtures.fakes import FakeWorld
+from tests.test_workflow_cycle import dossier, start
 from tests.updates import ok
 from tests.waiting import eventually
 from workflows.product_lifecycle import ProductLifecycleWorkflow
@@ -88,3 +92,37 @@ async def test_a_letter_refused_for_good_does_not_stop_the_next_ones(
     assert [str(r.email) for r in first.recipients] == [PRODUCER_EMAIL]
     # Each letter names who is alerted should one of its recipients be refused.
     assert {str(a.email) for a in later.administrators} == {ADMIN_EMAIL}
+
+
+async def test_a_cycle_report_refused_for_good_still_closes_the_cycle(
+    fake_world: FakeWorld,
+) -> None:
+    """Before issue 11 a non-retryable failure of the report's email failed the cycle."""
+
+    def refuse(notification: Notification) -> list[Any]:
+        raise ApplicationError(
+            "535 Authentication failed", type=PERMANENT_FAILURE_TYPE, non_retryable=True
+        )
+
+    fake_world.fakes.mail.answer = refuse
+    cycle = await start(fake_world)
+    await update(cycle, cycle_contract.SUBMIT, dossier("MO-BINHLIEU"))
+
+    report = await update(
+        cycle, cycle_contract.CLOSE, cycle_contract.CLOSE.argument(closed_by=ADMIN_EMAIL)
+    )
+    finished = await cycle.result()
+
+    assert report.closed and finished["closed"]  # the run ends with the closed report
+    [letter] = fake_world.fakes.mail.calls
+    assert [str(a.email) for a in letter.administrators] == [ADMIN_EMAIL, ADMIN_EN_EMAIL]
+    [scheduled] = [
+        event.activity_task_scheduled_event_attributes
+        async for event in cycle.fetch_history_events()
+        if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
+        and event.activity_task_scheduled_event_attributes.activity_type.name
+        == SEND_NOTIFICATION.name
+    ]
+    assert (
+        timedelta(seconds=5) <= scheduled.heartbeat_timeout.ToTimedelta() <= timedelta(seconds=20)
+    )
