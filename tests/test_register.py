@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -21,7 +22,13 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.register import RegisterActivities
-from infra.database import alembic_config, create_engine, migrate, sqlite_file
+from infra.database import (
+    alembic_config,
+    create_engine,
+    migrate,
+    migration_connection,
+    sqlite_file,
+)
 from models.applicants import ApplicantKind, RegistrationKind
 from models.case import CaseStage, Certificate, DecisionKind
 from models.case import DecisionRecord as CaseDecision
@@ -733,5 +740,43 @@ async def test_migration_0003_lists_what_the_old_code_called_sent_unconfirmed(
                         " WHERE notification_key = 'k:pending'"
                     )
                 )
+    finally:
+        await engine.dispose()
+
+
+async def test_migration_0003_downgrades_to_what_the_old_code_reads(register_url: str) -> None:
+    """Back at 0002, an unconfirmed row is a hand-over without a verdict (`pending` with
+    its time), which the old code knows; its status check is the old one again."""
+    await migrate(register_url)
+    engine = create_engine(register_url)
+    config = alembic_config(register_url)
+
+    def downgrade(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO notifications (notification_key, workflow_id, event_type,"
+                    " recipient, subject, status, attempts, sent_at, unconfirmed_sends)"
+                    " VALUES ('k', 'wf', 'kind', 'a@b.vn', 's', 'unconfirmed', 1,"
+                    " CURRENT_TIMESTAMP, 1)"
+                )
+            )
+        async with migration_connection(engine) as connection:
+            await connection.run_sync(downgrade)
+        async with engine.connect() as connection:
+            [(status, sent_at)] = (
+                await connection.execute(text("SELECT status, sent_at FROM notifications"))
+            ).all()
+            tables, _ = await connection.run_sync(_schema)
+        assert status == "pending" and sent_at is not None
+        assert "mail_alerts" not in tables
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as connection:
+                await connection.execute(text("UPDATE notifications SET status = 'unconfirmed'"))
+        await migrate(register_url)  # and up again
     finally:
         await engine.dispose()
