@@ -73,7 +73,7 @@ from activities.mailer import (
 )
 from activities.rendering import render
 from contracts import case
-from infra.mail_ledger import undelivered_counts
+from infra.mail_ledger import with_mail_figures
 from infra.settings import Settings
 from models.dossier import Language
 from models.events import CaseEvent, CycleReported, DeliveryFailed, Notification, Recipient
@@ -303,15 +303,7 @@ class NotificationActivities:
         """A cycle's report, with the province's unconfirmed and failed emails counted."""
         if not isinstance(event, CycleReported):
             return event
-        counts = await undelivered_counts(
-            self._sessions, province=event.report.province, cycle_id=event.reference
-        )
-        report = event.report.model_copy(
-            update={
-                "emails_unconfirmed": counts[LedgerStatus.UNCONFIRMED.value],
-                "emails_failed": counts[LedgerStatus.FAILED.value],
-            }
-        )
+        report = await with_mail_figures(event.report, self._sessions)
         return event.model_copy(update={"report": report})
 
     async def _latest(self, key: str) -> LedgerEntry:

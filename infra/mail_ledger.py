@@ -15,6 +15,7 @@ from typing import Final
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from models.cycle import CycleReport
 from models.register import MailAlertRow, NotificationRow, ProductRow
 
 UNDELIVERED_STATUSES: Final = ("unconfirmed", "failed")
@@ -123,3 +124,14 @@ async def undelivered_counts(
     counts = dict.fromkeys(UNDELIVERED_STATUSES, 0)
     counts.update({str(status): int(count) for status, count in rows})
     return counts
+
+
+async def with_mail_figures(
+    report: CycleReport, sessions: async_sessionmaker[AsyncSession]
+) -> CycleReport:
+    """`report` with the province's unconfirmed and failed emails counted (the workflow
+    builds its report without the register, so it leaves them None)."""
+    counts = await undelivered_counts(sessions, province=report.province, cycle_id=report.cycle)
+    return report.model_copy(
+        update={"emails_unconfirmed": counts["unconfirmed"], "emails_failed": counts["failed"]}
+    )

@@ -34,8 +34,10 @@ from activities.notify import (
     DeliveryResult,
     NotificationActivities,
 )
+from cli.cycle.report import counted, print_report
 from infra.database import create_engine, migrate, session_factory
 from infra.settings import Settings, SmtpSecurity
+from models.cycle import CycleReport
 from models.events import Notification, Recipient, RecipientRole
 from models.mail_delivery import UNCONFIRMED_SEND_LIMIT
 from models.register import ApplicantRow, MailAlertRow, NotificationRow, ProductRow
@@ -367,3 +369,35 @@ async def test_the_cycle_report_email_counts_the_provinces_undelivered_emails(
     vi_text, en_text = (" ".join(plain(m).split()) for m in (vi, en))
     assert "1 thư chưa xác nhận được đã gửi" in vi_text and "1 thư bị máy chủ từ chối" in vi_text
     assert "1 unconfirmed" in en_text and "1 refused by the server" in en_text
+
+
+async def test_ocop_cycle_report_counts_them_from_the_register(
+    notifier: NotificationActivities,
+    smtp_server: SmtpTestServer,
+    register: Register,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    smtp_server.reject_recipient(GONE.email)
+    with pytest.raises(ApplicationError):  # a letter of the cycle itself, refused
+        await send(
+            notifier,
+            Notification(
+                key="ocop-cycle-quang-ninh-2024:reminder",
+                workflow_id="ocop-cycle-quang-ninh-2024",
+                event=SAMPLES["dossier_received"].event,
+                recipients=(GONE,),
+            ),
+        )
+    report = SAMPLES["cycle_report"].event.report  # type: ignore[union-attr]
+    assert report.cycle == "ocop-cycle-quang-ninh-2024" and report.emails_failed is None
+
+    async def reading() -> CycleReport:
+        return report
+
+    config = Settings(data_dir=tmp_path, database_url=register.url)
+    figures = await counted(reading(), config)
+
+    assert (figures.emails_unconfirmed, figures.emails_failed) == (0, 1)
+    print_report(figures)
+    assert "0 unconfirmed, 1 failed" in capsys.readouterr().out
