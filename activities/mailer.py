@@ -9,11 +9,12 @@ Two concerns live here and nowhere else:
   diacritics survive every client, and bodies are UTF-8 in quoted-printable, so the
   message is 7-bit clean and needs no 8BITMIME.
 - **A classified outcome.** Every failure becomes a :class:`DeliveryError` saying
-  whether retrying can help (connection refused, timeout, 4xx) or not (5xx, an address
-  the server or we refuse), what the server answered, and whether the message may
+  whether retrying can help (connection refused, timeout, 4xx) or not (any 5xx, an
+  address the server or we refuse; the rule is `models.mail_delivery`), what the server
+  answered (a bounded excerpt), where in the dialogue, and whether the message may
   already have been handed over (the connection broke after DATA was sent). The
-  notification activity turns that into "retry with backoff", "record as failed" or
-  "do not send again".
+  notification activity turns that into "retry with backoff", "record as failed and
+  alert" or "unconfirmed: send again with the same Message-ID".
 
 The SMTP dialogue is driven step by step (connect, MAIL, RCPT, then DATA) rather than
 with ``send_message`` so the caller can record, just before DATA, that the message is
@@ -39,6 +40,7 @@ import aiosmtplib
 
 from activities.rendering import RenderedEmail, single_line
 from infra.settings import Settings, SmtpSecurity
+from models.mail_delivery import SmtpFailureKind, SmtpStage, excerpt, smtp_failure_kind
 
 MESSAGE_ID_DOMAIN: Final = "ocop-flow"
 REFERENCE_HEADER: Final = "X-Ocop-Reference"
@@ -60,7 +62,9 @@ class DeliveryError(Exception):
 
     `permanent`: retrying cannot help (the server answered 5xx, or the address is
     unusable). `handed_over`: the message was transmitted and the connection broke
-    before the server's verdict arrived, so it may have been delivered.
+    before the server's verdict arrived, so it may have been delivered. `stage`: where in
+    the dialogue it happened (a refusal at `connect` or `mail` refuses us, not the
+    message: see `models.mail_delivery.alert_route`).
     """
 
     def __init__(
@@ -70,12 +74,14 @@ class DeliveryError(Exception):
         permanent: bool,
         code: int | None = None,
         handed_over: bool = False,
+        stage: SmtpStage = "connect",
     ) -> None:
         super().__init__(answer)
         self.answer = answer
         self.permanent = permanent
         self.code = code
         self.handed_over = handed_over
+        self.stage = stage
 
     @property
     def temporary(self) -> bool:
@@ -217,30 +223,35 @@ async def deliver(
         username=settings.smtp_username if settings.smtp_password else None,
         password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
     )
+    stage: SmtpStage = "connect"
     try:
         try:
-            await client.connect()
+            await client.connect()  # greeting, EHLO, STARTTLS and AUTH
+            stage = "mail"
             await client.mail(sender.addr_spec)
+            stage = "rcpt"
             await client.rcpt(recipient.addr_spec)
         except Exception as error:
-            raise classify(error) from error
+            raise classify(error, stage=stage) from error
         if before_data is not None:
             await before_data()
         try:
             response = await client.data(payload)
         except Exception as error:
-            raise classify(error, data_sent=True) from error
+            raise classify(error, stage="data", data_sent=True) from error
     finally:
         await _hang_up(client)
     return f"{response.code} {response.message}"
 
 
-def classify(error: BaseException, *, data_sent: bool = False) -> DeliveryError:
+def classify(
+    error: BaseException, *, stage: SmtpStage = "connect", data_sent: bool = False
+) -> DeliveryError:
     """Whether a failed send may be retried, with the server's answer when there was one.
 
-    - A coded answer (4xx/5xx) is the server's verdict: 4xx temporary, 5xx permanent,
-      except an authentication failure, which is our configuration and not the
-      message's fault: once an operator fixes the credentials the retries deliver.
+    - A coded answer is the server's verdict, by `models.mail_delivery.smtp_failure_kind`:
+      4xx temporary, any 5xx permanent (535, bad credentials, included: waiting does not
+      mend them, and retrying forever would hide the fault from everyone).
     - No answer (refused, reset, timeout, TLS failure): temporary. If it happened after
       the message was transmitted (`data_sent`), it may have been delivered.
     - An address the client will not put on the wire: permanent.
@@ -250,18 +261,18 @@ def classify(error: BaseException, *, data_sent: bool = False) -> DeliveryError:
     if isinstance(error, aiosmtplib.SMTPRecipientsRefused) and error.recipients:
         error = error.recipients[0]
     if isinstance(error, aiosmtplib.SMTPResponseException) and error.code >= 0:
-        answer = f"{error.code} {single_line(error.message)}"
-        permanent = 500 <= error.code < 600 and not isinstance(
-            error, aiosmtplib.SMTPAuthenticationError
-        )
-        return DeliveryError(answer, permanent=permanent, code=error.code)
+        answer = excerpt(f"{error.code} {single_line(error.message)}")
+        permanent = smtp_failure_kind(error.code) == SmtpFailureKind.PERMANENT
+        return DeliveryError(answer, permanent=permanent, code=error.code, stage=stage)
     if isinstance(error, ValueError):
-        return DeliveryError(f"refused before sending: {error}", permanent=True)
+        return DeliveryError(excerpt(f"refused before sending: {error}"), permanent=True)
     detail = single_line(str(error)) or "no detail"
     kind = type(error).__name__
     if isinstance(error, ssl.SSLError):
-        return DeliveryError(f"TLS failure ({kind}): {detail}", permanent=False)
-    return DeliveryError(f"{kind}: {detail}", permanent=False, handed_over=data_sent)
+        return DeliveryError(excerpt(f"TLS failure ({kind}): {detail}"), permanent=False)
+    return DeliveryError(
+        excerpt(f"{kind}: {detail}"), permanent=False, handed_over=data_sent, stage=stage
+    )
 
 
 async def _hang_up(client: aiosmtplib.SMTP) -> None:

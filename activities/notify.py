@@ -1,58 +1,68 @@
-"""The notification activity: one event, each recipient emailed exactly once.
+"""The notification activity: one event, each recipient emailed, and nothing lost silently.
 
-**Exactly-once effect.** Temporal runs an activity at least once: a retry after a
+**The effect, per recipient.** Temporal runs an activity at least once: a retry after a
 timeout or a worker crash runs it again, and the previous attempt may have got
-anywhere. The ledger (`notifications` table, one row per notification key and
-recipient) is what makes the *effect* happen once. Per recipient:
+anywhere. The ledger (`activities.ledger`, one row per notification key and recipient)
+says where:
 
-1. ``sent`` or ``failed`` in the ledger: done before, send nothing.
+1. ``sent`` or ``failed``, or ``unconfirmed`` past its re-sends: settled, send nothing.
 2. Otherwise claim the row: insert it as ``pending`` or, for a retry, bump ``attempts``
    (an optimistic update on the attempt count, so two overlapping attempts cannot
    both own it).
-3. Talk SMTP up to an accepted RCPT, then **record the hand-over** (``sent_at`` set on a
-   still ``pending`` row) and only then transmit DATA.
+3. Talk SMTP up to an accepted RCPT, then **mark the row unconfirmed** (the hand-over
+   time set) and only then transmit DATA.
 4. Record the verdict: ``sent`` with the server's answer; a temporary failure (4xx, no
-   connection) keeps the row ``pending`` with the answer, clears the hand-over and
-   makes the activity raise so Temporal retries with backoff; a permanent failure (5xx,
-   unusable address) becomes ``failed`` with the answer, and the activity returns
-   normally: the case goes on, and operators see the row.
+   connection) keeps the row as it was with the answer and makes the activity raise,
+   so Temporal retries with backoff; a permanent failure (any 5xx, 535 and 550
+   included, or an unusable address) becomes ``failed`` with the code and answer, the
+   administrators are alerted once, and the activity raises a non-retryable error
+   (`PERMANENT_FAILURE_TYPE`): the workflow notes it and goes on.
 
-**The crash window and its trade-off.** If the worker dies, or the register is
-unreachable, after step 3 and before step 4, the ledger shows ``pending`` with a
-hand-over time but no verdict. The message may well have been delivered (the usual
-case: the server accepted it and only the recording failed), so the next attempt does
-**not** transmit it again: it records the row as ``sent``, marked unconfirmed, with the
-hand-over time. The same holds when the connection breaks after DATA was transmitted
-but before the server's answer arrived (RFC 1047's duplicate problem). The price is
-that a message lost in exactly that window is not re-sent automatically; the ledger
-says so in words and operators can resend by hand. Attempts that failed *before* the
-hand-over (refused connection, 4xx at MAIL/RCPT/DATA) are re-sent, because the server
-said no or never heard the message. Every copy carries the same deterministic
-Message-ID, so even a copy sent by hand is recognisable as the same message.
+**Unknown delivery.** If the connection breaks after DATA was transmitted and before
+the server's answer (RFC 1047's duplicate problem), or the attempt dies between
+step 3 and step 4, the message may or may not have arrived. It is never recorded as
+sent: the row stays ``unconfirmed`` and the retry transmits it again with the **same
+Message-ID** (`mailer.message_id_for`, a hash of the ledger key), at most
+`models.mail_delivery.UNCONFIRMED_SEND_LIMIT` times in all. If the first copy did
+arrive, the reader holds two messages with one Message-ID, which mail clients and
+servers fold; the ledger records the re-send (``unconfirmed_sends``). When the re-sends
+are used up the row stays ``unconfirmed``, listed by ``ocop dev mail`` and counted in
+the cycle report, and the activity raises `UNCONFIRMED_TYPE` (not retryable).
 
-The ledger's ``event_type`` is the event's kind, the word of the transition that sent it
-(`models.transitions`); rows written under a legacy kind were renamed by migration 0002.
+**Alerts.** `models.mail_delivery.alert_route` decides: a refused recipient or message
+is emailed to the administrators the notification names (a `DeliveryFailed` letter,
+itself in the ledger, once per failed row); a server that refuses *us* (greeting, AUTH,
+MAIL FROM), so that no email can go out, is an ERROR log line and one `mail_alerts`
+row per server, reply code and day.
 
-Recipients are served independently: a recipient whose send fails permanently is
-recorded and skipped; one whose send fails temporarily makes the activity raise only
-after the others have been served, and the retry skips those already settled.
+Recipients are served independently: a recipient whose send fails is recorded and the
+others are still served; the activity raises only after all were tried, and a retry
+skips those already settled. While it talks to the server it heartbeats, so a worker
+that dies mid-send is noticed after the heartbeat timeout, not the whole timeout.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Final
 
 from pydantic import BaseModel
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.ledger import (
+    Alert,
+    AlertBook,
+    HandOverRefusedError,
+    LedgerEntry,
+    LedgerStatus,
+    NotificationLedger,
+    ledger_key,
+)
 from activities.mailer import (
     DeliveryError,
     build_message,
@@ -63,27 +73,26 @@ from activities.mailer import (
 )
 from activities.rendering import render
 from contracts import case
+from infra.mail_ledger import with_mail_figures
 from infra.settings import Settings
 from models.dossier import Language
-from models.events import Notification, Recipient
-from models.register import NotificationRow
+from models.events import CaseEvent, CycleReported, DeliveryFailed, Notification, Recipient
+from models.mail_delivery import AlertRoute, SmtpStage, alert_route, excerpt
+
+__all__ = ["DeliveryResult", "LedgerStatus", "NotificationActivities", "NotificationLedger"]
 
 TEMPORARY_FAILURE_TYPE: Final = "TemporaryDeliveryFailure"
 """ApplicationError type raised when some recipient should be retried."""
+PERMANENT_FAILURE_TYPE: Final = "PermanentDeliveryFailure"
+"""Non-retryable: the server refused some recipient for good (ledger `failed`)."""
+UNCONFIRMED_TYPE: Final = "DeliveryUnconfirmed"
+"""Non-retryable: some message went unanswered every time it was sent (`unconfirmed`)."""
 
-SUBJECT_MAX: Final = 500
-"""Length of the ledger's subject column."""
+HEARTBEAT_EVERY_SECONDS: Final = 5.0
+"""How often the activity heartbeats while it talks to the server, when Temporal set no
+heartbeat timeout (with one, a third of it)."""
 
-
-class LedgerStatus(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    FAILED = "failed"
-
-
-def ledger_key(notification_key: str, email: str) -> str:
-    """The ledger row of one recipient of one notification."""
-    return f"{notification_key}:{email}"
+Event = CaseEvent | DeliveryFailed
 
 
 class DeliveryResult(BaseModel):
@@ -96,204 +105,33 @@ class DeliveryResult(BaseModel):
     attempts: int
     smtp_response: str | None
     sent_now: bool
-    """True when this call transmitted the message; False when it was settled before."""
-
-
-@dataclass(frozen=True)
-class LedgerEntry:
-    """A snapshot of a ledger row, detached from its session."""
-
-    key: str
-    status: LedgerStatus
-    attempts: int
-    message_id: str | None
-    smtp_response: str | None
-    sent_at: datetime | None
-
-    @property
-    def settled(self) -> bool:
-        return self.status != LedgerStatus.PENDING
-
-    @property
-    def handed_over(self) -> bool:
-        """A previous attempt transmitted (or was about to transmit) and left no verdict."""
-        return self.status == LedgerStatus.PENDING and self.sent_at is not None
-
-
-class HandOverRefusedError(Exception):
-    """Another attempt took over this ledger row; this one must not transmit."""
-
-
-class NotificationLedger:
-    """The steps of the ledger protocol, each its own short transaction.
-
-    Every write after the claim is conditioned on the attempt number it claimed, so a
-    stale attempt (one Temporal already gave up on) cannot overwrite a newer one.
-    """
-
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self._sessions = sessions
-
-    async def find(self, key: str) -> LedgerEntry | None:
-        async with self._sessions() as session:
-            row = await session.scalar(
-                select(NotificationRow).where(NotificationRow.notification_key == key)
-            )
-            return _entry(row) if row is not None else None
-
-    async def claim(
-        self,
-        key: str,
-        *,
-        workflow_id: str,
-        event_type: str,
-        recipient: Recipient,
-        subject: str,
-        message_id: str,
-    ) -> tuple[LedgerEntry, bool]:
-        """Own the row for a new attempt: (entry, True), or (current entry, False)."""
-        current = await self.find(key)
-        if current is None:
-            try:
-                async with self._sessions.begin() as session:
-                    session.add(
-                        NotificationRow(
-                            notification_key=key,
-                            workflow_id=workflow_id,
-                            event_type=event_type,
-                            recipient=str(recipient.email),
-                            language=Language(recipient.language).value,
-                            subject=subject[:SUBJECT_MAX],
-                            message_id=message_id,
-                            status=LedgerStatus.PENDING.value,
-                            attempts=1,
-                        )
-                    )
-            except IntegrityError:
-                pass  # a concurrent attempt inserted it first: decide on what it wrote
-            else:
-                return (
-                    LedgerEntry(key, LedgerStatus.PENDING, 1, message_id, None, None),
-                    True,
-                )
-            current = await self.find(key)
-            assert current is not None
-            return current, False
-        if current.settled or current.handed_over:
-            return current, False
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(NotificationRow)
-                .where(
-                    NotificationRow.notification_key == key,
-                    NotificationRow.status == LedgerStatus.PENDING.value,
-                    NotificationRow.sent_at.is_(None),
-                    NotificationRow.attempts == current.attempts,
-                )
-                .values(attempts=current.attempts + 1, message_id=message_id)
-                .execution_options(synchronize_session=False)
-            )
-        if _rowcount(result) == 1:
-            return (
-                LedgerEntry(
-                    key,
-                    LedgerStatus.PENDING,
-                    current.attempts + 1,
-                    message_id,
-                    current.smtp_response,
-                    None,
-                ),
-                True,
-            )
-        latest = await self.find(key)
-        assert latest is not None
-        return latest, False
-
-    async def hand_over(self, key: str, attempt: int) -> None:
-        """Record that the message is about to be transmitted; refuse if superseded."""
-        now = _now()
-        updated = await self._update(
-            key,
-            attempt,
-            pending_only=True,
-            sent_at=now,
-            smtp_response=f"handed to the SMTP server at {now.isoformat()}; awaiting its answer",
-        )
-        if not updated:
-            raise HandOverRefusedError(key)
-
-    async def mark_sent(self, key: str, attempt: int, answer: str) -> None:
-        """The server accepted the message."""
-        await self._update(
-            key, attempt, status=LedgerStatus.SENT.value, sent_at=_now(), smtp_response=answer
-        )
-
-    async def mark_failed(self, key: str, attempt: int, answer: str) -> None:
-        """The server (or we) refused the message for good; it will not be sent."""
-        await self._update(
-            key, attempt, status=LedgerStatus.FAILED.value, sent_at=None, smtp_response=answer
-        )
-
-    async def record_temporary(self, key: str, attempt: int, answer: str) -> None:
-        """A retryable refusal: the row stays pending, not handed over, with the answer."""
-        await self._update(key, attempt, pending_only=True, sent_at=None, smtp_response=answer)
-
-    async def settle_handed_over(self, entry: LedgerEntry, why: str) -> LedgerEntry:
-        """Close a row whose message may have been delivered: `sent`, unconfirmed."""
-        stamp = entry.sent_at.isoformat() if entry.sent_at else "an unknown time"
-        note = (
-            f"unconfirmed: handed to the SMTP server at {stamp}; {why}; "
-            "not sent again, to avoid a duplicate"
-        )
-        async with self._sessions.begin() as session:
-            await session.execute(
-                update(NotificationRow)
-                .where(
-                    NotificationRow.notification_key == entry.key,
-                    NotificationRow.status == LedgerStatus.PENDING.value,
-                    NotificationRow.sent_at.is_not(None),
-                )
-                .values(status=LedgerStatus.SENT.value, smtp_response=note)
-                .execution_options(synchronize_session=False)
-            )
-        latest = await self.find(entry.key)
-        assert latest is not None
-        return latest
-
-    async def _update(
-        self, key: str, attempt: int, *, pending_only: bool = False, **values: object
-    ) -> bool:
-        conditions = [
-            NotificationRow.notification_key == key,
-            NotificationRow.attempts == attempt,
-        ]
-        if pending_only:
-            conditions.append(NotificationRow.status == LedgerStatus.PENDING.value)
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(NotificationRow)
-                .where(*conditions)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-        return _rowcount(result) == 1
+    """True when this call transmitted the message and the server accepted it."""
 
 
 class NotificationActivities:
     """Holds the register and SMTP settings the notification activity needs."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], settings: Settings) -> None:
+        self._sessions = sessions
         self._ledger = NotificationLedger(sessions)
+        self._alerts = AlertBook(sessions)
         self._settings = settings
 
     @activity.defn(name=case.SEND_NOTIFICATION.name)
     async def send_notification(self, notification: Notification) -> list[DeliveryResult]:
-        """Email every recipient of `notification` once; raise if some must be retried."""
+        """Email every recipient of `notification` once; raise unless every one was sent."""
+        event = await self._with_ledger_figures(notification.event)
         results: list[DeliveryResult] = []
         retry: list[tuple[str, BaseException]] = []
         for recipient in notification.recipients:
             try:
-                results.append(await self._serve(notification, recipient))
+                async with _heartbeating(str(recipient.email)):
+                    result = await self._serve(
+                        notification.key, notification.workflow_id, event, recipient
+                    )
+                    results.append(result)
+                    if result.status == LedgerStatus.FAILED:
+                        await self._email_alert(notification, result)
             except DeliveryError as error:
                 retry.append((str(recipient.email), error))
             except Exception as error:
@@ -303,30 +141,33 @@ class NotificationActivities:
                     recipient.email,
                 )
                 retry.append((str(recipient.email), error))
-            activity.heartbeat(str(recipient.email))
         if retry:
             raise _retry_error(notification, retry)
+        undelivered = [r for r in results if r.status != LedgerStatus.SENT]
+        if undelivered:
+            raise _final_error(notification, undelivered)
         return results
 
-    async def _serve(self, notification: Notification, recipient: Recipient) -> DeliveryResult:
-        key = ledger_key(notification.key, str(recipient.email))
+    async def _serve(
+        self, notification_key: str, workflow_id: str, event: Event, recipient: Recipient
+    ) -> DeliveryResult:
+        key = ledger_key(notification_key, str(recipient.email))
         entry = await self._ledger.find(key)
-        if entry is not None and (entry.settled or entry.handed_over):
-            return await self._already_done(entry, recipient)
+        if entry is not None and entry.settled:
+            return _result(entry, recipient, sent_now=False)
         sender = sender_mailbox(self._settings)  # a bad setting is retried, not "failed"
-        rendered = render(notification.event, recipient)
+        rendered = render(event, recipient)
         message_id = message_id_for(key)
         entry, claimed = await self._ledger.claim(
             key,
-            workflow_id=notification.workflow_id,
-            event_type=str(notification.event.kind),
+            workflow_id=workflow_id,
+            event_type=str(event.kind),
             recipient=recipient,
             subject=rendered.subject,
             message_id=message_id,
         )
         if not claimed:
-            return await self._already_done(entry, recipient)
-        attempt = entry.attempts
+            return _settled_or_retry(entry, recipient)
         try:
             to = mailbox(recipient.name, str(recipient.email))
             message = build_message(
@@ -334,87 +175,168 @@ class NotificationActivities:
                 sender=sender,
                 recipient=to,
                 message_id=message_id,
-                reference=notification.event.case.reference,
-                event_kind=str(notification.event.kind),
+                reference=event.case.reference,
+                event_kind=str(event.kind),
                 language=Language(recipient.language).value,
             )
         except ValueError as error:  # InvalidAddressError, or a header the library refuses
-            return await self._refused(key, attempt, recipient, message_id, f"{error}")
+            return await self._refused(entry, recipient, workflow_id, str(error), None, "rcpt")
         try:
             answer = await deliver(
                 message,
                 self._settings,
                 sender=sender,
                 recipient=to,
-                before_data=lambda: self._ledger.hand_over(key, attempt),
+                before_data=lambda: self._ledger.hand_over(key, entry.attempts),
             )
         except HandOverRefusedError:
-            latest = await self._ledger.find(key)
-            assert latest is not None
             activity.logger.warning("Notification %s was taken over by another attempt", key)
-            return _result(latest, recipient, sent_now=False)
+            return _settled_or_retry(await self._latest(key), recipient)
         except DeliveryError as error:
-            if error.handed_over:
-                latest = await self._ledger.find(key)
-                assert latest is not None
-                activity.logger.warning(
-                    "Notification %s: outcome unknown after transmission (%s)", key, error
-                )
-                settled = await self._ledger.settle_handed_over(
-                    latest, f"the connection failed before the server answered ({error.answer})"
-                )
-                return _result(settled, recipient, sent_now=True)
-            if error.permanent:
-                return await self._refused(key, attempt, recipient, message_id, error.answer)
-            await self._ledger.record_temporary(key, attempt, error.answer)
-            activity.logger.warning(
-                "Notification %s to %s: temporary failure, will retry: %s",
-                notification.key,
-                recipient.email,
-                error.answer,
-            )
-            raise
-        await self._ledger.mark_sent(key, attempt, answer)
-        activity.logger.info(
-            "Notification %s sent to %s (%s)", notification.key, recipient.email, message_id
-        )
-        return DeliveryResult(
-            recipient=str(recipient.email),
-            ledger_key=key,
-            status=LedgerStatus.SENT,
-            message_id=message_id,
-            attempts=attempt,
-            smtp_response=answer,
-            sent_now=True,
-        )
+            return await self._failed(entry, recipient, workflow_id, error)
+        await self._ledger.mark_sent(key, entry.attempts, answer, entry)
+        activity.logger.info("Notification %s sent (%s)", key, message_id)
+        return _result(await self._latest(key), recipient, sent_now=True)
 
-    async def _already_done(self, entry: LedgerEntry, recipient: Recipient) -> DeliveryResult:
-        if entry.handed_over:
+    async def _failed(
+        self, entry: LedgerEntry, recipient: Recipient, workflow_id: str, error: DeliveryError
+    ) -> DeliveryResult:
+        if error.handed_over:
+            await self._ledger.record_unanswered(entry.key, entry.attempts, error.answer)
+            latest = await self._latest(entry.key)
             activity.logger.warning(
-                "Notification %s was handed over without a recorded outcome; not sending again",
+                "Notification %s: no answer after DATA (%s); unconfirmed, %s",
                 entry.key,
+                error.answer,
+                "given up" if latest.settled else "to be sent again with the same Message-ID",
             )
-            entry = await self._ledger.settle_handed_over(
-                entry, "the attempt ended before its outcome was recorded"
+            if latest.settled:
+                return _result(latest, recipient, sent_now=False)
+            raise error
+        if error.permanent:
+            return await self._refused(
+                entry, recipient, workflow_id, error.answer, error.code, error.stage
             )
-        return _result(entry, recipient, sent_now=False)
+        await self._ledger.record_temporary(
+            entry.key, entry.attempts, error.answer, error.code, entry
+        )
+        activity.logger.warning(
+            "Notification %s: temporary failure, will retry: %s", entry.key, error.answer
+        )
+        raise error
 
     async def _refused(
-        self, key: str, attempt: int, recipient: Recipient, message_id: str, answer: str
+        self,
+        entry: LedgerEntry,
+        recipient: Recipient,
+        workflow_id: str,
+        answer: str,
+        code: int | None,
+        stage: SmtpStage,
     ) -> DeliveryResult:
-        await self._ledger.mark_failed(key, attempt, answer)
-        activity.logger.warning(
-            "Notification %s to %s failed permanently: %s", key, recipient.email, answer
+        """Record a permanent failure and its alert (see the module docstring)."""
+        route = alert_route(stage)
+        detail = excerpt(f"{recipient.email}: {answer}")
+        if route == AlertRoute.EMAIL_ADMINISTRATORS:
+            alert = Alert(entry.key, route, entry.key, workflow_id, code, detail)
+            await self._ledger.mark_failed(entry.key, entry.attempts, answer, code, entry, alert)
+            activity.logger.warning("Notification %s failed permanently: %s", entry.key, answer)
+        else:
+            await self._ledger.mark_failed(entry.key, entry.attempts, answer, code, entry)
+            await self._server_alert(entry.key, workflow_id, code, detail)
+        return _result(await self._latest(entry.key), recipient, sent_now=False)
+
+    async def _server_alert(
+        self, key: str, workflow_id: str, code: int | None, detail: str
+    ) -> None:
+        """The server refuses us: no email can go out, an alert email included."""
+        server = f"{self._settings.smtp_host}:{self._settings.smtp_port}"
+        day = datetime.now(UTC).date().isoformat()
+        alert = Alert(
+            f"server:{server}:{code}:{day}",
+            AlertRoute.LOG_AND_REGISTER,
+            key,
+            workflow_id,
+            code,
+            f"the SMTP server {server} refuses to send: {detail}",
         )
-        return DeliveryResult(
-            recipient=str(recipient.email),
-            ledger_key=key,
-            status=LedgerStatus.FAILED,
-            message_id=message_id,
-            attempts=attempt,
-            smtp_response=answer,
-            sent_now=False,
-        )
+        if await self._alerts.record_once(alert):
+            activity.logger.error(
+                "The SMTP server %s refuses every message (%s); no email can be sent until "
+                "its settings (OCOP_SMTP_*) are fixed. Ledger row %s is failed.",
+                server,
+                detail,
+                key,
+            )
+        else:
+            activity.logger.warning("Notification %s failed permanently: %s", key, detail)
+
+    async def _email_alert(self, notification: Notification, failed: DeliveryResult) -> None:
+        """Email the administrators about `failed`, once (its alert row says if done)."""
+        if not await self._alerts.awaiting_email(failed.ledger_key):
+            return
+        readers = [a for a in notification.administrators if a.email != failed.recipient]
+        entry = await self._latest(failed.ledger_key)
+        if readers:
+            recipient = next(r for r in notification.recipients if r.email == failed.recipient)
+            event = DeliveryFailed(
+                case=notification.event.case,
+                failed_event=str(notification.event.kind),
+                recipient_email=str(recipient.email),
+                recipient_name=recipient.name,
+                subject=render(notification.event, recipient).subject,
+                smtp_code=entry.smtp_code,
+                answer=excerpt(entry.smtp_response or ""),
+            )
+            alert_key = f"{failed.ledger_key}:alert"
+            for reader in readers:
+                await self._serve(alert_key, notification.workflow_id, event, reader)
+        else:
+            activity.logger.error(
+                "Notification %s failed permanently and names no administrator to alert: %s",
+                failed.ledger_key,
+                entry.smtp_response,
+            )
+        await self._alerts.emailed(failed.ledger_key, [str(r.email) for r in readers])
+
+    async def _with_ledger_figures(self, event: CaseEvent) -> CaseEvent:
+        """A cycle's report, with the province's unconfirmed and failed emails counted."""
+        if not isinstance(event, CycleReported):
+            return event
+        report = await with_mail_figures(event.report, self._sessions)
+        return event.model_copy(update={"report": report})
+
+    async def _latest(self, key: str) -> LedgerEntry:
+        latest = await self._ledger.find(key)
+        assert latest is not None
+        return latest
+
+
+@contextlib.asynccontextmanager
+async def _heartbeating(detail: str) -> AsyncIterator[None]:
+    """Heartbeat while the body runs (an SMTP exchange may take the SMTP timeout)."""
+    timeout = activity.info().heartbeat_timeout
+    interval = timeout.total_seconds() / 3 if timeout else HEARTBEAT_EVERY_SECONDS
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat(detail)
+            await asyncio.sleep(interval)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def _settled_or_retry(entry: LedgerEntry, recipient: Recipient) -> DeliveryResult:
+    """What another attempt left: its result if settled, else this attempt retries."""
+    if entry.settled:
+        return _result(entry, recipient, sent_now=False)
+    raise DeliveryError("another attempt is sending this message", permanent=False)
 
 
 def _retry_error(
@@ -432,6 +354,20 @@ def _retry_error(
     return error
 
 
+def _final_error(
+    notification: Notification, undelivered: Sequence[DeliveryResult]
+) -> ApplicationError:
+    failed = any(r.status == LedgerStatus.FAILED for r in undelivered)
+    described = "; ".join(f"{r.recipient}: {r.status} ({r.smtp_response})" for r in undelivered)
+    return ApplicationError(
+        f"notification {notification.key}: {len(undelivered)} recipient(s) not delivered, "
+        f"not retried — {excerpt(described, 1000)}",
+        *[r.model_dump(mode="json") for r in undelivered],
+        type=PERMANENT_FAILURE_TYPE if failed else UNCONFIRMED_TYPE,
+        non_retryable=True,
+    )
+
+
 def _result(entry: LedgerEntry, recipient: Recipient, *, sent_now: bool) -> DeliveryResult:
     return DeliveryResult(
         recipient=str(recipient.email),
@@ -442,22 +378,3 @@ def _result(entry: LedgerEntry, recipient: Recipient, *, sent_now: bool) -> Deli
         smtp_response=entry.smtp_response,
         sent_now=sent_now,
     )
-
-
-def _entry(row: NotificationRow) -> LedgerEntry:
-    return LedgerEntry(
-        key=row.notification_key,
-        status=LedgerStatus(row.status),
-        attempts=row.attempts,
-        message_id=row.message_id,
-        smtp_response=row.smtp_response,
-        sent_at=row.sent_at,
-    )
-
-
-def _rowcount(result: object) -> int:
-    return int(getattr(result, "rowcount", 0) or 0)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

@@ -41,7 +41,7 @@ from models.catalogue import DocumentKind
 from models.cycle_calendar import TargetKind
 from models.dates import format_day
 from models.dossier import Language
-from models.events import CaseEvent, Recipient
+from models.events import CaseEvent, DeliveryFailed, Recipient
 from models.labels import label, level_label
 from models.scorecard import ScorePart
 
@@ -69,7 +69,7 @@ class RenderedEmail:
     html: str
 
 
-def render(event: CaseEvent, recipient: Recipient) -> RenderedEmail:
+def render(event: CaseEvent | DeliveryFailed, recipient: Recipient) -> RenderedEmail:
     """Render `event` for `recipient`, in the recipient's language."""
     language = Language(recipient.language).value
     name = f"{language}/{event.kind}.j2"

@@ -2,13 +2,16 @@
 
 ``ocop dev up`` runs the Temporal dev server (state in the data folder), the SMTP
 mail sink and the worker in one process tree until Ctrl-C; ``ocop dev mail`` shows
-what the sink received.
+what the sink received, then what the register's ledger says did not (or may not)
+arrive: unconfirmed and failed emails and the alerts raised about them
+(``ocop dev mail undelivered`` lists only those).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import re
@@ -24,13 +27,22 @@ from rich.table import Table
 
 from cli.common import new_console
 from infra.binaries import BinaryNotFoundError
+from infra.database import create_engine, session_factory, sqlite_file
 from infra.devserver import (
     DevServer,
     DevServerError,
     SearchAttributeConflictError,
     register_search_attributes,
 )
-from infra.mailsink import MailSink, MessageNotFoundError, get_message, list_messages, mail_dir_for
+from infra.mail_ledger import UndeliveredMail, undelivered_mail
+from infra.mailsink import (
+    MailSink,
+    MessageNotFoundError,
+    StoredMessage,
+    get_message,
+    list_messages,
+    mail_dir_for,
+)
 from infra.ports import PortInUseError, ensure_ports_free, stack_ports
 from infra.settings import ConfigurationError, Settings, load_settings
 
@@ -250,10 +262,11 @@ def mail(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
 ) -> None:
-    """List the messages the mail sink received, oldest first."""
+    """List the messages the mail sink received, oldest first, then the undelivered ones."""
     if ctx.invoked_subcommand is not None:
         return
-    messages = list_messages(mail_dir_for(_settings()), to)
+    settings = _settings()
+    messages = list_messages(mail_dir_for(settings), to)
     if as_json:
         typer.echo(
             json.dumps(
@@ -265,7 +278,14 @@ def mail(
         return
     if not messages:
         console.print("No messages" + (f" for {to}" if to else "") + ".", markup=False)
-        return
+    else:
+        _print_received(messages)
+    ledger = _undelivered(settings)
+    if ledger is not None:
+        _print_undelivered(ledger, quiet_when_none=True)
+
+
+def _print_received(messages: list[StoredMessage]) -> None:
     table = Table(show_header=True, header_style="bold", title=f"{len(messages)} message(s)")
     table.add_column("Received (UTC)", no_wrap=True)
     table.add_column("To")
@@ -279,6 +299,95 @@ def mail(
             escape(message.key),
         )
     console.print(table)
+
+
+@mail_app.command("undelivered")
+def undelivered(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Emails the register lists as unconfirmed (sent, never answered) or failed, and the
+    alerts raised about them; exit code 1 when there are any."""
+    ledger = _undelivered(_settings())
+    if ledger is None:
+        console.print("No register yet.", markup=False)
+        return
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "unconfirmed": ledger.count("unconfirmed"),
+                    "failed": ledger.count("failed"),
+                    "resent": ledger.resent,
+                    "emails": [dataclasses.asdict(e) for e in ledger.emails],
+                    "alerts": [dataclasses.asdict(a) for a in ledger.alerts],
+                },
+                ensure_ascii=False,
+                indent=2,
+                default=str,
+            )
+        )
+    else:
+        _print_undelivered(ledger, quiet_when_none=False)
+    if ledger.emails:
+        raise typer.Exit(1)
+
+
+def _undelivered(settings: Settings) -> UndeliveredMail | None:
+    """The ledger's undelivered emails; None when there is no register to read."""
+    path = sqlite_file(settings.register_url)
+    if path is not None and not path.is_file():
+        return None
+
+    async def read() -> UndeliveredMail:
+        engine = create_engine(settings.register_url)
+        try:
+            return await undelivered_mail(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(read())
+    except Exception as error:  # an unmigrated or unreachable register: say so, list the rest
+        err_console.print(f"The register could not be read: {escape(str(error)[:300])}")
+        return None
+
+
+def _print_undelivered(ledger: UndeliveredMail, *, quiet_when_none: bool) -> None:
+    unconfirmed, failed = ledger.count("unconfirmed"), ledger.count("failed")
+    summary = (
+        f"Register: {unconfirmed} unconfirmed, {failed} failed, {len(ledger.alerts)} alert(s), "
+        f"{ledger.resent} re-sent after an unanswered transmission."
+    )
+    if quiet_when_none and not ledger.emails and not ledger.alerts:
+        return
+    console.print(summary, markup=False, highlight=False)
+    if ledger.emails:
+        table = Table(show_header=True, header_style="bold", title="Not known to have arrived")
+        for column in ("Status", "To", "Subject", "SMTP", "Sent / tries", "Answer", "Key"):
+            table.add_column(column)
+        for email in ledger.emails:
+            table.add_row(
+                email.status,
+                escape(email.recipient),
+                escape(email.subject),
+                str(email.smtp_code or ""),
+                f"{email.unconfirmed_sends} / {email.attempts}",
+                escape(email.answer or ""),
+                escape(email.key),
+            )
+        console.print(table)
+    if ledger.alerts:
+        table = Table(show_header=True, header_style="bold", title="Alerts")
+        for column in ("Raised (UTC)", "SMTP", "What", "Emailed to"):
+            table.add_column(column)
+        for alert in ledger.alerts:
+            table.add_row(
+                alert.raised_at.strftime("%Y-%m-%d %H:%M:%S"),
+                str(alert.smtp_code or ""),
+                escape(alert.detail),
+                escape(alert.emailed_to or "nobody: see the worker's ERROR log"),
+            )
+        console.print(table)
 
 
 @mail_app.command("show")

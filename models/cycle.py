@@ -159,6 +159,15 @@ class CycleReport(BaseModel):
         description="case_progress signals ignored: not from one of the cycle's cases, "
         "of another round, or older than what the case said already",
     )
+    emails_unconfirmed: int | None = Field(
+        default=None,
+        description="Emails of the province's cases and cycle whose delivery is unknown, "
+        "from the register's ledger; None where the register was not read (the workflow's "
+        "own report): the report email counts them",
+    )
+    emails_failed: int | None = Field(
+        default=None, description="Emails the server refused for good, counted likewise"
+    )
 
     @property
     def targets_met(self) -> bool:

@@ -240,6 +240,24 @@ CaseEvent = Annotated[
 """Any event; one recorded under a legacy kind decodes as the event of today's word."""
 
 
+class DeliveryFailed(BaseModel):
+    """To administrators: an email of a case or cycle could not be delivered, for good.
+
+    Not a transition of a case (no workflow emits it, it is in no history): the
+    notification activity writes it when the server refuses a message or its recipient
+    (`models.mail_delivery.alert_route`), once per failed ledger row.
+    """
+
+    kind: Literal["delivery_failed"] = "delivery_failed"
+    case: CaseFacts
+    failed_event: str = Field(description="The kind of the email that failed")
+    recipient_email: str
+    recipient_name: str
+    subject: str
+    smtp_code: int | None
+    answer: str = Field(description="The server's answer, a bounded excerpt")
+
+
 class Notification(BaseModel):
     """One event for its recipients; `key` makes sending it idempotent per recipient."""
 
@@ -247,3 +265,6 @@ class Notification(BaseModel):
     workflow_id: str
     event: CaseEvent
     recipients: tuple[Recipient, ...]
+    administrators: tuple[Recipient, ...] = ()
+    """Who is told if the email cannot be delivered to a recipient (`DeliveryFailed`);
+    absent from notifications scheduled before it existed."""

@@ -61,7 +61,8 @@ NAMING_CONVENTION: Final[dict[str, str]] = {
 LANGUAGES: Final = ("vi", "en")
 DECISION_KINDS: Final = ("recognition", "revocation")
 CERTIFICATE_STATUSES: Final = ("active", "lapsed", "revoked", "superseded")
-NOTIFICATION_STATUSES: Final = ("pending", "sent", "failed")
+NOTIFICATION_STATUSES: Final = ("pending", "sent", "failed", "unconfirmed")
+ALERT_ROUTES: Final = ("email_administrators", "log_and_register")
 APPLICANT_KINDS: Final = tuple(kind.value for kind in ApplicantKind)
 REGISTRATION_KINDS: Final = tuple(kind.value for kind in RegistrationKind)
 
@@ -311,13 +312,47 @@ class NotificationRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, server_default=text("0"))
     created_at: Mapped[datetime] = _created_at()
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    """`sent`: when the server accepted it; `unconfirmed`: when it was last transmitted."""
+    smtp_code: Mapped[int | None] = mapped_column(Integer)
+    """The reply code of the server's last answer (None: no answer, or none yet)."""
+    unconfirmed_sends: Mapped[int] = mapped_column(Integer, server_default=text("0"))
+    """Transmissions (DATA sent) that got no answer: a `sent` row with some was re-sent."""
 
     __table_args__ = (
         CheckConstraint(one_of("language", LANGUAGES), name="language_known"),
         CheckConstraint(one_of("status", NOTIFICATION_STATUSES), name="status_known"),
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         CheckConstraint("status <> 'sent' OR sent_at IS NOT NULL", name="sent_has_time"),
+        CheckConstraint(
+            "status <> 'unconfirmed' OR sent_at IS NOT NULL", name="unconfirmed_has_time"
+        ),
+        CheckConstraint("unconfirmed_sends >= 0", name="unconfirmed_sends_not_negative"),
     )
+
+
+class MailAlertRow(Base):
+    """A permanent delivery failure the administrators were alerted to, once.
+
+    `alert_key` makes it once: per failed ledger row when the server refused a message
+    or its recipient (the administrators are emailed, `emailed_to`), per server, reply
+    code and UTC day when the server refuses us (no email can go out: `emailed_to` is
+    NULL and the row, with an ERROR log line, is the alert).
+    """
+
+    __tablename__ = "mail_alerts"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    alert_key: Mapped[str] = mapped_column(String(255), unique=True)
+    route: Mapped[str] = mapped_column(String(32))
+    notification_key: Mapped[str] = mapped_column(String(255))
+    """The ledger row whose failure raised the alert (the first one, for a server's)."""
+    workflow_id: Mapped[str] = mapped_column(String(255))
+    smtp_code: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str] = mapped_column(Text)
+    emailed_to: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (CheckConstraint(one_of("route", ALERT_ROUTES), name="route_known"),)
 
 
 class AuditEventRow(Base):

@@ -21,14 +21,15 @@ from sqlalchemy import select
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
+from activities.ledger import LedgerEntry, ledger_key
 from activities.mailer import REFERENCE_HEADER, classify, message_id_for
 from activities.notify import (
+    PERMANENT_FAILURE_TYPE,
     TEMPORARY_FAILURE_TYPE,
     DeliveryResult,
     LedgerStatus,
     NotificationActivities,
     NotificationLedger,
-    ledger_key,
 )
 from activities.rendering import EVENT_KINDS, TEMPLATE_DIR, render
 from infra.settings import Settings, SmtpSecurity
@@ -515,7 +516,7 @@ def test_failures_are_classified_temporary_or_permanent() -> None:
     assert refused.temporary and not refused.handed_over
     assert busy.temporary and busy.answer == "421 Service not available"
     assert unknown.permanent and unknown.answer == "550 Mailbox unavailable"
-    assert bad_credentials.temporary  # our configuration, fixed once, then retries deliver
+    assert bad_credentials.permanent  # retrying bad credentials forever alerts nobody
     assert lost.temporary and lost.handed_over
 
 
@@ -599,23 +600,24 @@ async def test_calling_the_activity_twice_sends_nothing_twice(
     assert row.attempts == 1
 
 
-async def test_a_crash_between_sending_and_recording_does_not_send_twice(
+async def test_a_crash_between_sending_and_recording_leaves_it_unconfirmed_and_resends_it(
     notifier: NotificationActivities,
     smtp_server: SmtpTestServer,
     register: Register,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """Before issue 11 the retry recorded such a message as `sent`, unconfirmed."""
     sent = notification(SAMPLES["council_result"].event, (PRODUCER,))
     key = ledger_key(sent.key, PRODUCER.email)
     real_mark_sent = NotificationLedger.mark_sent
     crashes = iter([True])
 
     async def mark_sent_once_failing(
-        self: NotificationLedger, key: str, attempt: int, answer: str
+        self: NotificationLedger, key: str, attempt: int, answer: str, claimed: LedgerEntry
     ) -> None:
         if next(crashes, False):
             raise ConnectionResetError("register unreachable after the send")
-        await real_mark_sent(self, key, attempt, answer)
+        await real_mark_sent(self, key, attempt, answer, claimed)
 
     monkeypatch.setattr(NotificationLedger, "mark_sent", mark_sent_once_failing)
 
@@ -624,46 +626,16 @@ async def test_a_crash_between_sending_and_recording_does_not_send_twice(
     assert raised.value.type == TEMPORARY_FAILURE_TYPE
     assert len(smtp_server.messages) == 1
     row = await ledger_row(register, key)
-    assert (row.status, row.attempts) == ("pending", 1)
+    assert (row.status, row.attempts, row.unconfirmed_sends) == ("unconfirmed", 1, 1)
     assert row.sent_at is not None  # the hand-over was recorded before DATA
 
-    [result] = await send(notifier, sent)  # Temporal's retry
+    [result] = await send(notifier, sent)  # Temporal's retry: sent again, same Message-ID
 
-    assert len(smtp_server.messages) == 1
-    assert (result.status, result.sent_now) == (LedgerStatus.SENT, False)
+    assert [m["Message-ID"] for m in smtp_server.messages] == [message_id_for(key)] * 2
+    assert (result.status, result.sent_now) == (LedgerStatus.SENT, True)
     row = await ledger_row(register, key)
-    assert (row.status, row.attempts) == ("sent", 1)
-    assert row.smtp_response is not None and row.smtp_response.startswith("unconfirmed")
-    assert row.message_id == smtp_server.messages[0]["Message-ID"]
-
-
-async def test_a_connection_lost_after_data_is_not_sent_again(
-    notifier: NotificationActivities,
-    smtp_server: SmtpTestServer,
-    register: Register,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """The server got the message but its answer never arrived (RFC 1047)."""
-    import aiosmtplib
-
-    real_data = aiosmtplib.SMTP.data
-
-    async def data_then_disconnect(self: aiosmtplib.SMTP, message: bytes | str) -> object:
-        await real_data(self, message)
-        raise aiosmtplib.SMTPServerDisconnected("Connection lost")
-
-    monkeypatch.setattr(aiosmtplib.SMTP, "data", data_then_disconnect)
-    sent = notification(SAMPLES["certificate_lapsed"].event, (PRODUCER,))
-
-    [result] = await send(notifier, sent)
-    monkeypatch.undo()
-    again = await send(notifier, sent)
-
-    assert len(smtp_server.messages) == 1
-    assert result.status == LedgerStatus.SENT and again[0].sent_now is False
-    row = await ledger_row(register, ledger_key(sent.key, PRODUCER.email))
-    assert row.status == "sent"
-    assert row.smtp_response is not None and "unconfirmed" in row.smtp_response
+    assert (row.status, row.attempts, row.unconfirmed_sends) == ("sent", 2, 1)
+    assert row.smtp_response is not None and "re-sent with the same Message-ID" in row.smtp_response
 
 
 # --------------------------------------------------------------------------- failures
@@ -728,14 +700,13 @@ async def test_a_refused_recipient_is_recorded_failed_and_the_others_are_served(
     recipients = (COUNCIL_MEMBER, gone, COUNCIL_MEMBER_EN)
     sent = notification(SAMPLES["council_session_opened"].event, recipients)
 
-    results = await send(notifier, sent)  # no exception: the case goes on
+    with pytest.raises(ApplicationError) as raised:  # not retried; the workflow goes on
+        await send(notifier, sent)
 
-    assert [r.status for r in results] == [
-        LedgerStatus.SENT,
-        LedgerStatus.FAILED,
-        LedgerStatus.SENT,
-    ]
-    assert results[1].smtp_response == "550 5.1.1 Mailbox does not exist"
+    assert (raised.value.type, raised.value.non_retryable) == (PERMANENT_FAILURE_TYPE, True)
+    [failed] = raised.value.details
+    assert failed["recipient"] == gone.email and failed["status"] == "failed"
+    assert failed["smtp_response"] == "550 5.1.1 Mailbox does not exist"
     assert smtp_server.messages_to(gone.email) == []
     assert len(smtp_server.messages_to(COUNCIL_MEMBER.email)) == 1
     assert len(smtp_server.messages_to(COUNCIL_MEMBER_EN.email)) == 1
@@ -743,8 +714,8 @@ async def test_a_refused_recipient_is_recorded_failed_and_the_others_are_served(
     assert (row.status, row.attempts, row.sent_at) == ("failed", 1, None)
     assert row.smtp_response == "550 5.1.1 Mailbox does not exist"
 
-    again = await send(notifier, sent)  # a replay neither retries nor resends
-    assert [r.sent_now for r in again] == [False, False, False]
+    with pytest.raises(ApplicationError):  # a second run neither retries nor resends
+        await send(notifier, sent)
     assert len(smtp_server.messages) == 2
     assert (await ledger_row(register, ledger_key(sent.key, gone.email))).attempts == 1
 
@@ -780,8 +751,10 @@ async def test_an_unusable_address_is_recorded_failed_without_reaching_the_serve
         event=SAMPLES["certificate_lapsed"].event,
         recipients=(broken, PRODUCER_EN),
     )
-    results = await send(notifier, sent)
-    assert [r.status for r in results] == [LedgerStatus.FAILED, LedgerStatus.SENT]
+    with pytest.raises(ApplicationError) as raised:
+        await send(notifier, sent)
+    assert raised.value.type == PERMANENT_FAILURE_TYPE
+    assert [d["status"] for d in raised.value.details] == ["failed"]
     assert [m.envelope_recipients for m in smtp_server.messages] == [(PRODUCER_EN.email,)]
 
 

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -21,7 +22,13 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.register import RegisterActivities
-from infra.database import alembic_config, create_engine, migrate, sqlite_file
+from infra.database import (
+    alembic_config,
+    create_engine,
+    migrate,
+    migration_connection,
+    sqlite_file,
+)
 from models.applicants import ApplicantKind, RegistrationKind
 from models.case import CaseStage, Certificate, DecisionKind
 from models.case import DecisionRecord as CaseDecision
@@ -62,6 +69,7 @@ REGISTER_TABLES = {
     "decision_products",
     "certificates",
     "notifications",
+    "mail_alerts",
     "audit_events",
 }
 
@@ -673,3 +681,102 @@ async def test_a_certificate_number_already_held_by_another_product_is_not_taken
     assert owners == [("MO-BINHLIEU", "active")]
     assert clash is not None and "already belongs to product MO-BINHLIEU" in clash
     assert decision_lists == 2  # one decision listing both products is normal
+
+
+async def test_migration_0003_lists_what_the_old_code_called_sent_unconfirmed(
+    register_url: str,
+) -> None:
+    """Rows an attempt left between DATA and its verdict, and rows the old code closed as
+    `sent` although the server never answered, become `unconfirmed`; the rest is kept."""
+    await migrate(register_url, "0002")
+    engine = create_engine(register_url)
+    columns = (
+        "notification_key, workflow_id, event_type, recipient, subject, status,"
+        " smtp_response, attempts, sent_at"
+    )
+    legacy = [
+        ("k:handed", "pending", "handed to the SMTP server; awaiting its answer", True),
+        ("k:unconfirmed", "sent", "unconfirmed: handed to the SMTP server at …", True),
+        ("k:sent", "sent", "250 Message accepted for delivery", True),
+        ("k:pending", "pending", "421 Service not available", False),
+        ("k:failed", "failed", "550 Mailbox unavailable", False),
+    ]
+    try:
+        async with engine.begin() as connection:
+            for key, status, answer, handed in legacy:
+                await connection.execute(
+                    text(
+                        f"INSERT INTO notifications ({columns}) VALUES (:key, 'wf', 'kind',"
+                        " 'a@b.vn', 's', :status, :answer, 1,"
+                        f" {'CURRENT_TIMESTAMP' if handed else 'NULL'})"
+                    ),
+                    {"key": key, "status": status, "answer": answer},
+                )
+        await migrate(register_url)
+        async with engine.connect() as connection:
+            result = await connection.execute(
+                text("SELECT notification_key, status, unconfirmed_sends FROM notifications")
+            )
+            found = {key: (status, sends) for key, status, sends in result.all()}
+        assert found == {
+            "k:handed": ("unconfirmed", 1),
+            "k:unconfirmed": ("unconfirmed", 1),
+            "k:sent": ("sent", 0),
+            "k:pending": ("pending", 0),
+            "k:failed": ("failed", 0),
+        }
+        with pytest.raises(IntegrityError):  # the status is still checked, on SQLite too
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "UPDATE notifications SET status = 'lost' WHERE notification_key = 'k:sent'"
+                    )
+                )
+        with pytest.raises(IntegrityError):  # an unconfirmed row says when it was sent
+            async with engine.begin() as connection:
+                await connection.execute(
+                    text(
+                        "UPDATE notifications SET status = 'unconfirmed'"
+                        " WHERE notification_key = 'k:pending'"
+                    )
+                )
+    finally:
+        await engine.dispose()
+
+
+async def test_migration_0003_downgrades_to_what_the_old_code_reads(register_url: str) -> None:
+    """Back at 0002, an unconfirmed row is a hand-over without a verdict (`pending` with
+    its time), which the old code knows; its status check is the old one again."""
+    await migrate(register_url)
+    engine = create_engine(register_url)
+    config = alembic_config(register_url)
+
+    def downgrade(connection: Connection) -> None:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0002")
+
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO notifications (notification_key, workflow_id, event_type,"
+                    " recipient, subject, status, attempts, sent_at, unconfirmed_sends)"
+                    " VALUES ('k', 'wf', 'kind', 'a@b.vn', 's', 'unconfirmed', 1,"
+                    " CURRENT_TIMESTAMP, 1)"
+                )
+            )
+        async with migration_connection(engine) as connection:
+            await connection.run_sync(downgrade)
+        async with engine.connect() as connection:
+            [(status, sent_at)] = (
+                await connection.execute(text("SELECT status, sent_at FROM notifications"))
+            ).all()
+            tables, _ = await connection.run_sync(_schema)
+        assert status == "pending" and sent_at is not None
+        assert "mail_alerts" not in tables
+        with pytest.raises(IntegrityError):
+            async with engine.begin() as connection:
+                await connection.execute(text("UPDATE notifications SET status = 'unconfirmed'"))
+        await migrate(register_url)  # and up again
+    finally:
+        await engine.dispose()

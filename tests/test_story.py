@@ -33,6 +33,7 @@ from presentation.story.facts import (
 )
 from presentation.story.gather import fetch_runs
 from presentation.story.history import RunHistory, history_facts
+from presentation.story.narration import email_entries
 
 T0 = datetime(2024, 3, 1, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội
 REVIEWER = "Phòng Nông nghiệp huyện Bình Liêu"
@@ -167,6 +168,18 @@ def test_history_orders_the_story_and_the_register_says_who_when_and_why() -> No
     assert submitted.actor == "HTX Hợp Tiến" and submitted.at == T0
     assert story.entries[5].details["smtp_response"] == "550 Mailbox unavailable"
     assert story.runs == 1 and story.product is not None
+
+
+def test_an_unconfirmed_email_is_not_told_as_sent() -> None:
+    """Issue 11: the server never answered its DATA; the story must not say "sent"."""
+    row = email(SUBMITTED.key, PRODUCER, "unconfirmed", "unconfirmed: transmitted, no answer")
+    [entry] = email_entries([row], T0, 1, T0)
+    assert entry.text == (
+        'Email "Subject of dossier_received" to hoptien@example.vn UNCONFIRMED: transmitted, '
+        "but the server never answered (unconfirmed: transmitted, no answer); it may not "
+        "have arrived."
+    )
+    assert entry.details["status"] == "unconfirmed"
 
 
 def test_what_only_the_register_remembers_is_placed_by_its_business_time() -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from cli.common import JsonOption, plural, print_json, print_table, run
 from cli.cycle.target import ProvinceArg, YearArg, cycle_app, read_report
 from cli.cycle.wording import say, target_text, when
+from infra.database import create_engine, session_factory, sqlite_file
+from infra.mail_ledger import with_mail_figures
+from infra.settings import Settings
 from models.cycle import CycleReport
 
 
@@ -47,12 +51,28 @@ def status_command(province: ProvinceArg, year: YearArg, json_output: JsonOption
 
 @cycle_app.command("report")
 def report_command(province: ProvinceArg, year: YearArg, json_output: JsonOption = False) -> None:
-    """The cycle's report: counts by stage, stars, locality, applicant kind; targets; decisions."""
-    report = run(lambda client, _: read_report(client, province, year))
+    """The cycle's report: counts by stage, stars, locality, applicant kind; targets; decisions;
+    and, from the register, the province's emails not known to have arrived."""
+    report = run(lambda client, config: counted(read_report(client, province, year), config))
     if json_output:
         print_json(report)
         return
     print_report(report)
+
+
+async def counted(reading: Awaitable[CycleReport], config: Settings) -> CycleReport:
+    """The report with its undelivered emails counted, when the register can be read."""
+    report = await reading
+    path = sqlite_file(config.register_url)
+    if path is not None and not path.is_file():
+        return report
+    engine = create_engine(config.register_url)
+    try:
+        return await with_mail_figures(report, session_factory(engine))
+    except Exception:  # an unreachable or older register: the report without the figures
+        return report
+    finally:
+        await engine.dispose()
 
 
 def print_report(report: CycleReport) -> None:
@@ -113,6 +133,12 @@ def print_report(report: CycleReport) -> None:
                 )
                 for d in report.decisions
             ],
+        )
+    if report.emails_unconfirmed or report.emails_failed:
+        say(
+            f"Thư chưa đến / emails not known to have arrived: {report.emails_unconfirmed or 0} "
+            f"unconfirmed, {report.emails_failed or 0} failed — `ocop dev mail undelivered` "
+            "lists them."
         )
     if report.overdue_reviews or report.overdue_scoring:
         say(

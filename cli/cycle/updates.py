@@ -10,7 +10,7 @@ import typer
 from temporalio.client import Client
 
 from cli.common import JsonOption, load_model, print_json, print_table, run, validated
-from cli.cycle.report import print_report
+from cli.cycle.report import counted, print_report
 from cli.cycle.target import (
     ProvinceArg,
     ProvinceOption,
@@ -45,8 +45,8 @@ def close_command(
 
     closed = f"the {year} cycle of {province} is closed already; see `ocop cycle report`"
 
-    async def action(client: Client, _: Settings) -> CycleReport:
-        return await update_open_cycle(
+    async def action(client: Client, config: Settings) -> CycleReport:
+        closing = update_open_cycle(
             client,
             province,
             year,
@@ -54,6 +54,7 @@ def close_command(
             closed,
             f"`ocop cycle status {province} {year}`",
         )
+        return await counted(closing, config)  # as `ocop cycle report` shows it
 
     report = run(action)
     if json_output:

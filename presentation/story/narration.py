@@ -78,6 +78,11 @@ def _undelivered(row: Email, subject: str, common: dict[str, Any]) -> StoryEntry
             f'Email "{subject}" to {row.recipient} FAILED: {row.smtp_response or "no answer"}'
             " (refused for good; not retried)."
         )
+    elif row.status == "unconfirmed":
+        text = (
+            f'Email "{subject}" to {row.recipient} UNCONFIRMED: transmitted, but the server '
+            f"never answered ({row.smtp_response or 'no answer'}); it may not have arrived."
+        )
     else:
         text = (
             f'Email "{subject}" to {row.recipient} not delivered yet after {row.attempts} '

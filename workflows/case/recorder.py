@@ -12,9 +12,10 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 from workflows.case import view
-from workflows.case.letters import case_facts
+from workflows.case.letters import administrators, case_facts
 from workflows.case.state import LifecycleState
 from workflows.case.timekeeping import CaseTime
 
@@ -33,6 +34,9 @@ NOTIFY_RETRY = RetryPolicy(
     backoff_coefficient=2.0,
     maximum_interval=timedelta(minutes=10),
 )
+NOTIFY_HEARTBEAT = timedelta(seconds=15)
+"""The email activity heartbeats while it talks to SMTP: a worker that dies mid-send
+is noticed after this, and the send retried, instead of after the 2-minute timeout."""
 
 
 class TransitionRecorder:
@@ -98,7 +102,13 @@ class TransitionRecorder:
         )
         if event is not None and recipients:
             self._outbox.append(
-                Notification(key=key, workflow_id=workflow_id, event=event, recipients=recipients)
+                Notification(
+                    key=key,
+                    workflow_id=workflow_id,
+                    event=event,
+                    recipients=recipients,
+                    administrators=administrators(self._input),
+                )
             )
         self.writes_pending += 1
         try:
@@ -123,8 +133,13 @@ class TransitionRecorder:
                     NotificationActivities.send_notification,
                     notification,
                     start_to_close_timeout=timedelta(minutes=2),
+                    heartbeat_timeout=NOTIFY_HEARTBEAT,
                     retry_policy=NOTIFY_RETRY,
                 )
+            except ActivityError as error:
+                # Not retryable: refused for good or unconfirmed, in the ledger, and the
+                # administrators alerted. A letter never holds the case.
+                workflow.logger.warning("Email %s not delivered: %s", notification.key, error.cause)
             finally:
                 self._sending = False
 
