@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from html import unescape
 from pathlib import Path
@@ -35,7 +35,13 @@ from infra.settings import Settings, SmtpSecurity
 from models.applicants import ApplicantKind, RegistrationKind
 from models.case import CaseStage, RevocationGround
 from models.catalogue import DocumentKind
-from models.cycle import CycleReport, LocalityFigures, TargetProgress
+from models.cycle import (
+    CycleReport,
+    LocalityFigures,
+    RecognitionFailure,
+    TargetProgress,
+    UnrecognisedProduct,
+)
 from models.cycle_calendar import TargetKind, official_calendar
 from models.dossier import Language
 from models.events import (
@@ -53,6 +59,7 @@ from models.events import (
     Recipient,
     RecipientRole,
     Recognised,
+    RecognitionIncomplete,
     RescoreRequested,
     Revoked,
     ScoringResult,
@@ -364,6 +371,35 @@ SAMPLES: dict[str, Sample] = {
         ("Hồ sơ tiếp nhận", "Trong đó 5 sao", "96/100 – chưa đạt (còn thiếu 4)"),
         "OCOP cycle 2024 report – quang-ninh",
         ("Dossiers received", "of which 5 stars", "96/100 – not met (4 short)"),
+    ),
+    "recognition_incomplete": Sample(
+        RecognitionIncomplete(
+            reference="ocop-cycle-quang-ninh-2024",
+            province="quang-ninh",
+            year=2024,
+            occurred_on=date(2024, 10, 15),
+            authority="UBND huyện Bình Liêu",
+            decision_number="125/2024/QĐ-UBND",
+            decided_on=date(2024, 10, 15),
+            listed=10,
+            recognised=9,
+            products=(
+                UnrecognisedProduct(
+                    product_code="MO-BINHLIEU",
+                    workflow_id="ocop-product-quang-ninh-mo-binhlieu",
+                    certificate_number="125/2024/QĐ-UBND-003",
+                    failure=RecognitionFailure.FROZEN,
+                    reason="its workflow task has failed 4 times in a row",
+                    attempts=1,
+                    retry_at=datetime(2024, 10, 15, 5, 10, tzinfo=UTC),
+                ),
+            ),
+        ),
+        ADMINISTRATORS,
+        "Quyết định số 125/2024/QĐ-UBND: 1 sản phẩm chưa được công nhận",
+        ("MO-BINHLIEU", "125/2024/QĐ-UBND-003", "đang bị treo", "9/10", "thử lại"),
+        "Decision No. 125/2024/QĐ-UBND: 1 products not recognised",
+        ("MO-BINHLIEU", "125/2024/QĐ-UBND-003", "frozen", "9 of 10", "try again"),
     ),
 }
 
