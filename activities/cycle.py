@@ -77,6 +77,11 @@ CaseHandle = WorkflowHandle[Any, Any]
 """A product's case, reached by id and contract names: activities import no workflow."""
 
 
+FROZEN_AFTER = 3
+"""The attempt of a case's pending workflow task from which the batch takes it as frozen
+without waiting for it (see `CycleActivities._closed_or_frozen`)."""
+
+
 def refused(message: str, kind: str) -> ApplicationError:
     """A refusal the cycle passes on to the submitter: retrying would not change it."""
     return ApplicationError(message, type=kind, non_retryable=True)
@@ -220,8 +225,14 @@ class CycleActivities:
         status = await query(handle, case.STATUS)
         return _recognised(item, status)
 
-    async def _closed_or_frozen(self, handle: CaseHandle) -> tuple[RecognitionFailure, str] | None:
-        """Why the case cannot take an Update now (gone, ended, frozen), or None."""
+    async def _closed_or_frozen(
+        self, handle: CaseHandle, frozen_after: int = FROZEN_AFTER
+    ) -> tuple[RecognitionFailure, str] | None:
+        """Why the case cannot take an Update now (gone, ended, frozen), or None.
+
+        Frozen: its pending workflow task is on its `frozen_after`-th attempt or later (a
+        single lost worker makes a second attempt; a task that fails every time soon
+        makes more). Asked before the Update, and again after one went unanswered."""
         try:
             found = await self._client.workflow_service.describe_workflow_execution(
                 DescribeWorkflowExecutionRequest(
@@ -239,7 +250,7 @@ class CycleActivities:
             name = WorkflowExecutionStatus(status).name.lower()
             return RecognitionFailure.CLOSED, f"the product's case has ended ({name})"
         task = found.pending_workflow_task
-        if found.HasField("pending_workflow_task") and task.attempt > 1:
+        if found.HasField("pending_workflow_task") and task.attempt >= frozen_after:
             return RecognitionFailure.FROZEN, (
                 f"the product's case is frozen: its workflow task has failed {task.attempt - 1}"
                 " times in a row"
@@ -252,7 +263,7 @@ class CycleActivities:
         """After no answer or an error: is the case gone, ended, frozen, or just slow?"""
         try:
             async with asyncio.timeout(PRODUCT_RECOGNITION_TIMEOUT.total_seconds()):
-                found = await self._closed_or_frozen(handle)
+                found = await self._closed_or_frozen(handle, frozen_after=2)
         except (TimeoutError, RPCError, RPCTimeoutOrCancelledError):
             found = None
         if found is not None:

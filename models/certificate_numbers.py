@@ -29,6 +29,11 @@ CERTIFICATE_NUMBER_TAKEN: Final = "CertificateNumberTaken"
 """The type of the refusal a recognition gets when its number belongs to another product."""
 
 
+CLAIMS_RECORD: Final = "register:certificate-numbers"
+"""The audit log's workflow id for claims: the register's own lines, not a case's story
+(the claiming case's id is in the line's details)."""
+
+
 class CertificateClaim(BaseModel):
     """A product's claim on a certificate number, before its case is recognised."""
 
@@ -62,6 +67,7 @@ def claim_holder(claim: CertificateClaim) -> dict[str, str]:
     return {
         "province": claim.province,
         "product_code": claim.product_code,
+        "workflow_id": claim.workflow_id,
         "authority": claim.authority,
         "certificate_number": claim.number,
     }

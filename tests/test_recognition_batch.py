@@ -25,7 +25,7 @@ from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.cycle import CycleActivities
+from activities.cycle import FROZEN_AFTER, CycleActivities
 from contracts import case as case_contract
 from contracts import cycle as contract
 from contracts.case import product_workflow_id
@@ -44,6 +44,7 @@ from models.cycle_decisions import (
     allocate_certificates,
 )
 from models.stars import Stars
+from models.transitions import CycleTransition
 from tests.case_driver import CaseDriver
 from tests.factories import ADMIN_EMAIL, case_input, honey_dossier
 from tests.fixtures.cycle import ADMIN_EN_EMAIL
@@ -196,9 +197,9 @@ async def test_a_frozen_case_is_listed_with_why_and_the_other_nine_are_recognise
                     execution=WorkflowExecution(workflow_id=frozen.id),
                 )
             )
-            return True if found.pending_workflow_task.attempt >= 2 else None
+            return True if found.pending_workflow_task.attempt >= FROZEN_AFTER else None
 
-        await eventually(failed_twice, "the frozen case's workflow task to fail twice")
+        await eventually(failed_twice, "the frozen case's workflow task to fail again and again")
         plan = decision(
             province, [*(c.workflow_id.rsplit("-", 1)[-1].upper() for c in cases), last]
         )
@@ -275,7 +276,9 @@ async def test_the_cycle_lists_tells_and_later_recognises_a_product_its_decision
     await skip_to(fake_world, decided)
 
     async def told() -> list[Any] | None:
-        letters = [n for n in fakes.mail.calls if n.event.kind == "recognition_incomplete"]
+        letters = [
+            n for n in fakes.mail.calls if n.event.kind == CycleTransition.RECOGNITION_INCOMPLETE
+        ]
         return letters or None
 
     [letter] = await eventually(told, "the administrators to be told of the product left")
@@ -306,3 +309,24 @@ async def test_the_cycle_lists_tells_and_later_recognises_a_product_its_decision
     assert keys[-1].endswith(f"{first.decision.number}:retry2:1")
     report = await query(cycle, contract.REPORT)
     assert report.by_stage[CaseStage.CERTIFIED] == 10
+
+
+async def test_a_number_the_register_holds_for_another_product_is_one_products_failure(
+    dev_world: FakeWorld,
+) -> None:
+    province = f"quang-ninh-{uuid.uuid4().hex[:6]}"
+    first, second = await asyncio.gather(
+        awaiting_recognition(dev_world, province, "P01"),
+        awaiting_recognition(dev_world, province, "P02"),
+    )
+    plan = decision(province, ["P01", "P02"])
+    dev_world.fakes.numbers_taken.add(plan.items[1].certificate_number)
+
+    result, _ = await run_batch(dev_world.client, plan)
+
+    outcomes = by_code(result)
+    assert outcomes["P01"].result == RecognitionResult.RECOGNISED
+    assert outcomes["P02"].failure == RecognitionFailure.NUMBER_TAKEN
+    assert "already belongs to another product" in outcomes["P02"].reason
+    assert await first.stage() == CaseStage.CERTIFIED
+    assert await second.stage() == CaseStage.AWAITING_RECOGNITION
