@@ -167,12 +167,15 @@ class CycleActivities:
         """
         decision = batch.decision
         done = resumed_outcomes(activity.info().heartbeat_details, batch.items)
+        said = {code: outcome.model_dump(mode="json") for code, outcome in done.items()}
         gate = asyncio.Semaphore(batch.concurrency)
 
         async def one(item: RecognitionItem) -> None:
             async with gate:
-                done[item.product_code] = await self._recognise_within_time(decision, item)
-                activity.heartbeat([o.model_dump(mode="json") for o in done.values()])
+                outcome = await self._recognise_within_time(decision, item)
+                done[item.product_code] = outcome
+                said[item.product_code] = outcome.model_dump(mode="json")
+                activity.heartbeat(list(said.values()))
 
         await asyncio.gather(*(one(item) for item in batch.items if item.product_code not in done))
         return RecognitionBatchResult(
@@ -191,6 +194,9 @@ class CycleActivities:
             failure, reason = await self._why_unanswered(handle, "no answer within the time limit")
         except (RPCError, RPCTimeoutOrCancelledError, WorkflowQueryFailedError) as error:
             failure, reason = await self._why_unanswered(handle, str(error) or type(error).__name__)
+        except Exception as error:  # anything else of one case must not fail the batch
+            activity.logger.warning("recognising %s failed", item.workflow_id, exc_info=True)
+            failure, reason = await self._why_unanswered(handle, f"{type(error).__name__}: {error}")
         return _not_recognised(item, failure, reason)
 
     async def _recognise_one(
