@@ -489,6 +489,7 @@ async def test_the_report_counts_everything_and_goes_to_the_administrators_at_cl
     assert details["submissions"] == 7 and details["by_stars"] == {"3": 2, "4": 2}
 
 
+@pytest.mark.record_history
 async def test_the_cycle_closes_itself_when_its_calendar_ends(cycle_world: CycleWorld) -> None:
     cycle = await cycle_world.start(cycle_settings(start_cases=False))
     await cycle.submit(cycle.dossier("MO-BINHLIEU", "Mật ong rừng Bình Liêu"))
