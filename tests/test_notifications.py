@@ -37,6 +37,7 @@ from models.case import CaseStage, RevocationGround
 from models.catalogue import DocumentKind
 from models.cycle import (
     CycleReport,
+    DecisionSummary,
     LocalityFigures,
     RecognitionFailure,
     TargetProgress,
@@ -531,6 +532,30 @@ def test_a_result_without_certificate_explains_why(
         }
     )
     assert vi in " ".join(render(event, PRODUCER).text.split())
+
+
+def test_the_report_counts_the_products_each_decision_could_not_recognise() -> None:
+    report = SAMPLES["cycle_report"].event
+    left = SAMPLES["recognition_incomplete"].event
+    assert isinstance(report, CycleReported) and isinstance(left, RecognitionIncomplete)
+    decision = DecisionSummary(
+        level="district",
+        authority=left.authority,
+        number=left.decision_number,
+        decided_on=left.decided_on,
+        listed=10,
+        recognised=9,
+        first_certificate="125/2024/QĐ-UBND-001",
+        last_certificate="125/2024/QĐ-UBND-010",
+        unrecognised=left.products,
+    )
+    event = report.model_copy(
+        update={"report": report.report.model_copy(update={"decisions": [decision]})}
+    )
+    vi = " ".join(render(event, ADMINISTRATOR).text.split())
+    en = " ".join(render(event, ADMINISTRATOR_EN).text.split())
+    assert "công nhận 9/10 sản phẩm" in vi and "1 sản phẩm chưa được công nhận" in vi
+    assert "9 of 10 products recognised" in en and "1 not recognised" in en
 
 
 def test_message_ids_are_deterministic_per_ledger_key() -> None:
