@@ -8,6 +8,7 @@ register and SMTP, on a time-skipping server.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
@@ -201,3 +202,14 @@ async def test_claims_are_the_registers_own_lines_not_a_cases_story(register: Re
         )
     assert row is not None and row.workflow_id == CLAIMS_RECORD
     assert row.details["workflow_id"] == product_workflow_id("quang-ninh", "MO-BINHLIEU")
+
+
+async def test_two_products_racing_for_a_number_cannot_both_win(register: Register) -> None:
+    activities = RegisterActivities(register.sessions)
+    codes = [f"P{n:02d}" for n in range(1, 7)]
+
+    results = await asyncio.gather(
+        *(activities.claim_certificate_number(claim(code)) for code in codes)
+    )
+
+    assert sum(result.granted for result in results) == 1

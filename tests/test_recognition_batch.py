@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import pytest_asyncio
-from temporalio import workflow
+from temporalio import activity, workflow
 from temporalio.api.common.v1 import WorkflowExecution
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
@@ -250,7 +250,10 @@ async def test_the_cycle_lists_tells_and_later_recognises_a_product_its_decision
     fakes = fake_world.fakes
     healthy = fakes.recognise_batch.answer
 
+    heartbeat_timeouts = []
+
     def first_frozen(batch: Any) -> Any:
+        heartbeat_timeouts.append(activity.info().heartbeat_timeout)
         result = healthy(batch)
         if len(fakes.recognise_batch.calls) > 1:
             return result
@@ -309,6 +312,8 @@ async def test_the_cycle_lists_tells_and_later_recognises_a_product_its_decision
     assert keys[-1].endswith(f"{first.decision.number}:retry2:1")
     report = await query(cycle, contract.REPORT)
     assert report.by_stage[CaseStage.CERTIFIED] == 10
+    # A worker lost mid-batch is noticed within 30 s (it was 2 minutes).
+    assert set(heartbeat_timeouts) == {timedelta(seconds=30)}
 
 
 async def test_a_number_the_register_holds_for_another_product_is_one_products_failure(
