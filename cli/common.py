@@ -32,7 +32,8 @@ from temporalio.service import RPCError
 from infra.cases import CaseAlreadyOpenError
 from infra.refusals import explain_refusal
 from infra.settings import ConfigurationError, Settings, load_settings
-from infra.temporal import connect
+from infra.temporal import RequestTooLarge, connect
+from models.refusal_wording import describe_validation_error
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -97,6 +98,8 @@ def run(action: Callable[[Client, Settings], Awaitable[T]]) -> T:
         fail(f"refused: {explain_refusal(error)}")
     except CaseAlreadyOpenError as error:
         fail(str(error))
+    except RequestTooLarge as error:
+        fail(str(error), EXIT_BAD_INPUT)
     except RPCError as error:
         fail(f"Temporal answered: {error.message}")
 
@@ -164,25 +167,12 @@ def describe_validation(
     flags: Mapping[str, str] | None = None,
     hints: Mapping[str, str] | None = None,
 ) -> str:
-    """pydantic's findings as one line: where, what was wrong.
+    """pydantic's findings as one line: where, what was wrong, what is accepted.
 
-    `flags` names a top-level field by the option that filled it (``reviewer`` → ``--by``);
-    `hints` says what a value of a field with a pattern (named as in `flags`) looks like.
+    The wording is the models' (`describe_validation_error`), so the CLI and a refused
+    Update read alike; `flags` and `hints` are described there.
     """
-    parts = []
-    for item in error.errors():
-        loc = [str(step) for step in item["loc"]]
-        if flags and loc and loc[0] in flags:
-            loc[0] = flags[loc[0]]
-        place = ".".join(loc)
-        message = str(item["msg"]).removeprefix("Value error, ")
-        value = item.get("input")
-        if hints and item["type"] == "string_pattern_mismatch" and place in hints:
-            message = f"{value!r} is not {hints[place]}"
-        elif isinstance(value, str) and not value.strip() and "short" in item["type"]:
-            message = "must not be empty"
-        parts.append(f"{place}: {message}" if place else message)
-    return "; ".join(parts)
+    return describe_validation_error(error, flags=flags, hints=hints)
 
 
 # ------------------------------------------------- a worker that does not answer

@@ -24,6 +24,7 @@ from contracts.case import WORKFLOW_TYPE, product_workflow_id
 from infra.database import create_engine, session_factory
 from infra.devserver import SearchAttributeConflictError, register_search_attributes
 from infra.settings import Settings
+from infra.visibility_query import STANDARD_ATTRIBUTES, QueryRefused, narrowing_query
 from models.case import CaseStage
 from models.clock import VIETNAM, start_of_day
 from models.dossier import Code
@@ -45,6 +46,14 @@ STAGES = tuple(stage.value for stage in CaseStage)
 LEVELS = tuple(sorted({level.name for book in RULEBOOKS.values() for level in book.levels}))
 MAX_EXPIRY_WINDOW_DAYS = 3650
 _CODE = TypeAdapter(Code)
+QUERY_ATTRIBUTES = frozenset({key.name for key in sa.SEARCH_ATTRIBUTES} | set(STANDARD_ATTRIBUTES))
+"""What `--query` may name: ocop's search attributes and Temporal's own, not WorkflowType
+(the command selects product cases itself)."""
+QUERY_HELP = (
+    "A visibility condition, e.g. \"OcopStage = 'certified' OR OcopStars >= 4\"; checked,"
+    " bracketed and ANDed with the filters above, so it can only narrow them. Names: the"
+    f" Ocop* search attributes and {', '.join(STANDARD_ATTRIBUTES)} (not WorkflowType)."
+)
 
 
 # ------------------------------------------------------------------------ queries
@@ -121,9 +130,10 @@ def build_query(filters: CaseFilter, today: date) -> str:
         rulebook = _one_of("rulebook", filters.rulebook, tuple(sorted(RULEBOOKS)))
         clauses.append(f"{sa.RULEBOOK.name} = {quote(rulebook)}")
     if filters.raw is not None:
-        if not filters.raw.strip():
-            raise FilterError("--query is empty")
-        clauses.append(f"({filters.raw})")
+        try:
+            clauses.append(f"({narrowing_query(filters.raw, QUERY_ATTRIBUTES)})")
+        except QueryRefused as refused:
+            raise FilterError(str(refused)) from None
     return " AND ".join(clauses)
 
 
@@ -249,7 +259,9 @@ def list_cases(
     query: Annotated[
         str | None,
         typer.Option(
-            "--query", metavar="RAW", help="A visibility query, ANDed with the filters above."
+            "--query",
+            metavar="RAW",
+            help=QUERY_HELP,
         ),
     ] = None,
     limit: Annotated[int, typer.Option(min=1, help="List at most this many cases.")] = 500,

@@ -1,17 +1,84 @@
-"""Connecting to Temporal the one way every process of ocop must: with the pydantic converter."""
+"""Connecting to Temporal the one way every process of ocop must.
+
+With the pydantic converter (`contracts.wire.DATA_CONVERTER`), and with `RequestSizeGuard`:
+a request too large for Temporal (`models.bounds.MAX_REQUEST_BYTES`) is refused here,
+before it is sent, with `RequestTooLarge`. A larger Update would be refused by the
+case too, but the worker's answer echoes the request, and an answer over Temporal's
+limit cannot be uploaded: the case would stop answering (see `models.bounds`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    SignalWorkflowInput,
+    StartWorkflowInput,
+    StartWorkflowUpdateInput,
+    StartWorkflowUpdateWithStartInput,
+    WorkflowHandle,
+    WorkflowUpdateHandle,
+)
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 from contracts.case import SEARCH_ATTRIBUTES
+from contracts.wire import DATA_CONVERTER
 from infra.settings import Settings
+from models.bounds import request_size_refusal
 
-DATA_CONVERTER = pydantic_data_converter
+__all__ = ["DATA_CONVERTER", "RequestSizeGuard", "RequestTooLarge", "connect"]
+
+
+class RequestTooLarge(ValueError):
+    """A request refused before it was sent: its encoded size is over the cap."""
+
+
+def check_request_size(args: Sequence[Any], what: str) -> None:
+    """Raise `RequestTooLarge` when `args` encode to more than a request may hold."""
+    if not args:
+        return
+    size = sum(p.ByteSize() for p in DATA_CONVERTER.payload_converter.to_payloads(args))
+    refusal = request_size_refusal(size, what)
+    if refusal is not None:
+        raise RequestTooLarge(refusal)
+
+
+class _SizeCheckingOutbound(OutboundInterceptor):
+    async def start_workflow(self, input: StartWorkflowInput) -> WorkflowHandle[Any, Any]:
+        check_request_size(input.args, f"the input of {input.id}")
+        return await super().start_workflow(input)
+
+    async def start_workflow_update(
+        self, input: StartWorkflowUpdateInput
+    ) -> WorkflowUpdateHandle[Any]:
+        check_request_size(input.args, f"the {input.update} request")
+        return await super().start_workflow_update(input)
+
+    async def start_update_with_start_workflow(
+        self, input: StartWorkflowUpdateWithStartInput
+    ) -> WorkflowUpdateHandle[Any]:
+        start = input.start_workflow_input
+        check_request_size(start.args, f"the input of {start.id}")
+        update = input.update_workflow_input
+        check_request_size(update.args, f"the {update.update} request")
+        return await super().start_update_with_start_workflow(input)
+
+    async def signal_workflow(self, input: SignalWorkflowInput) -> None:
+        check_request_size(input.args, f"the {input.signal} signal")
+        await super().signal_workflow(input)
+
+
+class RequestSizeGuard(Interceptor):
+    """Refuses, before sending, a start, Update or signal too large for Temporal."""
+
+    def intercept_client(self, next: OutboundInterceptor) -> OutboundInterceptor:
+        return _SizeCheckingOutbound(next)
 
 
 def quiet_core_runtime(level: str = "ERROR") -> None:
@@ -32,13 +99,16 @@ async def connect(settings: Settings) -> Client:
         settings.temporal_address,
         namespace=settings.temporal_namespace,
         data_converter=DATA_CONVERTER,
+        interceptors=[RequestSizeGuard()],
     )
 
 
 def with_ocop_converter(client: Client) -> Client:
-    """The same connection, speaking pydantic (for clients made by test environments)."""
+    """The same connection, speaking pydantic and checking sizes (for test environments)."""
     config = client.config()
     config["data_converter"] = DATA_CONVERTER
+    if not any(isinstance(i, RequestSizeGuard) for i in config["interceptors"]):
+        config["interceptors"] = [*config["interceptors"], RequestSizeGuard()]
     return Client(**config)
 
 

@@ -23,6 +23,18 @@ from pydantic import (
 )
 
 from models.applicants import RegistrationKind
+from models.bounds import (
+    MAX_ADMINISTRATORS,
+    MAX_DOCUMENTS,
+    MAX_DOCUMENTS_REQUESTED,
+    MAX_LEVELS,
+    MAX_REMINDERS,
+    Count,
+    FreeText,
+    Identifier,
+    PersonName,
+    WorkflowId,
+)
 from models.catalogue import DocumentKind
 from models.clock import VIETNAM, BusinessClock
 from models.council import Council, CouncilResult
@@ -33,7 +45,7 @@ from models.scorecard import Scorecard
 from models.stars import Stars
 from models.validity import DEFAULT_REMINDER_DAYS, check_reminder_offsets
 
-Days = Annotated[int, Field(ge=1, le=3650)]
+Days = Annotated[Count, Field(ge=1, le=3650)]
 
 
 class CaseStage(StrEnum):
@@ -64,7 +76,9 @@ class CasePolicy(BaseModel):
     supplement_deadline_days: Days = 15
     council_deadline_days: Days = 30
     recognition_deadline_days: Days = 30
-    reminder_days: tuple[int, ...] = DEFAULT_REMINDER_DAYS
+    reminder_days: tuple[Count, ...] = Field(
+        default=DEFAULT_REMINDER_DAYS, max_length=MAX_REMINDERS
+    )
     reevaluation_window_days: Days = Field(
         default=180, description="How long before expiry a re-evaluation may be applied for"
     )
@@ -90,7 +104,7 @@ class Contact(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    name: SingleLine
+    name: PersonName
     email: EmailStr
     language: Language = Language.VI
 
@@ -165,14 +179,14 @@ class LifecycleInput(BaseModel):
     dossier: Dossier
     rulebook: Rulebook
     policy: CasePolicy = CasePolicy()
-    councils: tuple[Council, ...]
-    administrators: tuple[Contact, ...] = ()
-    cycle_year: int = Field(ge=2018, le=2100)
+    councils: tuple[Council, ...] = Field(max_length=MAX_LEVELS)
+    administrators: tuple[Contact, ...] = Field(default=(), max_length=MAX_ADMINISTRATORS)
+    cycle_year: Count = Field(ge=2018, le=2100)
     business_start: AwareDatetime | None = Field(
         default=None, description="Business date the case starts on (default: now)"
     )
     carried: CarriedState | None = None
-    cycle_workflow_id: str | None = Field(
+    cycle_workflow_id: WorkflowId | None = Field(
         default=None, description="The annual cycle this round belongs to; told of each stage"
     )
 
@@ -208,9 +222,11 @@ class ReviewDecision(BaseModel):
 
     action: ReviewAction
     reviewer: SingleLine
-    reason: str = Field(default="", max_length=2000)
+    reason: FreeText = ""
     documents_requested: tuple[DocumentKind, ...] = Field(
-        default=(), description="For a supplement: what to bring (default: what is missing)"
+        default=(),
+        max_length=MAX_DOCUMENTS_REQUESTED,
+        description="For a supplement: what to bring (default: what is missing)",
     )
 
     @model_validator(mode="after")
@@ -225,7 +241,7 @@ class SupplementSubmission(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     submitted_by: SingleLine
-    documents: tuple[DocumentRef, ...] = Field(min_length=1)
+    documents: tuple[DocumentRef, ...] = Field(min_length=1, max_length=MAX_DOCUMENTS)
 
 
 class ScorecardSubmission(BaseModel):
@@ -239,7 +255,7 @@ class ScorecardSubmission(BaseModel):
 class CloseSessionRequest(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    level: str
+    level: Identifier
     closed_by: SingleLine
 
 
@@ -254,7 +270,7 @@ class CloseSessionResult(BaseModel):
 class RecognitionDecision(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    level: str
+    level: Identifier
     authority: SingleLine
     decision_number: DocumentNumber
     decided_on: date
@@ -277,7 +293,7 @@ class RevocationDecision(BaseModel):
     decision_number: DocumentNumber
     decided_on: date
     grounds: RevocationGround
-    details: str = Field(default="", max_length=2000)
+    details: FreeText = ""
 
 
 class Application(BaseModel):
@@ -286,14 +302,16 @@ class Application(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     dossier: Dossier
-    cycle_year: int = Field(ge=2018, le=2100)
+    cycle_year: Count = Field(ge=2018, le=2100)
     rulebook: Rulebook | None = Field(
         default=None, description="Rules for the new round (default: those of the last round)"
     )
     councils: tuple[Council, ...] = Field(
-        default=(), description="Council rosters for the new round (default: the last ones)"
+        default=(),
+        max_length=MAX_LEVELS,
+        description="Council rosters for the new round (default: the last ones)",
     )
-    cycle_workflow_id: str | None = Field(
+    cycle_workflow_id: WorkflowId | None = Field(
         default=None, description="The annual cycle the new round belongs to, if any"
     )
     policy: CasePolicy | None = Field(

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from models.applicants import RegistrationKind
+from models.bounds import MAX_DOCUMENTS
 from models.case import (
     Application,
     CasePolicy,
@@ -34,7 +35,7 @@ from models.case import (
 )
 from models.catalogue import DocumentKind
 from models.council import Council, quorum_missing
-from models.dossier import Dossier, missing_documents
+from models.dossier import Dossier, missing_documents, with_documents
 from models.errors import DomainError, Refusal
 from models.rulebook import NoCertificate, Recognise, Routing, Rulebook
 from models.scorecard import Scorecard
@@ -123,11 +124,20 @@ def requested_documents_refusal(
 
 
 def supplement_refusal(supplement: SupplementSubmission, case: CaseState) -> Refusal | None:
-    """A supplement is taken only while one has been requested and not yet brought."""
+    """A supplement is taken only while one has been requested and not yet brought, and
+    only if the dossier then holds at most `MAX_DOCUMENTS` documents."""
     if case.stage != CaseStage.AWAITING_SUPPLEMENT or case.supplement_pending:
         return Refusal(
             "WrongStage",
             f"no supplement has been requested for this case (stage: {case.stage.value})",
+        )
+    after = len(with_documents(case.dossier, supplement.documents).documents)
+    if after > MAX_DOCUMENTS:
+        return Refusal(
+            "TooManyDocuments",
+            f"with this supplement the dossier would hold {after} documents; at most "
+            f"{MAX_DOCUMENTS} are accepted (a document sent again under its file name "
+            "replaces the earlier one)",
         )
     return None
 

@@ -18,7 +18,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
+from models.bounds import MAX_COUNCIL_MEMBERS, Count, Identifier, PersonName
 from models.errors import DomainError
+from models.refusal_wording import excerpt
 from models.scorecard import Scorecard
 from models.stars import Stars, stars_for_score
 
@@ -31,8 +33,8 @@ class CouncilRole(StrEnum):
 class CouncilMember(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    member_id: str = Field(min_length=1)
-    name: str = Field(min_length=1)
+    member_id: Identifier
+    name: PersonName
     email: EmailStr | None = None
     role: CouncilRole = CouncilRole.MEMBER
 
@@ -42,8 +44,8 @@ class Council(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    level: str = Field(min_length=1)
-    members: tuple[CouncilMember, ...] = Field(min_length=1)
+    level: Identifier
+    members: tuple[CouncilMember, ...] = Field(min_length=1, max_length=MAX_COUNCIL_MEMBERS)
 
     @model_validator(mode="after")
     def _one_chair_unique_ids(self) -> Council:
@@ -68,17 +70,18 @@ class Council(BaseModel):
                 return member
         accepted = ", ".join(m.member_id for m in self.members)
         raise DomainError(
-            f"{member_id!r} is not a member of the {self.level} council; members: {accepted}"
+            f"{excerpt(member_id)!r} is not a member of the {self.level} council; "
+            f"members: {excerpt(accepted, 200)}"
         )
 
 
 class CouncilRules(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    quorum_numerator: int = Field(default=3, gt=0)
-    quorum_denominator: int = Field(default=4, gt=0)
+    quorum_numerator: Count = Field(default=3, gt=0)
+    quorum_denominator: Count = Field(default=4, gt=0)
     chair_required: bool = True
-    max_divergence: int = Field(default=10, ge=0, description="Largest allowed spread of totals")
+    max_divergence: Count = Field(default=10, ge=0, description="Largest allowed spread of totals")
 
     def quorum_size(self, council_size: int) -> int:
         return math.ceil(council_size * self.quorum_numerator / self.quorum_denominator)

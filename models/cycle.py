@@ -47,6 +47,11 @@ class CaseProgress(BaseModel):
     level: str | None = None
     stars: Stars | None = Field(default=None, description="Stars the product holds now")
     awaiting_recognition: bool = False
+    event_seq: int | None = Field(
+        default=None,
+        ge=0,
+        description="The case's event counter when it spoke (None: a case before it said so)",
+    )
 
     @property
     def certified(self) -> bool:
@@ -180,6 +185,11 @@ class CycleReport(BaseModel):
     targets: list[TargetProgress]
     decisions: list[DecisionSummary]
     run_number: int = 1
+    forged_progress_ignored: int = Field(
+        default=0,
+        description="case_progress signals ignored: not from one of the cycle's cases, "
+        "of another round, or older than what the case said already",
+    )
 
     @property
     def targets_met(self) -> bool:
@@ -218,6 +228,7 @@ def build_report(
     cycle_id: str,
     closed: bool = False,
     run_number: int = 1,
+    forged_progress_ignored: int = 0,
 ) -> CycleReport:
     """Aggregate the latest progress of every product of the cycle (`cycle_id`, its
     workflow's id, names it in the report)."""
@@ -263,4 +274,5 @@ def build_report(
         targets=target_progress(cycle.targets, progress),
         decisions=list(decisions),
         run_number=run_number,
+        forged_progress_ignored=forged_progress_ignored,
     )

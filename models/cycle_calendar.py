@@ -18,6 +18,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.bounds import MAX_LEVELS, Count, Identifier
 from models.rulebook import QD148_2023, Rulebook
 
 DECISION_TIME: Final = timedelta(hours=12)
@@ -35,8 +36,8 @@ class CycleCalendar(BaseModel):
     submission_closes: date
     review_deadline: date = Field(description="Dossier reviews (and supplements) done by")
     council_deadline: date = Field(description="Council scoring done by")
-    recognition: dict[str, date] = Field(
-        description="Recognition date of each level that recognises stars"
+    recognition: dict[Identifier, date] = Field(
+        max_length=MAX_LEVELS, description="Recognition date of each level that recognises stars"
     )
     closes_on: date = Field(description="Last day of the cycle; the report goes out after it")
 
@@ -115,10 +116,10 @@ class CycleTargets(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    submissions: int = Field(default=0, ge=0, description="Dossiers received")
-    three_stars_or_more: int = Field(default=0, ge=0)
-    four_stars_or_more: int = Field(default=0, ge=0)
-    five_stars: int = Field(default=0, ge=0)
+    submissions: Count = Field(default=0, ge=0, le=1_000_000, description="Dossiers received")
+    three_stars_or_more: Count = Field(default=0, ge=0, le=1_000_000)
+    four_stars_or_more: Count = Field(default=0, ge=0, le=1_000_000)
+    five_stars: Count = Field(default=0, ge=0, le=1_000_000)
 
 
 class TargetKind(StrEnum):

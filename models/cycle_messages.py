@@ -9,6 +9,7 @@ from enum import StrEnum
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
 from models.applicants import RegistrationKind
+from models.bounds import FreeText
 from models.case import Application, CarriedState, LifecycleInput
 from models.clock import BusinessClock
 from models.cycle_settings import CycleInput, case_policy
@@ -21,7 +22,7 @@ class CloseCycle(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     closed_by: SingleLine = Field(description="An administrator's email address or name")
-    reason: str = Field(default="", max_length=2000)
+    reason: FreeText = ""
 
 
 class OpenAction(StrEnum):

@@ -15,20 +15,25 @@ the submission refusals, so those speak Vietnamese first, then English.
   own (a retried attempt finds what its first attempt did);
 - `batch_recognition_refusal`: whether a batch decision may recognise a case now, once
   `recognised_by` has said it is not recognised by that decision already;
+- `progress_verdict`: whether a `case_progress` signal comes from one of the cycle's
+  cases, in its round, and is not older than what that case said (`opened_case`: what
+  opening a case tells the cycle about it);
 - `schedule_settings_refusal`, `yearly_day_refusal`: what a yearly Schedule accepts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Container, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from models.case import CaseStage, CaseStatus, Contact
 from models.case_rules import upgrade_refusal
 from models.cycle import CaseProgress
 from models.cycle_calendar import CycleCalendar
 from models.cycle_decisions import PlannedDecision
-from models.cycle_messages import CloseCycle
+from models.cycle_messages import CloseCycle, OpenAction
 from models.cycle_settings import CycleInput
 from models.dates import format_day
 from models.dossier import Dossier
@@ -248,3 +253,69 @@ def yearly_day_refusal(month: int, day: int, *, written: str | None = None) -> R
             "NotEveryYear", f"{shown!r} is not a day that comes every year (MM-DD, e.g. 01-02)"
         )
     return None
+
+
+# ------------------------------------------------------------- a case's progress
+
+
+class ProgressVerdict(StrEnum):
+    """What the cycle does with a `case_progress` signal (the words its log uses)."""
+
+    ACCEPTED = "accepted"
+    NOT_ITS_CASE = "not_one_of_the_cycles_cases"
+    WRONG_ROUND = "not_the_cases_round_in_this_cycle"
+    STALE = "older_than_what_the_case_said"
+
+
+@dataclass(frozen=True)
+class CaseOfCycle:
+    """What the cycle knows of a case it opened, to check what the case tells it.
+
+    `round_confirmed` False: the round is at least `round_number`, and the case's first
+    word says which. `event_seq`: the case's event counter in its last accepted word
+    (None: not known, e.g. after the cycle continued as new).
+    """
+
+    workflow_id: str
+    round_number: int
+    round_confirmed: bool
+    event_seq: int | None = None
+
+
+FIRST_ROUND = 1
+"""The round a case the cycle starts runs (`case_request`'s `CarriedState`)."""
+
+
+def opened_case(workflow_id: str, action: OpenAction) -> CaseOfCycle:
+    """What opening a submission's case tells the cycle of the round that case runs.
+
+    A case the cycle started runs its first round. An application continues a certified
+    case into its next round, whose number the case's first word tells (2 or more). A
+    recorded submission has no case: whoever plays it names the round first.
+    """
+    if action == OpenAction.STARTED:
+        return CaseOfCycle(workflow_id, FIRST_ROUND, round_confirmed=True)
+    at_least = FIRST_ROUND + 1 if action == OpenAction.APPLIED else FIRST_ROUND
+    return CaseOfCycle(workflow_id, at_least, round_confirmed=False)
+
+
+def progress_verdict(progress: CaseProgress, case: CaseOfCycle | None) -> ProgressVerdict:
+    """Whether the cycle takes a case's word (`case`: what it knows of the case it opened
+    for the product the word names; None: no case of the cycle has that product).
+
+    A signal names its sender only by what it carries, so the word must match the case
+    the cycle opened: its workflow id, its round in this cycle, and an event counter
+    that does not go back (a case that once said its counter always says it). Anything
+    else is ignored: a signal cannot be refused to its sender.
+    """
+    if case is None or progress.workflow_id != case.workflow_id:
+        return ProgressVerdict.NOT_ITS_CASE
+    if progress.round_number != case.round_number and (
+        case.round_confirmed or progress.round_number < case.round_number
+    ):
+        return ProgressVerdict.WRONG_ROUND
+    if case.event_seq is not None and (
+        progress.event_seq is None or progress.event_seq < case.event_seq
+    ):
+        return ProgressVerdict.STALE
+    return ProgressVerdict.ACCEPTED

@@ -16,6 +16,14 @@ from typing import Annotated, Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from models.bounds import (
+    MAX_ADMINISTRATORS,
+    MAX_AUTHORITIES,
+    MAX_LEVELS,
+    MAX_LOCALITIES,
+    Count,
+    Identifier,
+)
 from models.case import CasePolicy, Contact
 from models.clock import BusinessClock
 from models.council import Council
@@ -41,12 +49,14 @@ class DecisionAuthority(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    level: str = Field(min_length=1)
+    level: Identifier
     authority: SingleLine
     prefix: Prefix = "QĐ-UBND"
-    first_number: int = Field(default=1, ge=1, le=99_999)
+    first_number: Count = Field(default=1, ge=1, le=99_999)
     localities: tuple[Code, ...] = Field(
-        default=(), description="Localities it decides for (empty: all of the level's)"
+        default=(),
+        max_length=MAX_LOCALITIES,
+        description="Localities it decides for (empty: all of the level's)",
     )
 
     @property
@@ -63,30 +73,33 @@ class CycleSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rulebook: Rulebook = QD148_2023
-    councils: tuple[Council, ...]
-    administrators: tuple[Contact, ...] = Field(min_length=1)
+    councils: tuple[Council, ...] = Field(max_length=MAX_LEVELS)
+    administrators: tuple[Contact, ...] = Field(min_length=1, max_length=MAX_ADMINISTRATORS)
     targets: CycleTargets = CycleTargets()
     policy: CasePolicy = Field(
         default=CasePolicy(), description="Durations of the cases, incl. clock_speed for demos"
     )
     authorities: tuple[DecisionAuthority, ...] = Field(
-        default=(), description="Decision authorities per level (default: the rulebook's)"
+        default=(),
+        max_length=MAX_AUTHORITIES,
+        description="Decision authorities per level (default: the rulebook's)",
     )
     localities: tuple[Code, ...] = Field(
         default=(),
+        max_length=MAX_LOCALITIES,
         description="Administrative units of the rulebook's first level (empty: any)",
     )
     start_cases: bool = Field(
         default=True,
         description="False records submissions without starting cases (rehearsals, load tests)",
     )
-    recognition_concurrency: int = Field(
+    recognition_concurrency: Count = Field(
         default=50, ge=1, le=500, description="Products recognised at once by the fan-out"
     )
-    fanout_chunk: int = Field(
+    fanout_chunk: Count = Field(
         default=500, ge=1, le=5000, description="Products per fan-out activity"
     )
-    max_history_events: int = Field(
+    max_history_events: Count = Field(
         default=10_000,
         ge=500,
         le=40_000,
@@ -108,6 +121,12 @@ class CycleSettings(BaseModel):
         missing_roster = council_roster_refusal(self.rulebook, self.councils)
         if missing_roster is not None:
             raise ValueError(missing_roster)
+        claimed_anywhere = sum(len(authority.localities) for authority in self.authorities)
+        if claimed_anywhere > MAX_LOCALITIES:
+            raise ValueError(
+                f"the authorities claim {claimed_anywhere} localities in all; "
+                f"at most {MAX_LOCALITIES} are accepted"
+            )
         recognising = recognising_levels(self.rulebook)
         for authority in self.authorities:
             if authority.level not in recognising:
@@ -144,6 +163,12 @@ class CycleCarried(BaseModel):
     skipped: tuple[str, ...] = Field(
         default=(), description="Products a decision listed but could not recognise"
     )
+    unconfirmed: tuple[str, ...] | None = Field(
+        default=None,
+        description="Products whose round their case has not confirmed yet (None: a run "
+        "that did not check its cases' progress, so every product)",
+    )
+    forged_progress_ignored: int = Field(default=0, ge=0)
 
 
 class CycleInput(CycleSettings):
@@ -154,7 +179,7 @@ class CycleInput(CycleSettings):
     """
 
     province: Code
-    year: int = Field(ge=2018, le=2100)
+    year: Count = Field(ge=2018, le=2100)
     calendar: CycleCalendar
     business_start: AwareDatetime | None = Field(
         default=None, description="Business date the cycle starts on (default: now)"

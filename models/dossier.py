@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from models.applicants import ApplicantKind, RegistrationKind
+from models.bounds import MAX_DOCUMENTS, Count, SingleLine
 from models.catalogue import DocumentKind, check_product_set, product_group, required_documents
 from models.errors import Refusal
 from models.stars import Stars
 
-_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f\u2028\u2029]")
+__all__ = ["Code", "DocumentNumber", "DocumentRef", "Dossier", "Language", "SingleLine"]
 
-
-def _single_line(value: str) -> str:
-    """Refuse line breaks and control characters: these names end up in email headers."""
-    if _CONTROL_CHARACTERS.search(value):
-        raise ValueError("must be a single line of text without line breaks or control characters")
-    return value.strip()
-
-
-SingleLine = Annotated[str, AfterValidator(_single_line), Field(min_length=1, max_length=200)]
+# Names end up in email headers and subjects: `SingleLine` (models.bounds) refuses line
+# breaks and invisible characters (models.text).
 Code = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 # Decision and certificate numbers as offices write them, e.g. "125/QĐ-UBND".
 DocumentNumber = Annotated[str, Field(pattern=r"^\w[\w./ -]{0,63}$")]
@@ -71,7 +64,7 @@ class DocumentRef(BaseModel):
     file_name: SingleLine
     kind: DocumentKind
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    size_bytes: int = Field(gt=0, le=MAX_DOCUMENT_BYTES)
+    size_bytes: Count = Field(gt=0, le=MAX_DOCUMENT_BYTES)
 
 
 class Dossier(BaseModel):
@@ -84,14 +77,14 @@ class Dossier(BaseModel):
     product_code: Code = Field(description="The producer's or province's code for the product")
     product_name: SingleLine
     applicant: Applicant
-    group: str = Field(description="Product group code, e.g. food")
-    product_set: str = Field(description="Product set code within the group, e.g. processed_food")
+    group: Code = Field(description="Product group code, e.g. food")
+    product_set: Code = Field(description="Product set code within the group, e.g. processed_food")
     registration_kind: RegistrationKind = RegistrationKind.FIRST
-    self_assessed_score: int | None = Field(default=None, ge=0, le=100)
+    self_assessed_score: Count | None = Field(default=None, ge=0, le=100)
     current_stars: Stars | None = Field(
         default=None, description="For upgrade or re-evaluation: the stars held now"
     )
-    documents: tuple[DocumentRef, ...] = ()
+    documents: tuple[DocumentRef, ...] = Field(default=(), max_length=MAX_DOCUMENTS)
 
     @model_validator(mode="after")
     def _known_group_and_set(self) -> Dossier:

@@ -15,8 +15,18 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.bounds import (
+    MAX_ID_CHARS,
+    MAX_LEVELS,
+    MAX_STAR_RATINGS,
+    Count,
+    Identifier,
+    SingleLine,
+    Title,
+)
 from models.council import Council, CouncilResult, CouncilRules
 from models.errors import DomainError
+from models.refusal_wording import excerpt
 from models.scorecard import MAXIMA_2023, PartMaxima
 from models.stars import Stars, is_certifiable
 from models.validity import OFFICIAL_VALIDITY_MONTHS
@@ -27,12 +37,12 @@ class LevelRule(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    name: str = Field(min_length=1, description="e.g. district, commune, province, central")
-    authority_vi: str = Field(description="Who decides at this level, in Vietnamese")
-    authority_en: str
+    name: Identifier = Field(description="e.g. district, commune, province, central")
+    authority_vi: SingleLine = Field(description="Who decides at this level, in Vietnamese")
+    authority_en: SingleLine
     reviews_dossier: bool = Field(description="Checks completeness, may ask for supplements")
     scores: bool = Field(description="Has a council that scores the product")
-    recognises: frozenset[Stars] = frozenset()
+    recognises: frozenset[Stars] = Field(default=frozenset(), max_length=MAX_STAR_RATINGS)
     forward_at: Decimal | None = Field(
         default=None, description="A council score at or above this sends the case up a level"
     )
@@ -49,13 +59,13 @@ class LevelRule(BaseModel):
 class Rulebook(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    id: str = Field(pattern=r"^[a-z0-9-]+$")
-    title: str
+    id: str = Field(pattern=r"^[a-z0-9-]+$", max_length=MAX_ID_CHARS)
+    title: Title
     effective_from: date
     maxima: PartMaxima = MAXIMA_2023
     council: CouncilRules = CouncilRules()
-    levels: tuple[LevelRule, ...] = Field(min_length=1)
-    validity_months: int = Field(default=OFFICIAL_VALIDITY_MONTHS, gt=0)
+    levels: tuple[LevelRule, ...] = Field(min_length=1, max_length=MAX_LEVELS)
+    validity_months: Count = Field(default=OFFICIAL_VALIDITY_MONTHS, gt=0, le=1200)
 
     @model_validator(mode="after")
     def _levels_make_a_route(self) -> Rulebook:
@@ -212,7 +222,9 @@ def rulebook(rulebook_id: str) -> Rulebook:
         return RULEBOOKS[rulebook_id]
     except KeyError:
         accepted = ", ".join(sorted(RULEBOOKS))
-        raise DomainError(f"unknown rulebook {rulebook_id!r}; accepted: {accepted}") from None
+        raise DomainError(
+            f"unknown rulebook {excerpt(rulebook_id)!r}; accepted: {accepted}"
+        ) from None
 
 
 def rulebook_in_force(on: date) -> Rulebook:

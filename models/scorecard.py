@@ -6,6 +6,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.bounds import Count, Flag, FreeText, Identifier, Points
 from models.errors import DomainError
 
 
@@ -14,9 +15,9 @@ class PartMaxima(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    part_a: int = Field(gt=0, description="Product and community strength")
-    part_b: int = Field(gt=0, description="Marketing capacity")
-    part_c: int = Field(gt=0, description="Product quality")
+    part_a: Count = Field(gt=0, description="Product and community strength")
+    part_b: Count = Field(gt=0, description="Marketing capacity")
+    part_c: Count = Field(gt=0, description="Product quality")
 
     @model_validator(mode="after")
     def _sum_to_hundred(self) -> PartMaxima:
@@ -40,21 +41,22 @@ class ScorePart(StrEnum):
 class Scorecard(BaseModel):
     """One council member's scores for one product at one level.
 
-    Shape is checked here (whole, non-negative points, every part present); the
+    Shape is checked here (whole, non-negative points, every part present; `true`, "12"
+    and 12.0 are not points, `models.bounds.Points`); the
     maxima depend on the rulebook and are checked by `check_against`.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    member_id: str = Field(min_length=1)
-    level: str = Field(min_length=1)
-    part_a: int = Field(ge=0)
-    part_b: int = Field(ge=0)
-    part_c: int = Field(ge=0)
-    mandatory_criteria_met: bool = Field(
+    member_id: Identifier
+    level: Identifier
+    part_a: Points
+    part_b: Points
+    part_c: Points
+    mandatory_criteria_met: Flag = Field(
         description="Whether the product meets every mandatory criterion for 3★"
     )
-    comment: str = Field(default="", max_length=2000)
+    comment: FreeText = ""
 
     @property
     def total(self) -> int:

@@ -362,6 +362,39 @@ async def _certified_stars(case: CaseDriver, round_number: int = 1) -> Stars | N
     return None
 
 
+async def test_progress_forged_by_an_outside_client_changes_nothing(
+    cycle_world: CycleWorld,
+) -> None:
+    cycle = await cycle_world.start()
+    await cycle.submit(cycle.dossier("MO-BINHLIEU", "Mật ong rừng Bình Liêu"))
+    case = cycle.case("MO-BINHLIEU")
+
+    async def reported(stage: CaseStage) -> CycleReport | None:
+        report = await cycle.report()
+        return report if report.by_stage.get(stage) else None
+
+    await eventually(lambda: reported(CaseStage.LOCAL_REVIEW), "the case's review, reported")
+    # A client outside the cycle signals it as its cases would.
+    forged = cycle.progress("MO-BINHLIEU", CaseStage.AWAITING_RECOGNITION)
+    await cycle.tell(cycle.progress("KHONG-CO-THAT", CaseStage.AWAITING_RECOGNITION))
+    await cycle.tell(forged.model_copy(update={"round_number": 2}))
+    await cycle.tell(forged)  # says no event counter, as the real case always does
+    # An Update sent after them is taken after them.
+    await cycle.submit(cycle.dossier("CHE-HOAVANG", "Chè Hoa Vàng"))
+
+    report = await cycle.report()
+    assert report.submissions == 2
+    assert report.awaiting_recognition == {}
+    assert report.forged_progress_ignored == 3
+
+    # The real case's next stage still counts.
+    await case.accept()
+    scoring = await eventually(
+        lambda: reported(CaseStage.COUNCIL_SCORING), "the case's council, reported"
+    )
+    assert scoring.forged_progress_ignored == 3
+
+
 # ------------------------------------------------------------------------ report
 
 

@@ -16,6 +16,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 from temporalio.client import Client
+from typer.testing import CliRunner
 
 from cli.operators import (
     CaseFilter,
@@ -109,6 +110,35 @@ def test_values_are_quoted_and_escaped() -> None:
     assert quote("a\\' OR 'x") == r"'a\\\' OR \'x'"
     with pytest.raises(FilterError, match="control characters"):
         quote("a\nb")
+
+
+BREAK_OUT = "WorkflowId != '') OR (WorkflowType = 'AnnualCycleWorkflow'"
+
+
+def test_a_query_that_closes_the_filters_bracket_is_refused() -> None:
+    with pytest.raises(FilterError, match=r"--query: a '\)' closes a bracket"):
+        build_query(CaseFilter(raw=BREAK_OUT), date(2026, 1, 1))
+
+
+def test_a_query_is_anded_as_one_bracketed_expression() -> None:
+    query = build_query(
+        CaseFilter(province="quang-ninh", raw="OcopStage = 'certified' OR OcopStars >= 4"),
+        date(2026, 1, 1),
+    )
+    assert query.endswith(
+        "AND OcopProvince = 'quang-ninh' AND (OcopStage = 'certified' OR OcopStars >= 4)"
+    )
+
+
+def test_ocop_list_refuses_a_query_that_breaks_out_of_the_product_filter() -> None:
+    from starter import app  # the whole command line
+
+    # Nothing listens on port 1: the refusal must come before any connection.
+    env = {"OCOP_TEMPORAL_ADDRESS": "127.0.0.1:1", "COLUMNS": "200"}
+    result = CliRunner().invoke(app, ["list", "--query", BREAK_OUT], env=env)
+    assert result.exit_code == 2, result.output
+    assert "--query" in result.output and "closes a bracket" in result.output
+    assert "WorkflowType" in result.output  # the excerpt shows where
 
 
 # ------------------------------------------------------------------ lists (devserver)

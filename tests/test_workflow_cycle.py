@@ -203,3 +203,137 @@ async def test_only_an_administrator_closes_the_cycle_and_every_administrator_ge
     [letter] = fake_world.fakes.mail.calls
     assert letter.event.kind == CycleTransition.CYCLE_REPORT
     assert [r.email for r in letter.recipients] == [ADMIN_EMAIL, ADMIN_EN_EMAIL]
+
+
+# ------------------------------------------------- progress from outside the cycle
+
+
+def said(code: str, stage: CaseStage, **fields: Any) -> Any:
+    """A `case_progress` word about product `code`, as its case (or a forger) sends it."""
+    data: dict[str, Any] = {
+        "workflow_id": product_workflow_id(PROVINCE, code),
+        "product_code": code,
+        "locality": "binh-lieu",
+        "applicant_kind": "cooperative",
+        "stage": stage,
+        "level": "district",
+        "awaiting_recognition": stage == CaseStage.AWAITING_RECOGNITION,
+    }
+    return contract.CASE_PROGRESS.argument.model_validate(data | fields)
+
+
+async def _told(cycle: WorkflowHandle[Any, Any], code: str, stage: CaseStage) -> Any:
+    """The report once it shows `code`'s case at `stage` (so every earlier word was read:
+    a workflow takes signals in the order they arrived)."""
+
+    async def shown() -> Any:
+        report = await query(cycle, contract.REPORT)
+        return report if report.by_stage.get(stage) else None
+
+    return await eventually(shown, f"{code} at {stage.value} in the cycle's report")
+
+
+async def test_progress_counts_only_from_the_cycles_own_cases_in_their_round(
+    fake_world: FakeWorld,
+) -> None:
+    cycle = await start(fake_world)
+    await update(cycle, contract.SUBMIT, dossier("MO-BINHLIEU"))
+    await update(cycle, contract.SUBMIT, dossier("CHE-HOAVANG"))
+    await signal(
+        cycle,
+        contract.CASE_PROGRESS,
+        said("MO-BINHLIEU", CaseStage.AWAITING_RECOGNITION, event_seq=6),
+    )
+    before = await _told(cycle, "MO-BINHLIEU", CaseStage.AWAITING_RECOGNITION)
+    assert (before.submissions, before.awaiting_recognition) == (2, {"district": 1})
+
+    forged = [
+        said("KHONG-CO-THAT", CaseStage.AWAITING_RECOGNITION),  # a product the cycle lacks
+        said(  # the product's code, another workflow's id
+            "MO-BINHLIEU",
+            CaseStage.CERTIFIED,
+            workflow_id="ocop-product-elsewhere-mo-binhlieu",
+            stars=5,
+            event_seq=9,
+        ),
+        # The case the cycle started runs round 1.
+        said("MO-BINHLIEU", CaseStage.CERTIFIED, round_number=2, stars=5, event_seq=9),
+        said("MO-BINHLIEU", CaseStage.LOCAL_REVIEW, event_seq=2),  # older than what it said
+        said("MO-BINHLIEU", CaseStage.LOCAL_REVIEW),  # its case always says its counter
+    ]
+    for word in forged:
+        await signal(cycle, contract.CASE_PROGRESS, word)
+    # A genuine word sent after them: once it shows, the forged ones have been read.
+    await signal(cycle, contract.CASE_PROGRESS, said("CHE-HOAVANG", CaseStage.LOCAL_REVIEW))
+    after = await _told(cycle, "CHE-HOAVANG", CaseStage.LOCAL_REVIEW)
+
+    assert (after.submissions, after.awaiting_recognition) == (2, {"district": 1})
+    assert after.by_stage == {CaseStage.AWAITING_RECOGNITION: 1, CaseStage.LOCAL_REVIEW: 1}
+    assert after.certified == 0
+    assert after.forged_progress_ignored == len(forged)
+
+    # The case's own next word still counts.
+    await signal(
+        cycle,
+        contract.CASE_PROGRESS,
+        said("MO-BINHLIEU", CaseStage.CERTIFIED, stars=3, event_seq=7),
+    )
+    certified = await _told(cycle, "MO-BINHLIEU", CaseStage.CERTIFIED)
+    assert (certified.certified, certified.by_stars) == (1, {3: 1})
+
+
+async def test_a_case_that_speaks_before_it_is_recorded_is_heard_and_a_forger_meanwhile_is_not(
+    fake_world: FakeWorld,
+) -> None:
+    cycle = await start(fake_world)
+
+    async def meanwhile(request: Any) -> None:
+        # While open_cycle_case answers, the new case tells its first stage, and a forger
+        # (other id; a round the case does not run) speaks after it.
+        for word in (
+            said("MO-BINHLIEU", CaseStage.LOCAL_REVIEW, event_seq=1),
+            said("MO-BINHLIEU", CaseStage.AWAITING_RECOGNITION, round_number=3, event_seq=8),
+            said(
+                "MO-BINHLIEU",
+                CaseStage.AWAITING_RECOGNITION,
+                workflow_id="ocop-product-x-mo-binhlieu",
+            ),
+        ):
+            await signal(cycle, contract.CASE_PROGRESS, word)
+
+    fake_world.fakes.open_case.before = meanwhile
+    await update(cycle, contract.SUBMIT, dossier("MO-BINHLIEU"))
+
+    report = await query(cycle, contract.REPORT)
+    assert report.by_stage == {CaseStage.LOCAL_REVIEW: 1}
+    assert (report.awaiting_recognition, report.forged_progress_ignored) == ({}, 2)
+
+
+async def test_an_applied_case_confirms_its_round_with_its_first_word(
+    fake_world: FakeWorld,
+) -> None:
+    cycle = await start(fake_world)
+    upgrade = dossier("MO-BINHLIEU", registration_kind=RegistrationKind.UPGRADE, current_stars=3)
+    await update(cycle, contract.SUBMIT, upgrade)
+
+    # Its next round is 2 or more: an earlier round's word is not this cycle's.
+    await signal(cycle, contract.CASE_PROGRESS, said("MO-BINHLIEU", CaseStage.CERTIFIED, stars=5))
+    await signal(
+        cycle,
+        contract.CASE_PROGRESS,
+        said("MO-BINHLIEU", CaseStage.LOCAL_REVIEW, round_number=4, event_seq=30),
+    )
+    await _told(cycle, "MO-BINHLIEU", CaseStage.LOCAL_REVIEW)
+    # Round 4 it is, from now on.
+    await signal(
+        cycle,
+        contract.CASE_PROGRESS,
+        said("MO-BINHLIEU", CaseStage.CERTIFIED, round_number=5, stars=5, event_seq=31),
+    )
+    await signal(
+        cycle,
+        contract.CASE_PROGRESS,
+        said("MO-BINHLIEU", CaseStage.COUNCIL_SCORING, round_number=4, event_seq=32),
+    )
+    report = await _told(cycle, "MO-BINHLIEU", CaseStage.COUNCIL_SCORING)
+    assert (report.certified, report.forged_progress_ignored) == (0, 2)

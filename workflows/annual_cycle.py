@@ -30,6 +30,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from workflows import cycle_steps
 from workflows.calendar import KeepsBusinessCalendar
 from workflows.cycle_batches import IssuesBatchDecisions, sooner
+from workflows.cycle_progress import ProgressGate
 from workflows.handlers import update_handler
 from workflows.refusal import refuse
 
@@ -102,6 +103,8 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
         self._skipped: set[str] = set(carried.skipped)
         # Submissions whose case is being opened: a second one for them is a duplicate.
         self._pending: dict[str, int] = {}
+        # Checks each case_progress against the case the cycle opened for its product.
+        self._progress_gate = ProgressGate(input.province, carried, self._products)
         self._close: CloseCycle | None = None
         self._closing = False
         self._final: CycleReport | None = None
@@ -180,6 +183,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
             levels_done=tuple(sorted(self._levels_done)),
             issued=dict(self._issued),
             skipped=tuple(sorted(self._skipped)),
+            **self._progress_gate.carried(),
         )
         workflow.continue_as_new(self._input.model_copy(update={"carried": carried}))
 
@@ -220,6 +224,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
                     action=OpenAction.RECORDED,
                 )
         except ActivityError as error:
+            self._progress_gate.not_opened(code)
             cause = error.cause
             if isinstance(cause, ApplicationError):
                 raise ApplicationError(
@@ -234,20 +239,21 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
             self._pending[code] -= 1
             if not self._pending[code]:
                 del self._pending[code]
-        # The case may already have told us its first stage: keep what it said.
-        self._products.setdefault(
-            code,
-            CaseProgress(
-                workflow_id=opened.workflow_id,
-                product_code=dossier.product_code,
-                locality=dossier.locality,
-                applicant_kind=dossier.applicant.kind,
-                registration_kind=dossier.registration_kind,
-                stage=CaseStage.SUBMITTED,
-                level=self._input.rulebook.levels[0].name,
-                stars=dossier.current_stars,
-            ),
+        submitted = CaseProgress(
+            workflow_id=opened.workflow_id,
+            product_code=dossier.product_code,
+            locality=dossier.locality,
+            applicant_kind=dossier.applicant.kind,
+            registration_kind=dossier.registration_kind,
+            stage=CaseStage.SUBMITTED,
+            level=self._input.rulebook.levels[0].name,
+            stars=dossier.current_stars,
         )
+        if self._progress_gate.checking():
+            # What the case said meanwhile is kept if it is this case's, in its round.
+            self._progress_gate.opened(submitted, opened, self._products)
+        else:  # the case may already have told us its first stage: keep what it said
+            self._products.setdefault(code, submitted)
         return SubmissionReceipt(
             cycle=workflow.info().workflow_id,
             product_code=dossier.product_code,
@@ -284,6 +290,9 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
 
     @workflow.signal(name=cycle.CASE_PROGRESS.name)
     def case_progress(self, progress: CaseProgress) -> None:
+        if self._progress_gate.checking():  # only the cycle's own cases, in their round
+            self._progress_gate.take(progress, self._products, self._pending)
+            return
         code = progress.product_code.lower()
         known = self._products.get(code)
         if known is not None and progress.round_number < known.round_number:
@@ -314,6 +323,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
             cycle_id=cycle_workflow_id(self._input.province, self._input.year),
             closed=closed,
             run_number=self._run_number,
+            forged_progress_ignored=self._progress_gate.ignored,
         )
 
     def _history_full(self) -> bool:

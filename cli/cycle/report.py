@@ -40,6 +40,8 @@ def status_command(province: ProvinceArg, year: YearArg, json_output: JsonOption
         for target in report.targets
     ]
     rows.append(("decisions issued", len(report.decisions)))
+    if report.forged_progress_ignored:
+        rows.append(("progress signals ignored (not its cases')", report.forged_progress_ignored))
     print_table(report.cycle, ("", ""), rows)
 
 

@@ -153,4 +153,5 @@ def case_progress(state: LifecycleState, workflow_id: str) -> CaseProgress:
         level=this_round.level,
         stars=state.carried.current_stars,
         awaiting_recognition=this_round.stage == CaseStage.AWAITING_RECOGNITION,
+        event_seq=state.carried.event_seq,
     )
