@@ -53,7 +53,12 @@ def build_worker(
         client,
         task_queue=queue,
         workflows=list(WORKFLOWS),
-        activities=[register.record_case_event, notifications.send_notification, *cycles.all()],
+        activities=[
+            register.record_case_event,
+            register.claim_certificate_number,
+            notifications.send_notification,
+            *cycles.all(),
+        ],
         workflow_runner=SANDBOX,
     )
 

@@ -5,9 +5,11 @@ Every activity here may run twice and must leave one result:
 - `open_cycle_case` starts the product's lifecycle workflow, or applies on its running
   case. A retry finds the case it started (the memo names the cycle) or the round it
   applied for (the case's status names the cycle) and reports success again.
-- `recognise_batch` sends the `recognise` Update to each product of a decision, a
-  group at a time, heartbeating its progress. A product whose certificate already
-  comes from this decision is not asked again.
+- `recognise_batch` sends the `recognise` Update to each product of a decision,
+  `concurrency` at a time, each within its own time limit, heartbeating every outcome
+  after each product (a retried attempt resumes from them). A product whose certificate
+  already comes from this decision is not asked again; one that cannot take the Update
+  (frozen, ended, refusing) is listed with why, and the batch goes on without it.
 - `record_cycle_event` writes one audit line; its key makes a second write a no-op.
 - `start_cycle` starts a year's cycle for the yearly schedule (`infra/cycles.py`); one
   already started (or already run) for that year is left as it is.
@@ -27,11 +29,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     Client,
+    RPCTimeoutOrCancelledError,
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -45,13 +51,17 @@ from infra.refusals import explain_refusal
 from infra.waiting import StillWaitingError, poll_until
 from models import register as tables
 from models.case import CaseStatus, RecognitionDecision
+from models.certificate_numbers import CERTIFICATE_NUMBER_TAKEN
+from models.cycle import RecognitionFailure
 from models.cycle_decisions import (
+    PRODUCT_RECOGNITION_TIMEOUT,
     PlannedDecision,
     RecognitionBatch,
     RecognitionBatchResult,
     RecognitionItem,
     RecognitionOutcome,
     RecognitionResult,
+    resumed_outcomes,
 )
 from models.cycle_messages import CaseOpened, CycleAuditEntry, CycleCaseRequest, OpenAction
 from models.cycle_rules import (
@@ -65,6 +75,11 @@ from models.cycle_settings import CycleInput
 
 CaseHandle = WorkflowHandle[Any, Any]
 """A product's case, reached by id and contract names: activities import no workflow."""
+
+
+FROZEN_AFTER = 3
+"""The attempt of a case's pending workflow task from which the batch takes it as frozen
+without waiting for it (see `CycleActivities._closed_or_frozen`)."""
 
 
 def refused(message: str, kind: str) -> ApplicationError:
@@ -144,45 +159,58 @@ class CycleActivities:
 
     @activity.defn(name=cycle.RECOGNISE_BATCH.name)
     async def recognise_batch(self, batch: RecognitionBatch) -> RecognitionBatchResult:
-        """Recognise each listed product, `concurrency` at a time, heartbeating progress."""
-        decision = batch.decision
-        outcomes: list[RecognitionOutcome] = []
-        for start in range(0, len(batch.items), batch.concurrency):
-            group = batch.items[start : start + batch.concurrency]
-            outcomes.extend(
-                await asyncio.gather(*(self._recognise_one(decision, item) for item in group))
-            )
-            activity.heartbeat(len(outcomes))
-        return RecognitionBatchResult(outcomes=tuple(outcomes))
+        """Recognise each listed product, `concurrency` at a time, heartbeating after each.
 
-    async def _recognise_one(
+        A product that cannot take the Update (frozen, ended, refusing, too slow) is
+        reported with why and never fails the batch. The heartbeat carries every outcome
+        so far, so a retried attempt asks only the products still unanswered.
+        """
+        decision = batch.decision
+        done = resumed_outcomes(activity.info().heartbeat_details, batch.items)
+        said = {code: outcome.model_dump(mode="json") for code, outcome in done.items()}
+        gate = asyncio.Semaphore(batch.concurrency)
+
+        async def one(item: RecognitionItem) -> None:
+            async with gate:
+                outcome = await self._recognise_within_time(decision, item)
+                done[item.product_code] = outcome
+                said[item.product_code] = outcome.model_dump(mode="json")
+                activity.heartbeat(list(said.values()))
+
+        await asyncio.gather(*(one(item) for item in batch.items if item.product_code not in done))
+        return RecognitionBatchResult(
+            outcomes=tuple(done[item.product_code] for item in batch.items)
+        )
+
+    async def _recognise_within_time(
         self, decision: PlannedDecision, item: RecognitionItem
     ) -> RecognitionOutcome:
+        """One product, bounded by its own time limit; why not, if it was not recognised."""
         handle = self._client.get_workflow_handle(item.workflow_id)
-
-        def outcome(
-            result: RecognitionResult, status: CaseStatus | None, reason: str = ""
-        ) -> RecognitionOutcome:
-            certificate = status.certificate if status else None
-            return RecognitionOutcome(
-                product_code=item.product_code,
-                certificate_number=item.certificate_number,
-                result=result,
-                stars=certificate.stars if certificate else None,
-                reason=reason,
-            )
-
         try:
-            status = await query(handle, case.STATUS)
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                return outcome(RecognitionResult.SKIPPED, None, "the product's case was not found")
-            raise
+            async with asyncio.timeout(PRODUCT_RECOGNITION_TIMEOUT.total_seconds()):
+                return await self._recognise_one(handle, decision, item)
+        except TimeoutError:
+            failure, reason = await self._why_unanswered(handle, "no answer within the time limit")
+        except (RPCError, RPCTimeoutOrCancelledError, WorkflowQueryFailedError) as error:
+            failure, reason = await self._why_unanswered(handle, str(error) or type(error).__name__)
+        except Exception as error:  # anything else of one case must not fail the batch
+            activity.logger.warning("recognising %s failed", item.workflow_id, exc_info=True)
+            failure, reason = await self._why_unanswered(handle, f"{type(error).__name__}: {error}")
+        return _not_recognised(item, failure, reason)
+
+    async def _recognise_one(
+        self, handle: CaseHandle, decision: PlannedDecision, item: RecognitionItem
+    ) -> RecognitionOutcome:
+        closed = await self._closed_or_frozen(handle)
+        if closed is not None:
+            return _not_recognised(item, *closed)
+        status = await query(handle, case.STATUS)
         if recognised_by(status, decision):
-            return outcome(RecognitionResult.RECOGNISED, status)
+            return _recognised(item, status)
         refusal = batch_recognition_refusal(status, decision)
         if refusal is not None:
-            return outcome(RecognitionResult.SKIPPED, None, refusal.message)
+            return _not_recognised(item, RecognitionFailure.REFUSED, refusal.message)
         try:
             await update(
                 handle,
@@ -198,14 +226,57 @@ class CycleActivities:
         except WorkflowUpdateFailedError as error:
             status = await query(handle, case.STATUS)
             if recognised_by(status, decision):  # an earlier attempt got there first
-                return outcome(RecognitionResult.RECOGNISED, status)
-            return outcome(RecognitionResult.SKIPPED, None, explain_refusal(error))
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:  # the case ended meanwhile
-                return outcome(RecognitionResult.SKIPPED, None, error.message)
-            raise
+                return _recognised(item, status)
+            return _not_recognised(item, _refusal_kind(error), explain_refusal(error))
         status = await query(handle, case.STATUS)
-        return outcome(RecognitionResult.RECOGNISED, status)
+        return _recognised(item, status)
+
+    async def _closed_or_frozen(
+        self, handle: CaseHandle, frozen_after: int = FROZEN_AFTER
+    ) -> tuple[RecognitionFailure, str] | None:
+        """Why the case cannot take an Update now (gone, ended, frozen), or None.
+
+        Frozen: its pending workflow task is on its `frozen_after`-th attempt or later (a
+        single lost worker makes a second attempt; a task that fails every time soon
+        makes more). Asked before the Update, and again after one went unanswered."""
+        try:
+            found = await self._client.workflow_service.describe_workflow_execution(
+                DescribeWorkflowExecutionRequest(
+                    namespace=self._client.namespace,
+                    execution=WorkflowExecution(workflow_id=handle.id),
+                ),
+                timeout=PRODUCT_RECOGNITION_TIMEOUT,
+            )
+        except RPCError as error:
+            if error.status == RPCStatusCode.NOT_FOUND:
+                return RecognitionFailure.NOT_FOUND, "the product's case was not found"
+            raise
+        status = found.workflow_execution_info.status
+        if status != WorkflowExecutionStatus.RUNNING.value:
+            name = WorkflowExecutionStatus(status).name.lower()
+            return RecognitionFailure.CLOSED, f"the product's case has ended ({name})"
+        task = found.pending_workflow_task
+        if found.HasField("pending_workflow_task") and task.attempt >= frozen_after:
+            return RecognitionFailure.FROZEN, (
+                f"the product's case is frozen: its workflow task has failed {task.attempt - 1}"
+                " times in a row"
+            )
+        return None
+
+    async def _why_unanswered(
+        self, handle: CaseHandle, what: str
+    ) -> tuple[RecognitionFailure, str]:
+        """After no answer or an error: is the case gone, ended, frozen, or just slow?"""
+        try:
+            async with asyncio.timeout(PRODUCT_RECOGNITION_TIMEOUT.total_seconds()):
+                found = await self._closed_or_frozen(handle, frozen_after=2)
+        except (TimeoutError, RPCError, RPCTimeoutOrCancelledError):
+            found = None
+        if found is not None:
+            return found
+        if "failed state" in what.lower():
+            return RecognitionFailure.FROZEN, f"the product's case is frozen ({what[:200]})"
+        return RecognitionFailure.TIMED_OUT, f"the product's case did not answer ({what[:200]})"
 
     # ------------------------------------------------------------------ record
 
@@ -247,6 +318,35 @@ class CycleActivities:
             "cycle %s %s", handle.id, "started" if started else "exists already; left as it is"
         )
         return handle.id
+
+
+def _recognised(item: RecognitionItem, status: CaseStatus) -> RecognitionOutcome:
+    certificate = status.certificate
+    return RecognitionOutcome(
+        product_code=item.product_code,
+        certificate_number=item.certificate_number,
+        result=RecognitionResult.RECOGNISED,
+        stars=certificate.stars if certificate else None,
+    )
+
+
+def _not_recognised(
+    item: RecognitionItem, failure: RecognitionFailure, reason: str
+) -> RecognitionOutcome:
+    return RecognitionOutcome(
+        product_code=item.product_code,
+        certificate_number=item.certificate_number,
+        result=RecognitionResult.SKIPPED,
+        reason=reason,
+        failure=failure,
+    )
+
+
+def _refusal_kind(error: WorkflowUpdateFailedError) -> RecognitionFailure:
+    cause = error.cause
+    if isinstance(cause, ApplicationError) and cause.type == CERTIFICATE_NUMBER_TAKEN:
+        return RecognitionFailure.NUMBER_TAKEN
+    return RecognitionFailure.REFUSED
 
 
 def _action(request: CycleCaseRequest) -> OpenAction:

@@ -4,6 +4,12 @@ One activity, one transaction: the product and its applicant, the evaluation rou
 a scorecard, a decision, a certificate change and the audit event all land together.
 The audit event's key is the transition's idempotency key, so a retried or replayed
 activity finds it and writes nothing more.
+
+`claim_certificate_number` is asked before a recognition changes its case: it claims
+the number for the product (one audit line under the number's own UNIQUE key, so two
+products racing for a number cannot both win), grants it again to the same product (a
+retry), and refuses it when the line, or a certificate already on the register, names
+another product. The refusal is written to the audit log too, for the operators.
 """
 
 from __future__ import annotations
@@ -15,6 +21,14 @@ from temporalio import activity
 
 from contracts import case
 from models import register as tables
+from models.certificate_numbers import (
+    CLAIMS_RECORD,
+    CertificateClaim,
+    CertificateClaimResult,
+    claim_holder,
+    claim_key,
+    same_holder,
+)
 from models.records import CaseRecord, CertificateStatus
 
 
@@ -37,6 +51,95 @@ class RegisterActivities:
                     return False
             raise
         return True
+
+    @activity.defn(name=case.CLAIM_CERTIFICATE_NUMBER.name)
+    async def claim_certificate_number(self, claim: CertificateClaim) -> CertificateClaimResult:
+        """Claim the number for the product; not granted when another product holds it."""
+        key = claim_key(claim.authority, claim.number)
+        try:
+            async with self._sessions.begin() as session:
+                held = await _number_held(session, key, claim)
+                if held is None:
+                    product = await _product_id(session, claim)
+                    session.add(
+                        tables.AuditEventRow(
+                            event_key=key,
+                            workflow_id=CLAIMS_RECORD,
+                            product_id=product,
+                            actor="register",
+                            action="certificate_number_claimed",
+                            reason=None,
+                            details=claim_holder(claim),
+                            occurred_at=claim.claimed_at,
+                        )
+                    )
+                    return CertificateClaimResult(granted=True)
+        except IntegrityError:
+            # Another product's claim (or this one's earlier attempt) won the race.
+            async with self._sessions() as session:
+                held = await _number_held(session, key, claim)
+            if held is None:
+                raise
+        if not held:
+            await self._record_conflict(claim)
+        return CertificateClaimResult(granted=held)
+
+    async def _record_conflict(self, claim: CertificateClaim) -> None:
+        conflict = (
+            f"{claim.workflow_id}:r{claim.round_number}:certificate-claim-refused:{claim.number}"
+        )
+        try:
+            async with self._sessions.begin() as session:
+                if await _already_recorded(session, conflict):
+                    return
+                session.add(
+                    tables.AuditEventRow(
+                        event_key=conflict[:255],
+                        workflow_id=claim.workflow_id,
+                        product_id=await _product_id(session, claim),
+                        actor="register",
+                        action="certificate_number_conflict",
+                        reason=(
+                            f"certificate {claim.number} of {claim.authority} already belongs "
+                            "to another product; the recognition was refused"
+                        ),
+                        details=claim_holder(claim),
+                        occurred_at=claim.claimed_at,
+                    )
+                )
+        except IntegrityError:
+            return  # written by a concurrent attempt
+
+
+async def _number_held(session: AsyncSession, key: str, claim: CertificateClaim) -> bool | None:
+    """None: nobody holds the number; True: this product does; False: another does."""
+    recorded = await session.scalar(
+        select(tables.AuditEventRow.details).where(tables.AuditEventRow.event_key == key)
+    )
+    if recorded is not None:
+        return same_holder(recorded, claim)
+    # A certificate written before numbers were claimed.
+    owner = await session.scalar(
+        select(tables.ProductRow)
+        .join(tables.CertificateRow, tables.CertificateRow.product_id == tables.ProductRow.id)
+        .where(
+            tables.CertificateRow.issuing_authority == claim.authority,
+            tables.CertificateRow.number == claim.number,
+        )
+    )
+    if owner is None:
+        return None
+    return same_holder({"province": owner.province, "product_code": owner.product_code}, claim)
+
+
+async def _product_id(session: AsyncSession, claim: CertificateClaim) -> int | None:
+    found: int | None = await session.scalar(
+        select(tables.ProductRow.id).where(
+            tables.ProductRow.province == claim.province,
+            tables.ProductRow.product_code == claim.product_code,
+        )
+    )
+    return found
 
 
 async def _already_recorded(session: AsyncSession, key: str) -> bool:

@@ -24,6 +24,7 @@ from models.case import (
     ScorecardSubmission,
     SupplementSubmission,
 )
+from models.certificate_numbers import CertificateClaim, CertificateClaimResult
 from models.clock import CalendarMove
 from models.events import Notification
 from models.records import CaseRecord
@@ -70,6 +71,11 @@ RECORD_CASE_EVENT: Final = ActivityRef("record_case_event", CaseRecord, bool)
 """Write one transition to the register; False when it was written before."""
 SEND_NOTIFICATION: Final = ActivityRef("send_notification", Notification, list)
 """Deliver one event's email to its recipients, through the notification ledger."""
+CLAIM_CERTIFICATE_NUMBER: Final = ActivityRef(
+    "claim_certificate_number", CertificateClaim, CertificateClaimResult
+)
+"""Claim a certificate number in the register before a recognition changes the case;
+not granted when another product holds it."""
 
 # ------------------------------------------------------- memo, search attributes
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from datetime import date
+from datetime import date, datetime
+from enum import StrEnum
 from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -95,6 +96,34 @@ ProgressRow = tuple[
 # ---------------------------------------------------------------- decisions issued
 
 
+class RecognitionFailure(StrEnum):
+    """Why a product listed in a decision could not be recognised by it (yet)."""
+
+    FROZEN = "frozen"  # its workflow task keeps failing: it answers nothing
+    TIMED_OUT = "timed_out"  # no answer within the product's own time limit
+    UNAVAILABLE = "unavailable"  # the server could not be asked
+    CLOSED = "closed"  # its workflow was terminated, or ended otherwise
+    NOT_FOUND = "not_found"  # no such case
+    REFUSED = "refused"  # the case refused the recognition (not awaiting it, say)
+    NUMBER_TAKEN = "number_taken"  # the register holds its number for another product
+
+
+class UnrecognisedProduct(BaseModel):
+    """A product a decision lists but has not recognised: why, and whether it is retried."""
+
+    model_config = ConfigDict(frozen=True)
+
+    product_code: str
+    workflow_id: str
+    certificate_number: str
+    failure: RecognitionFailure
+    reason: str
+    attempts: int = Field(default=1, ge=1)
+    retry_at: datetime | None = Field(
+        default=None, description="When the cycle asks again (workflow time); None: given up"
+    )
+
+
 class DecisionSummary(BaseModel):
     """A decision the cycle issued, as the report and the state keep it (compact)."""
 
@@ -108,6 +137,8 @@ class DecisionSummary(BaseModel):
     recognised: int
     first_certificate: str | None = None
     last_certificate: str | None = None
+    authority_key: str = ""
+    unrecognised: tuple[UnrecognisedProduct, ...] = ()
 
 
 # ---------------------------------------------------------------------- the report

@@ -10,19 +10,25 @@ decision-making authority for every product awaiting recognition there:
 - `summarise_decision` keeps a decision compactly, as the report and the state do;
   `decision_parts` is its list as the register keeps it, a part per fan-out chunk;
 - `recognised_progress` and `skipped_codes` are what the outcomes tell the cycle about
-  its products before their own signals arrive.
+  its products before their own signals arrive;
+- a product the decision could not recognise is kept in its summary with why
+  (`UnrecognisedProduct`); `retry_at` is the rule for what to do with it (ask again
+  later, a bounded number of times, or give up), `due_retries` and `merge_retry` take a
+  later attempt under the same decision and certificate number, and `resumed_outcomes`
+  lets a retried fan-out activity start where its last heartbeat said it stood.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Final
 
-from pydantic import BaseModel, ConfigDict, Field, JsonValue
+from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
 from models.case import CaseStage
-from models.cycle import CaseProgress, DecisionSummary
+from models.cycle import CaseProgress, DecisionSummary, RecognitionFailure, UnrecognisedProduct
 from models.cycle_settings import CycleInput, CycleSettings, DecisionAuthority
 from models.dossier import DocumentNumber
 from models.errors import DomainError
@@ -149,6 +155,9 @@ class RecognitionOutcome(BaseModel):
     result: RecognitionResult
     stars: Stars | None = None
     reason: str = ""
+    failure: RecognitionFailure | None = Field(
+        default=None, description="Why it was not recognised (None: recognised, or legacy)"
+    )
 
 
 class RecognitionBatch(BaseModel):
@@ -164,8 +173,15 @@ class RecognitionBatchResult(BaseModel):
 
 
 def summarise_decision(
-    plan: PlannedDecision, outcomes: Sequence[RecognitionOutcome]
+    plan: PlannedDecision,
+    outcomes: Sequence[RecognitionOutcome],
+    now: datetime | None = None,
 ) -> DecisionSummary:
+    """The decision as the cycle keeps it, with every product it could not recognise.
+
+    `now` (workflow time) schedules the retries `retry_at` allows; None retries nothing
+    (cycles that started before retries existed).
+    """
     done = [o.certificate_number for o in outcomes if o.result == RecognitionResult.RECOGNISED]
     return DecisionSummary(
         level=plan.level,
@@ -176,7 +192,178 @@ def summarise_decision(
         recognised=len(done),
         first_certificate=done[0] if done else None,
         last_certificate=done[-1] if done else None,
+        authority_key=plan.authority_key,
+        unrecognised=unrecognised(plan.items, outcomes, now, attempts={}),
     )
+
+
+# ------------------------------------------------------- products not recognised
+
+PRODUCT_RECOGNITION_TIMEOUT: Final = timedelta(seconds=12)
+"""How long one product's Update (with the look at its case) may take in a batch: a
+frozen case is given up on for this attempt after it, and never holds the others."""
+
+RECOGNITION_RETRY_INTERVAL: Final = timedelta(minutes=10)
+"""How long (workflow time) the cycle waits before asking a product again."""
+
+MAX_RECOGNITION_ATTEMPTS: Final = 6
+"""Attempts per product and decision (the first included) before the cycle gives up."""
+
+RETRYABLE_FAILURES: Final = frozenset(
+    {RecognitionFailure.FROZEN, RecognitionFailure.TIMED_OUT, RecognitionFailure.UNAVAILABLE}
+)
+"""Failures a later attempt may overcome. A case that is gone, or refused the decision
+(a number another product holds, a case not awaiting it), would answer the same again."""
+
+
+def failure_of(outcome: RecognitionOutcome) -> RecognitionFailure | None:
+    """Why a product was not recognised; a legacy skip (no failure named) was a refusal."""
+    if outcome.result == RecognitionResult.RECOGNISED:
+        return None
+    return outcome.failure or RecognitionFailure.REFUSED
+
+
+def retry_at(failure: RecognitionFailure, attempts: int, now: datetime | None) -> datetime | None:
+    """What to do with a product not recognised after `attempts` attempts: the moment to
+    ask again, or None to give up (and tell the administrators it was given up on)."""
+    if now is None or failure not in RETRYABLE_FAILURES or attempts >= MAX_RECOGNITION_ATTEMPTS:
+        return None
+    return now + RECOGNITION_RETRY_INTERVAL
+
+
+def unrecognised(
+    items: Sequence[RecognitionItem],
+    outcomes: Sequence[RecognitionOutcome],
+    now: datetime | None,
+    attempts: Mapping[str, int],
+) -> tuple[UnrecognisedProduct, ...]:
+    """The listed products the outcomes did not recognise, each with why and what next.
+
+    `attempts` counts each product's earlier attempts (by product code), 0 if absent.
+    """
+    by_code = {item.product_code: item for item in items}
+    left = []
+    for outcome in outcomes:
+        failure = failure_of(outcome)
+        item = by_code.get(outcome.product_code)
+        if failure is None or item is None:
+            continue
+        tried = attempts.get(outcome.product_code, 0) + 1
+        left.append(
+            UnrecognisedProduct(
+                product_code=outcome.product_code,
+                workflow_id=item.workflow_id,
+                certificate_number=outcome.certificate_number,
+                failure=failure,
+                reason=outcome.reason,
+                attempts=tried,
+                retry_at=retry_at(failure, tried, now),
+            )
+        )
+    return tuple(left)
+
+
+def due_retries(
+    decisions: Sequence[DecisionSummary], now: datetime, *, all_waiting: bool = False
+) -> list[tuple[int, PlannedDecision]]:
+    """Each decision (by index) with the products due to be asked again, as a plan of
+    the same decision: same number, same date, same certificate numbers.
+    `all_waiting` takes every product still to be retried (the cycle is closing)."""
+    due = []
+    for index, summary in enumerate(decisions):
+        items = tuple(
+            RecognitionItem(
+                workflow_id=left.workflow_id,
+                product_code=left.product_code,
+                certificate_number=left.certificate_number,
+            )
+            for left in summary.unrecognised
+            if left.retry_at is not None and (all_waiting or left.retry_at <= now)
+        )
+        if items:
+            due.append(
+                (
+                    index,
+                    PlannedDecision(
+                        level=summary.level,
+                        authority=summary.authority,
+                        authority_key=summary.authority_key,
+                        number=summary.number,
+                        decided_on=summary.decided_on,
+                        items=items,
+                    ),
+                )
+            )
+    return due
+
+
+def merge_retry(
+    summary: DecisionSummary,
+    retried: PlannedDecision,
+    outcomes: Sequence[RecognitionOutcome],
+    now: datetime | None,
+) -> DecisionSummary:
+    """The decision after a later attempt: newly recognised products counted (its first
+    and last certificate widened), the others kept with one more attempt."""
+    asked = {item.product_code for item in retried.items}
+    attempts = {left.product_code: left.attempts for left in summary.unrecognised}
+    still = unrecognised(retried.items, outcomes, now, attempts)
+    done = [o.certificate_number for o in outcomes if o.result == RecognitionResult.RECOGNISED]
+    certificates = [c for c in (summary.first_certificate, summary.last_certificate) if c] + done
+    kept = tuple(left for left in summary.unrecognised if left.product_code not in asked)
+    return summary.model_copy(
+        update={
+            "recognised": summary.recognised + len(done),
+            "first_certificate": min(certificates) if certificates else None,
+            "last_certificate": max(certificates) if certificates else None,
+            "unrecognised": kept + still,
+        }
+    )
+
+
+def unrecognised_to_tell(
+    before: DecisionSummary | None, after: DecisionSummary
+) -> tuple[UnrecognisedProduct, ...]:
+    """What the administrators are told after an attempt at a decision: on its first,
+    every product it could not recognise; on a later one, those just given up on."""
+    if before is None:
+        return after.unrecognised
+    waiting = {left.product_code for left in before.unrecognised if left.retry_at is not None}
+    return tuple(
+        left
+        for left in after.unrecognised
+        if left.retry_at is None and left.product_code in waiting
+    )
+
+
+def next_retry(decisions: Iterable[DecisionSummary]) -> datetime | None:
+    """The earliest moment a product is to be asked again, if any is."""
+    moments = [
+        left.retry_at
+        for summary in decisions
+        for left in summary.unrecognised
+        if left.retry_at is not None
+    ]
+    return min(moments) if moments else None
+
+
+def resumed_outcomes(
+    details: Sequence[object], items: Sequence[RecognitionItem]
+) -> dict[str, RecognitionOutcome]:
+    """What a fan-out activity's last heartbeat said was done, by product code: a retried
+    attempt starts from there. Details it cannot read are ignored (it asks again)."""
+    if not details or not isinstance(details[-1], list):
+        return {}
+    listed = {item.product_code for item in items}
+    done: dict[str, RecognitionOutcome] = {}
+    for entry in details[-1]:
+        try:
+            outcome = RecognitionOutcome.model_validate(entry)
+        except ValidationError:
+            continue
+        if outcome.product_code in listed:
+            done[outcome.product_code] = outcome
+    return done
 
 
 class DecisionPart(BaseModel):
@@ -189,18 +376,20 @@ class DecisionPart(BaseModel):
 
 
 def decision_parts(
-    plan: PlannedDecision, outcomes: Sequence[RecognitionOutcome], chunk: int
+    plan: PlannedDecision, outcomes: Sequence[RecognitionOutcome], chunk: int, attempt: int = 1
 ) -> list[DecisionPart]:
     """The decision's list in parts of `chunk` products, so no single register write
     (and no event of the cycle's history) grows with the size of the province.
 
     Two districts may number their decisions alike ("1/2024/QĐ-UBND"): the authority's
-    key in each part's key keeps their records apart.
+    key in each part's key keeps their records apart. A later attempt at the products
+    the decision could not recognise (`attempt` > 1) is written under keys of its own.
     """
     starts = range(0, len(outcomes), chunk)
+    retry = f"retry{attempt}:" if attempt > 1 else ""
     return [
         DecisionPart(
-            key=f"decision:{plan.authority_key}:{plan.number}:{part}",
+            key=f"decision:{plan.authority_key}:{plan.number}:{retry}{part}",
             details={
                 "level": plan.level,
                 "authority": plan.authority,
@@ -215,6 +404,7 @@ def decision_parts(
                         "result": outcome.result.value,
                         "stars": int(outcome.stars) if outcome.stars else None,
                         "reason": outcome.reason,
+                        **_failure_details(outcome),
                     }
                     for outcome in outcomes[start : start + chunk]
                 ],
@@ -222,6 +412,11 @@ def decision_parts(
         )
         for part, start in enumerate(starts, start=1)
     ]
+
+
+def _failure_details(outcome: RecognitionOutcome) -> dict[str, JsonValue]:
+    failure = failure_of(outcome)
+    return {} if failure is None else {"failure": failure.value}
 
 
 def skipped_codes(outcomes: Iterable[RecognitionOutcome]) -> set[str]:

@@ -22,7 +22,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
 from models.applicants import RegistrationKind
 from models.case import CaseStage, RevocationGround
 from models.catalogue import DocumentKind
-from models.cycle import CycleReport
+from models.cycle import CycleReport, UnrecognisedProduct
 from models.dossier import Language
 from models.stars import Stars
 from models.transitions import CaseTransition, CycleTransition, canonical_kind
@@ -209,6 +209,36 @@ class CycleReported(BaseModel):
         )
 
 
+class RecognitionIncomplete(BaseModel):
+    """To administrators: products a batch decision lists but could not recognise, with
+    why, and whether the cycle asks them again or has given up on them."""
+
+    kind: Literal[CycleTransition.RECOGNITION_INCOMPLETE] = CycleTransition.RECOGNITION_INCOMPLETE
+    reference: str = Field(description="The cycle's workflow id")
+    province: str
+    year: int
+    occurred_on: date
+    authority: str
+    decision_number: str
+    decided_on: date
+    listed: int
+    recognised: int
+    products: tuple[UnrecognisedProduct, ...]
+
+    @property
+    def case(self) -> CaseFacts:
+        """The cycle in the shape every message quotes (reference, province, date)."""
+        return CaseFacts(
+            reference=self.reference,
+            product_code="",
+            product_name=f"OCOP {self.province} {self.year}",
+            applicant_name="",
+            province=self.province,
+            round_number=0,
+            occurred_on=self.occurred_on,
+        )
+
+
 def _with_current_kind(value: Any) -> Any:
     """A recorded event's legacy kind replaced by today's word; anything else as given."""
     if isinstance(value, dict) and isinstance(value.get("kind"), str):
@@ -233,7 +263,8 @@ CaseEvent = Annotated[
     | ExpiryReminder
     | Lapsed
     | Revoked
-    | CycleReported,
+    | CycleReported
+    | RecognitionIncomplete,
     Field(discriminator="kind"),
     BeforeValidator(_with_current_kind),
 ]

@@ -63,6 +63,7 @@ class CycleTransition(StrEnum):
     """What a province's annual cycle records in the register under its own id."""
 
     RECOGNITION_DECISION = "recognition_decision"
+    RECOGNITION_INCOMPLETE = "recognition_incomplete"
     CYCLE_REPORT = "cycle_report"
 
 

@@ -522,6 +522,7 @@ async def test_the_report_counts_everything_and_goes_to_the_administrators_at_cl
     assert details["submissions"] == 7 and details["by_stars"] == {"3": 2, "4": 2}
 
 
+@pytest.mark.record_history
 async def test_the_cycle_closes_itself_when_its_calendar_ends(cycle_world: CycleWorld) -> None:
     cycle = await cycle_world.start(cycle_settings(start_cases=False))
     await cycle.submit(cycle.dossier("MO-BINHLIEU", "Mật ong rừng Bình Liêu"))
@@ -532,7 +533,14 @@ async def test_the_cycle_closes_itself_when_its_calendar_ends(cycle_world: Cycle
     assert final.closed and final.as_of == date(2025, 1, 1)
     # Nothing answered for the product (no case runs here), so nothing was recognised.
     assert [(d.level, d.listed, d.recognised) for d in final.decisions] == [("district", 1, 0)]
-    assert cycle_world.inbox(ADMIN_EMAIL) == ["cycle_report"]
+    [missing] = final.decisions[0].unrecognised
+    assert (missing.product_code, missing.failure, missing.retry_at) == (
+        "MO-BINHLIEU",
+        "not_found",
+        None,  # a case that does not exist is not asked again
+    )
+    # The administrators are told which product the decision could not recognise, and why.
+    assert cycle_world.inbox(ADMIN_EMAIL) == ["recognition_incomplete", "cycle_report"]
     assert [row[0] for row in await cycle.audit()] == ["recognition_decision", "cycle_report"]
 
 

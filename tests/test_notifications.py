@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from html import unescape
 from pathlib import Path
@@ -36,7 +36,14 @@ from infra.settings import Settings, SmtpSecurity
 from models.applicants import ApplicantKind, RegistrationKind
 from models.case import CaseStage, RevocationGround
 from models.catalogue import DocumentKind
-from models.cycle import CycleReport, LocalityFigures, TargetProgress
+from models.cycle import (
+    CycleReport,
+    DecisionSummary,
+    LocalityFigures,
+    RecognitionFailure,
+    TargetProgress,
+    UnrecognisedProduct,
+)
 from models.cycle_calendar import TargetKind, official_calendar
 from models.dossier import Language
 from models.events import (
@@ -54,6 +61,7 @@ from models.events import (
     Recipient,
     RecipientRole,
     Recognised,
+    RecognitionIncomplete,
     RescoreRequested,
     Revoked,
     ScoringResult,
@@ -366,6 +374,35 @@ SAMPLES: dict[str, Sample] = {
         "OCOP cycle 2024 report – quang-ninh",
         ("Dossiers received", "of which 5 stars", "96/100 – not met (4 short)"),
     ),
+    "recognition_incomplete": Sample(
+        RecognitionIncomplete(
+            reference="ocop-cycle-quang-ninh-2024",
+            province="quang-ninh",
+            year=2024,
+            occurred_on=date(2024, 10, 15),
+            authority="UBND huyện Bình Liêu",
+            decision_number="125/2024/QĐ-UBND",
+            decided_on=date(2024, 10, 15),
+            listed=10,
+            recognised=9,
+            products=(
+                UnrecognisedProduct(
+                    product_code="MO-BINHLIEU",
+                    workflow_id="ocop-product-quang-ninh-mo-binhlieu",
+                    certificate_number="125/2024/QĐ-UBND-003",
+                    failure=RecognitionFailure.FROZEN,
+                    reason="its workflow task has failed 4 times in a row",
+                    attempts=1,
+                    retry_at=datetime(2024, 10, 15, 5, 10, tzinfo=UTC),
+                ),
+            ),
+        ),
+        ADMINISTRATORS,
+        "Quyết định số 125/2024/QĐ-UBND: 1 sản phẩm chưa được công nhận",
+        ("MO-BINHLIEU", "125/2024/QĐ-UBND-003", "đang bị treo", "9/10", "thử lại"),
+        "Decision No. 125/2024/QĐ-UBND: 1 products not recognised",
+        ("MO-BINHLIEU", "125/2024/QĐ-UBND-003", "frozen", "9 of 10", "try again"),
+    ),
 }
 
 
@@ -496,6 +533,30 @@ def test_a_result_without_certificate_explains_why(
         }
     )
     assert vi in " ".join(render(event, PRODUCER).text.split())
+
+
+def test_the_report_counts_the_products_each_decision_could_not_recognise() -> None:
+    report = SAMPLES["cycle_report"].event
+    left = SAMPLES["recognition_incomplete"].event
+    assert isinstance(report, CycleReported) and isinstance(left, RecognitionIncomplete)
+    decision = DecisionSummary(
+        level="district",
+        authority=left.authority,
+        number=left.decision_number,
+        decided_on=left.decided_on,
+        listed=10,
+        recognised=9,
+        first_certificate="125/2024/QĐ-UBND-001",
+        last_certificate="125/2024/QĐ-UBND-010",
+        unrecognised=left.products,
+    )
+    event = report.model_copy(
+        update={"report": report.report.model_copy(update={"decisions": [decision]})}
+    )
+    vi = " ".join(render(event, ADMINISTRATOR).text.split())
+    en = " ".join(render(event, ADMINISTRATOR_EN).text.split())
+    assert "công nhận 9/10 sản phẩm" in vi and "1 sản phẩm chưa được công nhận" in vi
+    assert "9 of 10 products recognised" in en and "1 not recognised" in en
 
 
 def test_message_ids_are_deterministic_per_ledger_key() -> None:

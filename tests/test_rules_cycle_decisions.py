@@ -3,7 +3,7 @@ cycle learns from its outcomes about the products it recognised or skipped."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from hypothesis import given
@@ -11,15 +11,27 @@ from hypothesis import strategies as st
 
 from models.applicants import ApplicantKind
 from models.case import CaseStage
-from models.cycle import CaseProgress
+from models.cycle import CaseProgress, RecognitionFailure
 from models.cycle_decisions import (
+    MAX_RECOGNITION_ATTEMPTS,
+    RECOGNITION_RETRY_INTERVAL,
+    RETRYABLE_FAILURES,
     DecisionPart,
     PlannedDecision,
+    RecognitionItem,
     RecognitionOutcome,
     RecognitionResult,
     decision_parts,
+    due_retries,
+    failure_of,
+    merge_retry,
+    next_retry,
     recognised_progress,
+    resumed_outcomes,
+    retry_at,
     skipped_codes,
+    summarise_decision,
+    unrecognised_to_tell,
 )
 from models.stars import Stars
 
@@ -118,6 +130,7 @@ def test_each_part_names_the_decision_and_each_product_its_fate() -> None:
                 "result": "skipped",
                 "stars": None,
                 "reason": "not awaiting recognition",
+                "failure": "refused",  # a skip that names no failure was a refusal
             },
         ],
     }
@@ -156,3 +169,113 @@ def test_a_recognised_product_still_awaiting_counts_as_certified_at_once() -> No
             }
         )
     }
+
+
+# ------------------------------------------------- products a decision could not recognise
+
+NOW = datetime(2024, 10, 15, 5, 0, tzinfo=UTC)
+ITEMS = tuple(
+    RecognitionItem(
+        workflow_id=f"ocop-product-quang-ninh-p{n}",
+        product_code=f"P{n}",
+        certificate_number=f"{PLAN.number}-{n:03d}",
+    )
+    for n in range(1, 4)
+)
+TEN = PLAN.model_copy(update={"items": ITEMS})
+
+
+def result(item: RecognitionItem, failure: RecognitionFailure | None = None) -> RecognitionOutcome:
+    return RecognitionOutcome(
+        product_code=item.product_code,
+        certificate_number=item.certificate_number,
+        result=RecognitionResult.RECOGNISED if failure is None else RecognitionResult.SKIPPED,
+        stars=Stars.THREE if failure is None else None,
+        reason="" if failure is None else f"because {failure.value}",
+        failure=failure,
+    )
+
+
+def test_a_failure_a_later_attempt_may_overcome_is_asked_again_a_bounded_number_of_times() -> None:
+    for failure in RecognitionFailure:
+        later = retry_at(failure, 1, NOW)
+        if failure in RETRYABLE_FAILURES:
+            assert later == NOW + RECOGNITION_RETRY_INTERVAL
+        else:  # gone, or it would refuse the same again
+            assert later is None
+    assert retry_at(RecognitionFailure.FROZEN, MAX_RECOGNITION_ATTEMPTS - 1, NOW) is not None
+    assert retry_at(RecognitionFailure.FROZEN, MAX_RECOGNITION_ATTEMPTS, NOW) is None
+    assert retry_at(RecognitionFailure.FROZEN, 1, None) is None  # a cycle from before retries
+
+
+def test_a_legacy_skip_reads_as_a_refusal_and_a_recognition_as_no_failure() -> None:
+    assert failure_of(outcome("A", RecognitionResult.SKIPPED)) == RecognitionFailure.REFUSED
+    assert failure_of(outcome("A", RecognitionResult.RECOGNISED)) is None
+
+
+def test_the_summary_lists_each_product_not_recognised_with_why_and_what_next() -> None:
+    first, frozen, ended = ITEMS
+    outcomes = [
+        result(first),
+        result(frozen, RecognitionFailure.FROZEN),
+        result(ended, RecognitionFailure.CLOSED),
+    ]
+    summary = summarise_decision(TEN, outcomes, NOW)
+    assert (summary.listed, summary.recognised) == (3, 1)
+    assert summary.authority_key == PLAN.authority_key
+    assert [(u.product_code, u.failure, u.reason, u.retry_at) for u in summary.unrecognised] == [
+        ("P2", RecognitionFailure.FROZEN, "because frozen", NOW + RECOGNITION_RETRY_INTERVAL),
+        ("P3", RecognitionFailure.CLOSED, "because closed", None),
+    ]
+    assert unrecognised_to_tell(None, summary) == summary.unrecognised  # all, the first time
+    assert next_retry([summary]) == NOW + RECOGNITION_RETRY_INTERVAL
+
+    assert due_retries([summary], NOW) == []  # not before its time
+    [(index, again)] = due_retries([summary], NOW + RECOGNITION_RETRY_INTERVAL)
+    assert index == 0
+    # The same decision, the same certificate number: only the product due.
+    assert again.model_copy(update={"items": ()}) == PLAN
+    assert again.items == (frozen,)
+
+    later = NOW + RECOGNITION_RETRY_INTERVAL
+    merged = merge_retry(summary, again, [result(frozen)], later)
+    assert (merged.listed, merged.recognised) == (3, 2)
+    assert (merged.first_certificate, merged.last_certificate) == (
+        first.certificate_number,
+        frozen.certificate_number,
+    )
+    assert [u.product_code for u in merged.unrecognised] == ["P3"]
+    assert unrecognised_to_tell(summary, merged) == ()  # nothing newly given up
+    assert next_retry([merged]) is None
+
+
+def test_a_product_still_failing_counts_its_attempts_then_is_given_up_and_told() -> None:
+    summary = summarise_decision(TEN, [result(ITEMS[0], RecognitionFailure.TIMED_OUT)], NOW)
+    moment = NOW
+    for attempt in range(2, MAX_RECOGNITION_ATTEMPTS + 1):
+        [(_, again)] = due_retries([summary], moment, all_waiting=True)
+        before = summary
+        moment += RECOGNITION_RETRY_INTERVAL
+        summary = merge_retry(summary, again, [result(ITEMS[0], RecognitionFailure.FROZEN)], moment)
+        [left] = summary.unrecognised
+        assert left.attempts == attempt
+        assert left.failure == RecognitionFailure.FROZEN
+    assert left.retry_at is None
+    assert unrecognised_to_tell(before, summary) == (left,)
+    assert due_retries([summary], moment, all_waiting=True) == []
+
+
+def test_a_retried_fan_out_resumes_from_its_last_heartbeat() -> None:
+    done = [result(ITEMS[0]).model_dump(mode="json"), {"nonsense": 1}]
+    resumed = resumed_outcomes([[], done], ITEMS)
+    assert resumed == {"P1": result(ITEMS[0])}
+    assert resumed_outcomes([], ITEMS) == {}
+    assert resumed_outcomes(["not a list"], ITEMS) == {}
+    elsewhere = [result(ITEMS[0]).model_dump(mode="json")]
+    assert resumed_outcomes([elsewhere], ITEMS[1:]) == {}  # another chunk's product
+
+
+def test_a_later_attempt_is_written_under_keys_of_its_own() -> None:
+    [part] = decision_parts(PLAN, [result(ITEMS[1], RecognitionFailure.FROZEN)], 500, attempt=2)
+    assert part.key == f"decision:{PLAN.authority_key}:{PLAN.number}:retry2:1"
+    assert rows(part)[0]["failure"] == "frozen"

@@ -20,6 +20,7 @@ are in `models/cycle_*.py`. The yearly launcher is `workflows/cycle_launcher.py`
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from datetime import date, datetime, timedelta
 
@@ -28,6 +29,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 from workflows import cycle_steps
 from workflows.calendar import KeepsBusinessCalendar
+from workflows.cycle_batches import IssuesBatchDecisions, sooner
 from workflows.cycle_progress import ProgressGate
 from workflows.handlers import update_handler
 from workflows.refusal import refuse
@@ -40,16 +42,13 @@ with workflow.unsafe.imports_passed_through():
     from contracts.cycle import cycle_workflow_id
     from models.case import CaseStage
     from models.clock import BusinessClock, start_of_day
-    from models.cycle import CaseProgress, CycleReport, DecisionSummary, build_report
-    from models.cycle_calendar import DECISION_TIME, decision_day, recognising_levels
-    from models.cycle_decisions import (
-        awaiting_at,
-        decision_parts,
-        plan_decisions,
-        recognised_progress,
-        skipped_codes,
-        summarise_decision,
+    from models.cycle import (
+        CaseProgress,
+        CycleReport,
+        DecisionSummary,
+        build_report,
     )
+    from models.cycle_calendar import DECISION_TIME, decision_day, recognising_levels
     from models.cycle_messages import (
         CaseOpened,
         CloseCycle,
@@ -74,7 +73,7 @@ def _due_within(delay: timedelta | None) -> bool:
 
 
 @workflow.defn(name=cycle.WORKFLOW_TYPE)
-class AnnualCycleWorkflow(KeepsBusinessCalendar):
+class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
     @workflow.init
     def __init__(self, input: CycleInput) -> None:
         self._input = input
@@ -109,6 +108,8 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
         self._close: CloseCycle | None = None
         self._closing = False
         self._final: CycleReport | None = None
+        # Letters to the administrators about products a decision could not recognise.
+        self._alerts: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ run
 
@@ -121,11 +122,12 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
                 break
             for level in self._due_levels():
                 await self._recognise_level(level, self._decision_day(level))
+            await self._retry_unrecognised()
             if self._history_full():
                 await self._continue_as_new()
                 continue
             clock = self._clock
-            delay = clock.real_delay(workflow.now(), self._next_moment())
+            delay = sooner(clock.real_delay(workflow.now(), self._next_moment()), self._retry_in())
             with contextlib.suppress(TimeoutError):
                 await workflow.wait_condition(
                     lambda held=clock: (  # type: ignore[misc]
@@ -144,6 +146,8 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
         await workflow.wait_condition(lambda: not self._pending)
         for level in recognising_levels(self._input.rulebook):
             await self._recognise_level(level, self._today())
+        await self._retry_unrecognised(closing=True)
+        await workflow.wait_condition(lambda: not self._alerts)
         report = self._report(closed=True)
         self._final = report
         await self._record(
@@ -165,7 +169,9 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
     async def _continue_as_new(self) -> None:
         """Hand the state to a fresh run once every handler has finished (unless closing)."""
         await workflow.wait_condition(
-            lambda: workflow.all_handlers_finished() or self._close is not None
+            lambda: (
+                (workflow.all_handlers_finished() and not self._alerts) or self._close is not None
+            )
         )
         if self._close is not None:
             return
@@ -180,37 +186,6 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar):
             **self._progress_gate.carried(),
         )
         workflow.continue_as_new(self._input.model_copy(update={"carried": carried}))
-
-    # ------------------------------------------------------- batch decisions
-
-    async def _recognise_level(self, level: str, decided_on: date) -> None:
-        """One decision per authority for every product awaiting recognition at `level`."""
-        self._levels_done.add(level)
-        awaiting = [
-            progress
-            for progress in awaiting_at(self._products.values(), level)
-            if progress.product_code.lower() not in self._skipped
-        ]
-        if not awaiting:
-            return
-        chunk = self._input.fanout_chunk
-        for plan in plan_decisions(self._input, level, decided_on, awaiting, self._issued):
-            outcomes = await cycle_steps.fan_out(
-                plan, chunk=chunk, concurrency=self._input.recognition_concurrency
-            )
-            self._issued[plan.authority_key] = self._issued.get(plan.authority_key, 0) + 1
-            self._decisions.append(summarise_decision(plan, outcomes))
-            self._skipped.update(skipped_codes(outcomes))
-            # Recognised products count as certified even if their signal is on its way.
-            self._products.update(recognised_progress(self._products, outcomes))
-            for part in decision_parts(plan, outcomes, chunk):
-                await self._record(
-                    "recognition_decision",
-                    actor=plan.authority,
-                    reason=f"{level}: {len(plan.items)} products listed",
-                    details=part.details,
-                    key=part.key,
-                )
 
     async def _record(
         self,

@@ -22,15 +22,26 @@ with workflow.unsafe.imports_passed_through():
     from activities.cycle import CycleActivities
     from contracts.case import SEND_NOTIFICATION
     from models.case import Contact
-    from models.cycle import CycleReport
+    from models.cycle import CycleReport, DecisionSummary, UnrecognisedProduct
     from models.cycle_decisions import PlannedDecision, RecognitionBatch, RecognitionOutcome
     from models.cycle_messages import CaseOpened, CloseCycle, CycleAuditEntry, CycleCaseRequest
     from models.cycle_settings import CycleInput
-    from models.events import CycleReported, Notification, Recipient, RecipientRole
+    from models.events import (
+        CycleReported,
+        Notification,
+        Recipient,
+        RecipientRole,
+        RecognitionIncomplete,
+    )
 
 OPEN_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10), maximum_attempts=10)
 REGISTER_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
 FANOUT_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
+FANOUT_HEARTBEAT = timedelta(seconds=30)
+"""The fan-out heartbeats after every product, each bounded by its own time limit
+(`PRODUCT_RECOGNITION_TIMEOUT`): a worker lost mid-batch is noticed within this."""
+FANOUT_HEARTBEAT_BEFORE = timedelta(minutes=2)
+"""Cycles that started before per-product heartbeats keep the options they recorded."""
 NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,
@@ -51,7 +62,11 @@ async def open_case(request: CycleCaseRequest) -> CaseOpened:
 
 
 async def fan_out(
-    plan: PlannedDecision, *, chunk: int, concurrency: int
+    plan: PlannedDecision,
+    *,
+    chunk: int,
+    concurrency: int,
+    heartbeat_timeout: timedelta = FANOUT_HEARTBEAT_BEFORE,
 ) -> list[RecognitionOutcome]:
     """Recognise every product the decision lists: one `recognise_batch` activity per
     `chunk` products, one after the other, each `concurrency` products at a time."""
@@ -66,7 +81,7 @@ async def fan_out(
                 concurrency=concurrency,
             ),
             start_to_close_timeout=timedelta(minutes=30),
-            heartbeat_timeout=timedelta(minutes=2),
+            heartbeat_timeout=heartbeat_timeout,
             retry_policy=FANOUT_RETRY,
         )
         outcomes.extend(result.outcomes)
@@ -80,6 +95,53 @@ async def record(entry: CycleAuditEntry) -> None:
         entry,
         start_to_close_timeout=timedelta(seconds=60),
         retry_policy=REGISTER_RETRY,
+    )
+
+
+async def send_unrecognised(
+    cycle: CycleInput,
+    decision: DecisionSummary,
+    products: Sequence[UnrecognisedProduct],
+    attempt: int,
+    today: date,
+) -> None:
+    """Tell every administrator, in their language, which products a decision could not
+    recognise and why (once per decision and attempt: the key says which)."""
+    cycle_id = workflow.info().workflow_id
+    await workflow.execute_activity(
+        SEND_NOTIFICATION.name,
+        Notification(
+            key=f"{cycle_id}:unrecognised:{decision.authority_key}:{decision.number}:{attempt}",
+            workflow_id=cycle_id,
+            event=RecognitionIncomplete(
+                reference=cycle_id,
+                province=cycle.province,
+                year=cycle.year,
+                occurred_on=today,
+                authority=decision.authority,
+                decision_number=decision.number,
+                decided_on=decision.decided_on,
+                listed=decision.listed,
+                recognised=decision.recognised,
+                products=tuple(products),
+            ),
+            recipients=_administrators(cycle.administrators),
+        ),
+        result_type=SEND_NOTIFICATION.result,
+        start_to_close_timeout=timedelta(minutes=2),
+        retry_policy=NOTIFY_RETRY,
+    )
+
+
+def _administrators(administrators: Sequence[Contact]) -> tuple[Recipient, ...]:
+    return tuple(
+        Recipient(
+            email=admin.email,
+            name=admin.name,
+            language=admin.language,
+            role=RecipientRole.ADMINISTRATOR,
+        )
+        for admin in administrators
     )
 
 

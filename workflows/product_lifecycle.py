@@ -72,6 +72,7 @@ with workflow.unsafe.imports_passed_through():
 # Changes to live logic, so cases started before them still replay.
 PATCH_AUDIT_SESSION_CLOSED = "audit-session-closed"
 PATCH_AUDIT_APPLICATION = "audit-application"
+PATCH_CLAIM_CERTIFICATE_NUMBER = "claim-certificate-number"
 
 
 def _first_carried(input: LifecycleInput) -> CarriedState:
@@ -251,6 +252,10 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
 
     @update_handler(contract.RECOGNISE)
     async def recognise(self, decision: RecognitionDecision) -> CaseStage:
+        if workflow.patched(PATCH_CLAIM_CERTIFICATE_NUMBER):
+            # The register decides who holds a number: claimed first, refused if taken.
+            await self._certificate_life.claim_number(decision)
+            refuse(recognition_refusal(decision, self._rules_view()))  # still awaiting it?
         requests = self._state.round.requests
         requests.recognition = decision
         return await self._stage_once_acted_on(lambda: requests.recognition is None)

@@ -7,13 +7,17 @@ input) or a revocation (which ends the certificate at once).
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ApplicationError
 
 from workflows.case.letters import producer
 from workflows.case.part import CasePart
 
 with workflow.unsafe.imports_passed_through():
+    from activities.register import RegisterActivities
     from models.case import (
         Application,
         CaseStage,
@@ -22,17 +26,45 @@ with workflow.unsafe.imports_passed_through():
         DecisionRecord,
         LifecycleInput,
         NextDeadline,
+        RecognitionDecision,
         RevocationDecision,
     )
+    from models.certificate_numbers import CertificateClaim, number_taken_refusal
     from models.clock import start_of_day
     from models.events import ExpiryReminder, Lapsed, Revoked
     from models.records import CertificateChange, CertificateStatus
     from models.transitions import CaseTransition
     from models.validity import ValidityPeriod, reminder_dates
 
+CLAIM_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
+
 
 class CertificateLife(CasePart):
     """From recognition to expiry: reminders, lapse, revocation, the next application."""
+
+    async def claim_number(self, decision: RecognitionDecision) -> None:
+        """Claim the decision's certificate number in the register before the case takes
+        the recognition; raise the refusal (the Update fails, the case waits on) when
+        another product holds it. A claim the product made before is granted again."""
+        dossier = self._state.round.dossier
+        claimed = await workflow.execute_activity_method(
+            RegisterActivities.claim_certificate_number,
+            CertificateClaim(
+                authority=decision.authority,
+                number=decision.certificate_number,
+                province=dossier.province,
+                product_code=dossier.product_code,
+                workflow_id=workflow.info().workflow_id,
+                case_id=self._state.carried.case_id,
+                round_number=self._state.carried.round_number,
+                claimed_at=self._time.now(),
+            ),
+            start_to_close_timeout=timedelta(seconds=30),
+            retry_policy=CLAIM_RETRY,
+        )
+        if not claimed.granted:
+            refusal = number_taken_refusal(decision.certificate_number, decision.authority)
+            raise ApplicationError(refusal.message, type=refusal.type, non_retryable=True)
 
     def holds_valid_certificate(self) -> bool:
         return self._state.carried.certificate is not None and not self._state.round.revoked
