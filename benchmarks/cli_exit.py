@@ -36,21 +36,13 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
 import temporalio
 import yaml
-from temporalio.testing import WorkflowEnvironment
 
-from contracts.case import SEARCH_ATTRIBUTES
-from infra.binaries import temporal_cli
-from infra.database import create_engine, migrate, session_factory
-from infra.mailsink import MailSink
-from infra.settings import Settings
-from infra.temporal import DATA_CONVERTER
-from worker import build_worker
+from benchmarks.stack import local_stack
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 EXAMPLES: Final = ROOT / "examples"
@@ -58,7 +50,6 @@ OCOP: Final = Path(sys.executable).parent / "ocop"
 PROVINCE: Final = "quang-ninh"
 REVIEWER: Final = "Phòng Nông nghiệp huyện Bình Liêu"
 PRODUCER: Final = "HTX Hợp Tiến"
-DEV_SERVER_STARTUP: Final = timedelta(seconds=60)
 CALL_TIMEOUT_S: Final = 120.0
 
 # What a call must have printed to count as a complete answer.
@@ -143,39 +134,17 @@ async def must(env: dict[str, str], *args: str) -> None:
 async def stack(folder: Path) -> AsyncIterator[dict[str, str]]:
     """Dev server, register, mail sink and worker; yields the environment for `ocop`."""
     progress(f"starting the Temporal dev server (temporary folder {folder})")
-    env = await WorkflowEnvironment.start_local(
-        namespace="default",
-        search_attributes=SEARCH_ATTRIBUTES,
-        dev_server_existing_path=str(temporal_cli()),
-        dev_server_startup_timeout=DEV_SERVER_STARTUP,
-        dev_server_log_level="error",
-        ui=False,
-        data_converter=DATA_CONVERTER,
-    )
-    url = f"sqlite+aiosqlite:///{folder / 'register.db'}"
-    await migrate(url)
-    engine = create_engine(url)
-    sink = MailSink(folder / "mail", host="127.0.0.1", port=0)
-    await sink.start()
-    task_queue = f"cli-exit-{uuid.uuid4().hex[:8]}"
-    settings = Settings(
-        data_dir=folder, database_url=url, smtp_host="127.0.0.1", smtp_port=sink.port
-    )
-    try:
-        async with build_worker(env.client, settings, session_factory(engine), task_queue):
-            yield {
-                **os.environ,
-                "COLUMNS": "200",
-                "OCOP_TEMPORAL_ADDRESS": env.client.service_client.config.target_host,
-                "OCOP_TEMPORAL_NAMESPACE": env.client.namespace,
-                "OCOP_TASK_QUEUE": task_queue,
-                "OCOP_DATA_DIR": str(folder),
-                "OCOP_DATABASE_URL": url,
-            }
-    finally:
-        await sink.stop()
-        await engine.dispose()
-        await env.shutdown()
+    async with local_stack(folder, f"cli-exit-{uuid.uuid4().hex[:8]}") as running:
+        client = running.client
+        yield {
+            **os.environ,
+            "COLUMNS": "200",
+            "OCOP_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+            "OCOP_TEMPORAL_NAMESPACE": client.namespace,
+            "OCOP_TASK_QUEUE": running.task_queue,
+            "OCOP_DATA_DIR": str(folder),
+            "OCOP_DATABASE_URL": running.database_url,
+        }
 
 
 async def case_awaiting_scores(env: dict[str, str], folder: Path) -> tuple[str, Path]:

