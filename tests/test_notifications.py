@@ -32,6 +32,7 @@ from activities.notify import (
     NotificationLedger,
 )
 from activities.rendering import EVENT_KINDS, TEMPLATE_DIR, render
+from cli.cycle.report import print_report
 from infra.settings import Settings, SmtpSecurity
 from models.applicants import ApplicantKind, RegistrationKind
 from models.case import CaseStage, RevocationGround
@@ -400,7 +401,7 @@ SAMPLES: dict[str, Sample] = {
         ADMINISTRATORS,
         "Quyết định số 125/2024/QĐ-UBND: 1 sản phẩm chưa được công nhận",
         ("MO-BINHLIEU", "125/2024/QĐ-UBND-003", "đang bị treo", "9/10", "thử lại"),
-        "Decision No. 125/2024/QĐ-UBND: 1 products not recognised",
+        "Decision No. 125/2024/QĐ-UBND: 1 product not recognised",
         ("MO-BINHLIEU", "125/2024/QĐ-UBND-003", "frozen", "9 of 10", "try again"),
     ),
 }
@@ -557,6 +558,40 @@ def test_the_report_counts_the_products_each_decision_could_not_recognise() -> N
     en = " ".join(render(event, ADMINISTRATOR_EN).text.split())
     assert "công nhận 9/10 sản phẩm" in vi and "1 sản phẩm chưa được công nhận" in vi
     assert "9 of 10 products recognised" in en and "1 not recognised" in en
+
+
+def test_ocop_cycle_report_lists_each_product_a_decision_could_not_recognise(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    report = SAMPLES["cycle_report"].event
+    left = SAMPLES["recognition_incomplete"].event
+    assert isinstance(report, CycleReported) and isinstance(left, RecognitionIncomplete)
+    retried = left.products[0]
+    given_up = retried.model_copy(
+        update={
+            "product_code": "MAM-NGU",
+            "certificate_number": "125/2024/QĐ-UBND-007",
+            "failure": RecognitionFailure.CLOSED,
+            "reason": "the case was terminated",
+            "retry_at": None,
+        }
+    )
+    decision = DecisionSummary(
+        level="district",
+        authority=left.authority,
+        number=left.decision_number,
+        decided_on=left.decided_on,
+        listed=10,
+        recognised=8,
+        unrecognised=(retried, given_up),
+    )
+    print_report(report.report.model_copy(update={"decisions": [decision]}))
+    lines = [" ".join(line.split()) for line in capsys.readouterr().out.splitlines()]
+    frozen = next(line for line in lines if "MO-BINHLIEU" in line)
+    closed = next(line for line in lines if "MAM-NGU" in line)
+    # The retry comes at 12:10 on Vietnam's clock (05:10 UTC).
+    assert "125/2024/QĐ-UBND-003" in frozen and "frozen" in frozen and "15/10/2024 12:10" in frozen
+    assert "closed" in closed and "given up" in closed
 
 
 def test_message_ids_are_deterministic_per_ledger_key() -> None:

@@ -12,6 +12,11 @@ from infra.database import create_engine, session_factory, sqlite_file
 from infra.mail_ledger import with_mail_figures
 from infra.settings import Settings
 from models.cycle import CycleReport
+from models.dates import format_moment
+from models.refusal_wording import excerpt
+
+GIVEN_UP = "given up: act by hand"
+"""A product the cycle no longer asks: an administrator must see to its case."""
 
 
 @cycle_app.command("status")
@@ -132,6 +137,25 @@ def print_report(report: CycleReport) -> None:
                     f"{d.first_certificate} … {d.last_certificate}" if d.first_certificate else "",
                 )
                 for d in report.decisions
+            ],
+        )
+    leftovers = [(d, product) for d in report.decisions for product in d.unrecognised]
+    if leftovers:
+        print_table(
+            "Chưa công nhận được / listed but not recognised",
+            ("product", "decision", "certificate", "why", "attempts", "next attempt"),
+            [
+                (
+                    product.product_code,
+                    d.number,
+                    product.certificate_number,
+                    f"{product.failure.value}: {excerpt(product.reason)}",
+                    product.attempts,
+                    format_moment(product.retry_at)
+                    if product.retry_at
+                    else "given up: act by hand",
+                )
+                for d, product in leftovers
             ],
         )
     if report.emails_unconfirmed or report.emails_failed:
