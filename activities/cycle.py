@@ -72,14 +72,10 @@ from models.cycle_rules import (
     started_by_cycle,
 )
 from models.cycle_settings import CycleInput
+from models.frozen import FROZEN_AFTER, is_frozen
 
 CaseHandle = WorkflowHandle[Any, Any]
 """A product's case, reached by id and contract names: activities import no workflow."""
-
-
-FROZEN_AFTER = 3
-"""The attempt of a case's pending workflow task from which the batch takes it as frozen
-without waiting for it (see `CycleActivities._closed_or_frozen`)."""
 
 
 def refused(message: str, kind: str) -> ApplicationError:
@@ -256,7 +252,8 @@ class CycleActivities:
             name = WorkflowExecutionStatus(status).name.lower()
             return RecognitionFailure.CLOSED, f"the product's case has ended ({name})"
         task = found.pending_workflow_task
-        if found.HasField("pending_workflow_task") and task.attempt >= frozen_after:
+        attempt = task.attempt if found.HasField("pending_workflow_task") else None
+        if is_frozen(attempt, frozen_after):
             return RecognitionFailure.FROZEN, (
                 f"the product's case is frozen: its workflow task has failed {task.attempt - 1}"
                 " times in a row"

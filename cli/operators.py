@@ -5,7 +5,8 @@
 - ``ocop history PROVINCE CODE`` tells one case's story in words, from every run's
   history and the register (``presentation/story``);
 - ``ocop admin search-attributes`` registers the search attributes on a server that
-  ``ocop dev up`` did not start (idempotent).
+  ``ocop dev up`` did not start (idempotent);
+- ``ocop admin unfreeze PROVINCE CODE`` resets a frozen case to its last completed step.
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ from contracts.case import WORKFLOW_TYPE, product_workflow_id
 from infra.database import create_engine, session_factory
 from infra.devserver import SearchAttributeConflictError, register_search_attributes
 from infra.settings import Settings
+from infra.unfreeze import CannotUnfreezeError, unfreeze_case
 from infra.visibility_query import STANDARD_ATTRIBUTES, QueryRefused, narrowing_query
+from models.bounds import MAX_TITLE_CHARS
 from models.case import CaseStage
 from models.clock import VIETNAM, start_of_day
 from models.dossier import Code
 from models.rulebook import RULEBOOKS
 from models.stars import CERTIFIED_STARS
+from models.text import text_refusal
 from presentation.story import CaseNotFoundError, Story, case_story, render_story
 
 PANEL = "Operators"
@@ -383,3 +387,40 @@ def search_attributes() -> None:
             f"namespace {namespace}; nothing to do.",
             highlight=False,
         )
+
+
+@admin_app.command("unfreeze")
+def unfreeze(
+    province: Annotated[str, typer.Argument(help="Province code of the product, e.g. quang-ninh.")],
+    code: Annotated[str, typer.Argument(help="The product's code.")],
+    reason: Annotated[
+        str, typer.Option("--reason", help="Why, for the case's history (no personal data).")
+    ],
+) -> None:
+    """Reset a frozen case (its workflow task failing again and again) to its last step.
+
+    What froze it, typically an oversized Update from a client other than ocop's, was
+    only in the server's memory and is dropped; everything the case decided is kept, and
+    signals since are applied again. A case that is not frozen is refused.
+    """
+    refusal = text_refusal(reason)
+    if refusal is not None:
+        fail(f"--reason {refusal}", EXIT_BAD_INPUT)
+    if not reason.strip() or len(reason) > MAX_TITLE_CHARS:
+        fail(f"--reason: say why in 1 to {MAX_TITLE_CHARS} characters", EXIT_BAD_INPUT)
+    try:
+        workflow_id = product_workflow_id(_code("PROVINCE", province), _code("CODE", code))
+    except FilterError as error:
+        fail(str(error), EXIT_BAD_INPUT)
+
+    async def action(client: Client, _: Settings) -> str:
+        return await unfreeze_case(client, workflow_id, reason.strip())
+
+    try:
+        run_id = run(action)
+    except CannotUnfreezeError as error:
+        fail(f"{workflow_id}: {error}")
+    console.print(
+        f"{workflow_id} was reset to its last completed step (new run {run_id}); it answers again.",
+        highlight=False,
+    )

@@ -25,7 +25,7 @@ from temporalio.client import Client
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
 from temporalio.worker import Worker
 
-from activities.cycle import FROZEN_AFTER, CycleActivities
+from activities.cycle import CycleActivities
 from contracts import case as case_contract
 from contracts import cycle as contract
 from contracts.case import product_workflow_id
@@ -43,6 +43,7 @@ from models.cycle_decisions import (
     RecognitionResult,
     allocate_certificates,
 )
+from models.frozen import FROZEN_AFTER
 from models.stars import Stars
 from models.transitions import CycleTransition
 from tests.case_driver import CaseDriver
