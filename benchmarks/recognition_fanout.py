@@ -42,13 +42,11 @@ import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
 from temporalio.client import Client
 from temporalio.service import RPCError
-from temporalio.testing import WorkflowEnvironment
 
 from benchmarks.fanout.figures import (
     BenchmarkError,
@@ -80,13 +78,11 @@ from benchmarks.fanout.tools import (
     progress,
     stdout_to_stderr,
 )
-from contracts.case import SEARCH_ATTRIBUTES
+from benchmarks.stack import start_dev_server
 from contracts.cycle import cycle_workflow_id
-from infra.binaries import temporal_cli
 from infra.database import create_engine, migrate, session_factory
 from infra.mailsink import MailSink
 from infra.settings import Settings
-from infra.temporal import DATA_CONVERTER
 from models.cycle_settings import CycleSettings, cycle_input
 from worker import build_worker
 from workflows.annual_cycle import AnnualCycleWorkflow
@@ -102,8 +98,6 @@ LEAD_MARGIN: Final = 1.3
 LEAD_MARGIN_S: Final = 5.0
 MIN_LEFT_S: Final = 1.0
 """Setup must be over (and quiet) this long before the recognition moment."""
-
-DEV_SERVER_STARTUP: Final = timedelta(seconds=60)
 
 
 async def run_configuration(
@@ -203,15 +197,7 @@ async def run(options: Options) -> list[Measured]:
     results: list[Measured] = []
     with tempfile.TemporaryDirectory(prefix="ocop-bench-", ignore_cleanup_errors=True) as tmp:
         progress(f"starting the Temporal dev server (temporary folder {tmp})")
-        env = await WorkflowEnvironment.start_local(
-            namespace="default",
-            search_attributes=SEARCH_ATTRIBUTES,
-            dev_server_existing_path=str(temporal_cli()),
-            dev_server_startup_timeout=DEV_SERVER_STARTUP,
-            dev_server_log_level="error",
-            ui=False,
-            data_converter=DATA_CONVERTER,
-        )
+        env = await start_dev_server()
         try:
             stack = Stack(env.client, dev_server_pid(), Path(tmp))
             progress(f"dev server at {env.client.service_client.config.target_host}")

@@ -33,10 +33,9 @@ class LocalStack:
     task_queue: str
 
 
-@contextlib.asynccontextmanager
-async def local_stack(folder: Path, task_queue: str) -> AsyncIterator[LocalStack]:
-    """Everything started in order and stopped in reverse, whatever happens in between."""
-    env = await WorkflowEnvironment.start_local(
+async def start_dev_server() -> WorkflowEnvironment:
+    """Temporal's dev server on free ports, in memory, with ocop's search attributes."""
+    return await WorkflowEnvironment.start_local(
         namespace="default",
         search_attributes=SEARCH_ATTRIBUTES,
         dev_server_existing_path=str(temporal_cli()),
@@ -45,6 +44,12 @@ async def local_stack(folder: Path, task_queue: str) -> AsyncIterator[LocalStack
         ui=False,
         data_converter=DATA_CONVERTER,
     )
+
+
+@contextlib.asynccontextmanager
+async def local_stack(folder: Path, task_queue: str) -> AsyncIterator[LocalStack]:
+    """Everything started in order and stopped in reverse, whatever happens in between."""
+    env = await start_dev_server()
     try:
         url = f"sqlite+aiosqlite:///{folder / 'register.db'}"
         await migrate(url)
