@@ -16,10 +16,8 @@ the real server's.
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,7 +25,6 @@ import pytest_asyncio
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 
 from benchmarks.hostile.payloads import HostileInput, hostile_input
 from benchmarks.hostile.targets import (
@@ -43,14 +40,10 @@ from contracts import case, cycle
 from contracts.case import product_workflow_id
 from contracts.cycle import cycle_workflow_id
 from contracts.refs import UpdateRef, query, update
-from infra.database import create_engine, migrate, session_factory
-from infra.settings import Settings
 from models.case import CaseStage
 from models.cycle_settings import cycle_input
-from tests.fixtures.cycle import CYCLE_START, cycle_settings, product
-from tests.fixtures.smtp import SmtpTestServer
+from tests.fixtures.cycle import CYCLE_START, CycleCli, cycle_settings, product
 from tests.waiting import eventually
-from worker import build_worker
 
 pytestmark = pytest.mark.devserver
 
@@ -69,48 +62,34 @@ class Targets:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def targets(
-    dev_server_env: WorkflowEnvironment, smtp_server: SmtpTestServer, tmp_path: Path
-) -> AsyncIterator[Targets]:
-    url = f"sqlite+aiosqlite:///{tmp_path / 'register.db'}"
-    await migrate(url)
-    engine = create_engine(url)
-    config = Settings(
-        data_dir=tmp_path, database_url=url, smtp_host=smtp_server.host, smtp_port=smtp_server.port
-    )
-    client: Client = dev_server_env.client
-    task_queue = f"fuzz-{uuid.uuid4().hex[:8]}"
-    province = f"quang-ninh-{uuid.uuid4().hex[:6]}"
+async def targets(cycle_cli: CycleCli) -> AsyncIterator[Targets]:
+    """A cycle and a case waiting for review, on `cycle_cli`'s worker (which ends them)."""
+    client: Client = cycle_cli.client
+    province = cycle_cli.province
     standing = cycle_settings()
     cycle_in = cycle_input(province, 2024, standing, business_start=CYCLE_START)
-    try:
-        async with build_worker(client, config, session_factory(engine), task_queue=task_queue):
-            cycle_handle = await client.start_workflow(
-                cycle.WORKFLOW_TYPE,
-                cycle_in,
-                id=cycle_workflow_id(province, 2024),
-                task_queue=task_queue,
-            )
-            honey = product(province, "MO-BINHLIEU", "Mật ong rừng Bình Liêu")
-            await update(cycle_handle, cycle.SUBMIT, honey)
-            case_handle = client.get_workflow_handle(product_workflow_id(province, "MO-BINHLIEU"))
+    cycle_handle = await client.start_workflow(
+        cycle.WORKFLOW_TYPE,
+        cycle_in,
+        id=cycle_workflow_id(province, 2024),
+        task_queue=cycle_cli.env["OCOP_TASK_QUEUE"],
+    )
+    honey = product(province, "MO-BINHLIEU", "Mật ong rừng Bình Liêu")
+    await update(cycle_handle, cycle.SUBMIT, honey)
+    case_handle = client.get_workflow_handle(product_workflow_id(province, "MO-BINHLIEU"))
 
-            async def in_review() -> bool | None:
-                status = await query(case_handle, case.STATUS)
-                return True if status.stage == CaseStage.LOCAL_REVIEW else None
+    async def in_review() -> bool | None:
+        status = await query(case_handle, case.STATUS)
+        return True if status.stage == CaseStage.LOCAL_REVIEW else None
 
-            await eventually(in_review, "the honey case waiting for its review")
-            yield Targets(
-                cycle=Target.of(client, cycle_handle.id),
-                case=Target.of(client, case_handle.id),
-                bases=case_bases(honey, standing.councils[0])
-                | {cycle.SUBMIT: product(province, "MAM-NGU", "Mắm ngự").model_dump(mode="json")},
-                duplicate=honey.model_dump(mode="json"),
-            )
-            for handle in (case_handle, cycle_handle):
-                await handle.terminate("fuzz test finished")
-    finally:
-        await engine.dispose()
+    await eventually(in_review, "the honey case waiting for its review")
+    yield Targets(
+        cycle=Target.of(client, cycle_handle.id),
+        case=Target.of(client, case_handle.id),
+        bases=case_bases(honey, standing.councils[0])
+        | {cycle.SUBMIT: product(province, "MAM-NGU", "Mắm ngự").model_dump(mode="json")},
+        duplicate=honey.model_dump(mode="json"),
+    )
 
 
 @pytest.mark.timeout(420)
