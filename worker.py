@@ -17,12 +17,14 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.cycle import CycleActivities
 from activities.notify import NotificationActivities
 from activities.register import RegisterActivities
+from infra.action_keys import ActionKeys
 from infra.database import create_engine, migrate, session_factory
 from infra.settings import Settings, load_settings
 from infra.temporal import connect
 from workflows.annual_cycle import AnnualCycleWorkflow
 from workflows.cycle_launcher import CycleLauncherWorkflow
 from workflows.product_lifecycle import ProductLifecycleWorkflow
+from workflows.trust import trust
 
 WORKFLOWS: Sequence[type] = (ProductLifecycleWorkflow, AnnualCycleWorkflow, CycleLauncherWorkflow)
 
@@ -32,7 +34,7 @@ WORKFLOWS: Sequence[type] = (ProductLifecycleWorkflow, AnnualCycleWorkflow, Cycl
 # imports inside the sandbox hit restricted calls (os.getcwd) and failed the workflow task.
 SANDBOX = SandboxedWorkflowRunner(
     restrictions=SandboxRestrictions.default.with_passthrough_modules(
-        "email_validator", "idna", "rich"
+        "email_validator", "idna", "rich", "joserfc", "cryptography"
     )
 )
 
@@ -48,7 +50,11 @@ def build_worker(
     queue = task_queue or settings.task_queue
     register = RegisterActivities(sessions)
     notifications = NotificationActivities(sessions, settings)
-    cycles = CycleActivities(client, sessions, queue)
+    keys = ActionKeys.load_or_create(settings.action_keys_path)
+    # Validators verify people's actions with the public keys; the cycle's activities
+    # sign what the cycle does in their names.
+    trust(keys.public_jwks())
+    cycles = CycleActivities(client, sessions, queue, keys)
     return Worker(
         client,
         task_queue=queue,

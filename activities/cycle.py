@@ -46,10 +46,12 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from contracts import case, cycle
 from contracts.refs import query, update
+from infra.action_keys import ActionKeys
 from infra.cycles import start_cycle_workflow
 from infra.refusals import explain_refusal
 from infra.waiting import StillWaitingError, poll_until
 from models import register as tables
+from models.actors import batch_authority
 from models.case import CaseStatus, RecognitionDecision
 from models.certificate_numbers import CERTIFICATE_NUMBER_TAKEN
 from models.cycle import RecognitionFailure
@@ -87,9 +89,16 @@ class CycleActivities:
     """Holds the Temporal client (to reach cases), the register and the task queue."""
 
     def __init__(
-        self, client: Client, sessions: async_sessionmaker[AsyncSession], task_queue: str
+        self,
+        client: Client,
+        sessions: async_sessionmaker[AsyncSession],
+        task_queue: str,
+        keys: ActionKeys,
     ) -> None:
         self._client = client
+        # Signs what the cycle does in people's names: a producer's application it
+        # passes on, an authority's batch decision on each listed case.
+        self._keys = keys
         self._sessions = sessions
         self._task_queue = task_queue
 
@@ -144,7 +153,15 @@ class CycleActivities:
             raise refused(refusal.message, refusal.type)
         assert request.application is not None  # the rule refuses a continuation without one
         try:
-            await update(handle, case.APPLY, request.application)
+            signed = None
+            if request.actor is not None:
+                signed = self._keys.sign(
+                    request.actor,
+                    action=case.APPLY.name,
+                    workflow_id=handle.id,
+                    payload=request.application,
+                )
+            await update(handle, case.APPLY, request.application, signed)
         except WorkflowUpdateFailedError as error:
             if await _became_ours(handle, request.cycle_workflow_id):
                 return CaseOpened(workflow_id=handle.id, action=OpenAction.APPLIED)
@@ -208,17 +225,21 @@ class CycleActivities:
         if refusal is not None:
             return _not_recognised(item, RecognitionFailure.REFUSED, refusal.message)
         try:
-            await update(
-                handle,
-                case.RECOGNISE,
-                RecognitionDecision(
-                    level=decision.level,
-                    authority=decision.authority,
-                    decision_number=decision.number,
-                    decided_on=decision.decided_on,
-                    certificate_number=item.certificate_number,
-                ),
+            recognition = RecognitionDecision(
+                level=decision.level,
+                authority=decision.authority,
+                decision_number=decision.number,
+                decided_on=decision.decided_on,
+                certificate_number=item.certificate_number,
             )
+            signer = batch_authority(decision.level, decision.authority, decision.authority_key)
+            signed = self._keys.sign(
+                signer,
+                action=case.RECOGNISE.name,
+                workflow_id=item.workflow_id,
+                payload=recognition,
+            )
+            await update(handle, case.RECOGNISE, recognition, signed)
         except WorkflowUpdateFailedError as error:
             status = await query(handle, case.STATUS)
             if recognised_by(status, decision):  # an earlier attempt got there first

@@ -11,6 +11,7 @@ from typing import Final
 from temporalio.common import SearchAttributeKey
 
 from contracts.refs import ActivityRef, QueryRef, SignalRef, UpdateRef
+from models.actors import CaseAccess
 from models.case import (
     Application,
     CaseStage,
@@ -62,6 +63,8 @@ UPDATES: Final = (
 # ----------------------------------------------------------- queries, signals
 
 STATUS: Final = QueryRef("status", CaseStatus)
+ACCESS_FACTS: Final = QueryRef("access_facts", CaseAccess)
+"""Who may act on the case: its place, applicant and councils (for the API's checks)."""
 CALENDAR_MOVED: Final = SignalRef("calendar_moved", CalendarMove)
 """A paced calendar's pacer moves the case's business time on (cycles take it too)."""
 

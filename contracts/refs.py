@@ -12,6 +12,8 @@ from typing import Any, Generic, TypeVar
 
 from temporalio.client import WorkflowHandle
 
+from models.assertions import SignedAction
+
 In = TypeVar("In")
 Out = TypeVar("Out")
 
@@ -42,9 +44,15 @@ class ActivityRef(Generic[In, Out]):
     result: type[Out]
 
 
-async def update(handle: WorkflowHandle[Any, Any], ref: UpdateRef[In, Out], argument: In) -> Out:
-    """Run the Update and wait for its result."""
-    result: Out = await handle.execute_update(ref.name, argument, result_type=ref.result)
+async def update(
+    handle: WorkflowHandle[Any, Any],
+    ref: UpdateRef[In, Out],
+    argument: In,
+    signed: SignedAction | None = None,
+) -> Out:
+    """Run the Update and wait for its result; `signed` says who takes the action."""
+    args: list[Any] = [argument] if signed is None else [argument, signed]
+    result: Out = await handle.execute_update(ref.name, args=args, result_type=ref.result)
     return result
 
 

@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     mail_sender: str = Field(default="OCOP <ocop@localhost>", min_length=3)
 
+    action_keys_file: Path | None = Field(
+        default=None,
+        description="JWKS of the keys that sign people's actions (API, workers); default: "
+        "action-keys.json in data_dir, created on first start.",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, url: str | None) -> str | None:
@@ -74,6 +80,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'register.db').resolve()}"
+
+    @property
+    def action_keys_path(self) -> Path:
+        return self.action_keys_file or self.data_dir / "action-keys.json"
 
     @property
     def temporal_host(self) -> str:

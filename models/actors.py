@@ -19,7 +19,15 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from models.bounds import MAX_EMAIL_CHARS, MAX_LOCALITIES, Identifier, PersonName, SingleLine
+from models.bounds import (
+    MAX_EMAIL_CHARS,
+    MAX_ID_CHARS,
+    MAX_LOCALITIES,
+    MAX_PERSON_NAME_CHARS,
+    Identifier,
+    PersonName,
+    SingleLine,
+)
 from models.council import Council, CouncilRole
 from models.cycle_settings import DecisionAuthority
 from models.dossier import Code, Dossier
@@ -297,27 +305,18 @@ def decision_refusal(
 
     `authority` is the one the cycle's settings name for the case (`authority_for`).
     """
-    vi, en = "ký quyết định công nhận/thu hồi", "sign a recognition or revocation decision"
-    refusal = _role_refusal(actor, (Role.AUTHORITY,), vi, en)
-    if refusal is not None:
-        return refusal
-    scope = actor.scope
-    if scope.level != level or authority.level != level or scope.authority != authority.authority:
-        return _refused(
-            actor,
-            f"quyết định cấp {excerpt(level)} do {excerpt(authority.authority, 80)} ký",
-            f"the {excerpt(level)} decision is signed by {excerpt(authority.authority, 80)}",
-        )
-    covered = (not authority.localities or locality in authority.localities) and (
-        not scope.localities or locality in scope.localities
+    refusal = signing_refusal(
+        actor, level=level, authority=authority.authority, province=None, locality=locality
     )
-    if not covered:
-        return _refused(
+    if refusal is None and authority.level != level:
+        refusal = _refused(
             actor,
-            f"địa bàn {excerpt(locality)!r} không thuộc thẩm quyền của cơ quan này",
-            f"locality {excerpt(locality)!r} is outside this authority's localities",
+            f"quyết định cấp {excerpt(level)} không do cơ quan cấp {authority.level} ký",
+            f"a {excerpt(level)} decision is not signed by a {authority.level} authority",
         )
-    return None
+    if refusal is None and authority.localities and locality not in authority.localities:
+        refusal = _outside_localities(actor, locality)
+    return refusal
 
 
 def operator_read_refusal(actor: Actor, province: str) -> Refusal | None:
@@ -325,4 +324,64 @@ def operator_read_refusal(actor: Actor, province: str) -> Refusal | None:
     vi, en = "xem danh sách, trạng thái, lịch sử hồ sơ", "read lists, status and histories"
     return _role_refusal(actor, (Role.OPERATOR,), vi, en) or _province_refusal(
         actor, province, vi, en
+    )
+
+
+def _outside_localities(actor: Actor, locality: str) -> Refusal:
+    return _refused(
+        actor,
+        f"địa bàn {excerpt(locality)!r} không thuộc thẩm quyền của cơ quan này",
+        f"locality {excerpt(locality)!r} is outside this authority's localities",
+    )
+
+
+def signing_refusal(
+    actor: Actor, *, level: str, authority: str, province: str | None, locality: str
+) -> Refusal | None:
+    """Sign a decision on one case: the authority the decision names, at its level.
+
+    What a case knows without its cycle's settings: the decision's level and authority,
+    and the product's place (`province` None: not checked, as for the Ministry).
+    """
+    vi, en = "ký quyết định công nhận/thu hồi", "sign a recognition or revocation decision"
+    refusal = _role_refusal(actor, (Role.AUTHORITY,), vi, en)
+    if refusal is not None:
+        return refusal
+    scope = actor.scope
+    if scope.level != level or scope.authority != authority:
+        return _refused(
+            actor,
+            f"quyết định cấp {excerpt(level)} do {excerpt(authority, 80)} ký",
+            f"the {excerpt(level)} decision is signed by {excerpt(authority, 80)}",
+        )
+    if province is not None and scope.province is not None and scope.province != province:
+        return _province_refusal(actor, province, vi, en)
+    if scope.localities and locality not in scope.localities:
+        return _outside_localities(actor, locality)
+    return None
+
+
+def actor_label(actor: Actor) -> str:
+    """How audit lines and the register name a verified actor: name, role and subject."""
+    return f"{actor.display_name} ({actor.role}, {actor.subject})"
+
+
+class CaseAccess(BaseModel):
+    """What a case tells the API so it can check access before it signs an action."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    facts: CaseFacts
+    councils: tuple[Council, ...]
+    certificate_level: str | None = None
+
+
+def batch_authority(level: str, authority: str, authority_key: str) -> Actor:
+    """Who signs a cycle's batch decision on each listed case: the authority the cycle's
+    settings name for it, acting through the cycle on the calendar's decision day."""
+    return Actor(
+        subject=f"cycle-batch:{authority_key}"[:MAX_ID_CHARS],
+        display_name=authority[:MAX_PERSON_NAME_CHARS],
+        role=Role.AUTHORITY,
+        scope=Scope(level=level, authority=authority),
     )

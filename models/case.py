@@ -171,6 +171,9 @@ class CarriedState(BaseModel):
     current_stars: Stars | None
     decisions: tuple[DecisionRecord, ...] = ()
     rounds: tuple[RoundSummary, ...] = ()
+    action_nonces: dict[str, AwareDatetime] = Field(
+        default_factory=dict, description="Signed actions accepted and not yet expired"
+    )
 
 
 class LifecycleInput(BaseModel):

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, JsonValue
 
+from models.actors import Actor
 from models.applicants import RegistrationKind
 from models.bounds import FreeText
 from models.case import Application, CarriedState, LifecycleInput
@@ -38,6 +39,9 @@ class CycleCaseRequest(BaseModel):
     case: LifecycleInput
     application: Application | None = Field(
         default=None, description="Used when the product holds a certificate between rounds"
+    )
+    actor: Actor | None = Field(
+        default=None, description="The producer whose verified submission this is"
     )
 
 

@@ -169,6 +169,9 @@ class CycleCarried(BaseModel):
         "that did not check its cases' progress, so every product)",
     )
     forged_progress_ignored: int = Field(default=0, ge=0)
+    action_nonces: dict[str, AwareDatetime] = Field(
+        default_factory=dict, description="Signed actions accepted and not yet expired"
+    )
 
 
 class CycleInput(CycleSettings):

@@ -4,11 +4,16 @@ council members, secretary, authority. Tests read as the scenario they check."""
 from __future__ import annotations
 
 import asyncio
-from datetime import date
-from typing import Any
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from temporalio.client import Client, WorkflowHandle
 
+from contracts import case
+from contracts.refs import UpdateRef, query
+from models.actors import Actor, CaseAccess
 from models.case import (
     Application,
     CaseStage,
@@ -28,8 +33,13 @@ from models.council import Council
 from models.dossier import DocumentRef
 from models.scorecard import PartMaxima, Scorecard
 from tests.factories import scorecard_for_total
+from tests.signing import act, member, producer, reviewer, secretary
+from tests.signing import authority as authority_actor
 from tests.waiting import eventually
 from workflows.product_lifecycle import ProductLifecycleWorkflow
+
+In = TypeVar("In", bound=BaseModel)
+Out = TypeVar("Out")
 
 
 class CaseDriver:
@@ -39,6 +49,7 @@ class CaseDriver:
         handle: WorkflowHandle[ProductLifecycleWorkflow, Any],
         councils: dict[str, Council],
         maxima: PartMaxima,
+        clock: Callable[[], Awaitable[datetime]] | None = None,
     ) -> None:
         # The handle start_workflow returned: on the time-skipping server only its
         # result() lets time run ahead while the test waits.
@@ -47,6 +58,19 @@ class CaseDriver:
         self.latest = client.get_workflow_handle(handle.id)
         self.councils = councils
         self.maxima = maxima
+        # The time the workflow sees, for signing: the test server's when it skips time.
+        self.clock = clock
+
+    async def _act(self, actor: Actor, ref: UpdateRef[In, Out], payload: In) -> Out:
+        now = await self.clock() if self.clock is not None else None
+        return await act(self.handle, actor, ref, payload, now=now)
+
+    async def access(self) -> CaseAccess:
+        return await query(self.handle, case.ACCESS_FACTS)
+
+    async def _dossier_place(self) -> tuple[str, str]:
+        facts = (await self.access()).facts
+        return facts.province, facts.locality
 
     @property
     def workflow_id(self) -> str:
@@ -77,20 +101,19 @@ class CaseDriver:
         return (await self.status()).stage
 
     async def accept(self, reviewer: str = "Phòng Nông nghiệp huyện Bình Liêu") -> None:
-        await self.handle.execute_update(
-            ProductLifecycleWorkflow.review,
-            ReviewDecision(action=ReviewAction.ACCEPT, reviewer=reviewer),
-        )
+        await self._review(ReviewDecision(action=ReviewAction.ACCEPT, reviewer=reviewer))
+
+    async def _review(self, decision: ReviewDecision) -> None:
+        province, locality = await self._dossier_place()
+        await self._act(reviewer(province, locality, decision.reviewer), case.REVIEW, decision)
 
     async def reject(self, reason: str) -> None:
-        await self.handle.execute_update(
-            ProductLifecycleWorkflow.review,
-            ReviewDecision(action=ReviewAction.REJECT, reviewer="Phòng Nông nghiệp", reason=reason),
+        await self._review(
+            ReviewDecision(action=ReviewAction.REJECT, reviewer="Phòng Nông nghiệp", reason=reason)
         )
 
     async def request_supplement(self, *documents: DocumentKind) -> None:
-        await self.handle.execute_update(
-            ProductLifecycleWorkflow.review,
+        await self._review(
             ReviewDecision(
                 action=ReviewAction.REQUEST_SUPPLEMENT,
                 reviewer="Phòng Nông nghiệp huyện Bình Liêu",
@@ -100,29 +123,31 @@ class CaseDriver:
         )
 
     async def supply(self, *documents: DocumentRef) -> None:
-        await self.handle.execute_update(
-            ProductLifecycleWorkflow.supply_supplement,
-            SupplementSubmission(submitted_by="HTX Hợp Tiến", documents=documents),
-        )
+        supplement = SupplementSubmission(submitted_by="HTX Hợp Tiến", documents=documents)
+        await self._act(await self.producer(), case.SUPPLY_SUPPLEMENT, supplement)
+
+    async def producer(self) -> Actor:
+        """The case's producer, as the API would sign for them."""
+        facts = (await self.access()).facts
+        return producer(facts.province, facts.applicant)
 
     async def submit(self, card: Scorecard) -> None:
-        await self.handle.execute_update(
-            ProductLifecycleWorkflow.submit_scorecard, ScorecardSubmission(scorecard=card)
-        )
+        province, _ = await self._dossier_place()
+        signer = member(province, card.level, card.member_id)
+        await self._act(signer, case.SUBMIT_SCORECARD, ScorecardSubmission(scorecard=card))
 
     async def score(self, level: str, *totals: int, mandatory: bool = True) -> None:
         """The first len(totals) members of the level's council, chair first, score."""
         members = self.councils[level].members
-        for member, total in zip(members, totals, strict=False):
+        for on_roster, total in zip(members, totals, strict=False):
             await self.submit(
-                scorecard_for_total(member.member_id, level, total, self.maxima, mandatory)
+                scorecard_for_total(on_roster.member_id, level, total, self.maxima, mandatory)
             )
 
     async def close(self, level: str) -> CloseSessionResult:
-        return await self.handle.execute_update(
-            ProductLifecycleWorkflow.close_session,
-            CloseSessionRequest(level=level, closed_by=f"Thư ký hội đồng {level}"),
-        )
+        province, _ = await self._dossier_place()
+        request = CloseSessionRequest(level=level, closed_by=f"Thư ký hội đồng {level}")
+        return await self._act(secretary(province, level), case.CLOSE_SESSION, request)
 
     async def score_and_close(self, level: str, *totals: int) -> CloseSessionResult:
         await self.score(level, *totals)
@@ -136,16 +161,15 @@ class CaseDriver:
         certificate: str = "CN-001",
         authority: str | None = None,
     ) -> None:
-        await self.handle.execute_update(
-            ProductLifecycleWorkflow.recognise,
-            RecognitionDecision(
-                level=level,
-                authority=authority or f"UBND {level}",
-                decision_number=decision,
-                decided_on=decided_on,
-                certificate_number=certificate,
-            ),
+        signer = authority or f"UBND {level}"
+        recognition = RecognitionDecision(
+            level=level,
+            authority=signer,
+            decision_number=decision,
+            decided_on=decided_on,
+            certificate_number=certificate,
         )
+        await self._act(authority_actor(level, signer), case.RECOGNISE, recognition)
 
     async def apply(self, application: Application) -> None:
         """Apply, then wait for the new round: it starts as a new run of the case.
@@ -155,7 +179,7 @@ class CaseDriver:
         go unanswered (seen once in CI as `Timeout expired`).
         """
         closing_run = (await self.latest.describe()).run_id
-        await self.handle.execute_update(ProductLifecycleWorkflow.apply, application)
+        await self._act(await self.producer(), case.APPLY, application)
 
         async def next_run() -> bool | None:
             return True if (await self.latest.describe()).run_id != closing_run else None
@@ -163,13 +187,12 @@ class CaseDriver:
         await eventually(next_run, f"{self.workflow_id} to open its next round")
 
     async def revoke(self, decided_on: date, grounds: RevocationGround) -> None:
-        await self.handle.execute_update(
-            ProductLifecycleWorkflow.revoke,
-            RevocationDecision(
-                authority="UBND tỉnh Quảng Ninh",
-                decision_number="QD-THUHOI-07",
-                decided_on=decided_on,
-                grounds=grounds,
-                details="Mẫu kiểm tra không đạt chỉ tiêu vi sinh",
-            ),
+        revocation = RevocationDecision(
+            authority="UBND tỉnh Quảng Ninh",
+            decision_number="QD-THUHOI-07",
+            decided_on=decided_on,
+            grounds=grounds,
+            details="Mẫu kiểm tra không đạt chỉ tiêu vi sinh",
         )
+        level = (await self.access()).certificate_level or "province"
+        await self._act(authority_actor(level, revocation.authority), case.REVOKE, revocation)

@@ -1,3 +1,5 @@
+import tests.signing  # noqa: F401  (the suite's key file, before any Settings is read)
+
 pytest_plugins = [
     "tests.fixtures.timeouts",
     "tests.fixtures.database",

@@ -33,6 +33,7 @@ from workflows.cycle_batches import IssuesBatchDecisions, sooner
 from workflows.cycle_progress import ProgressGate
 from workflows.handlers import update_handler
 from workflows.refusal import refuse
+from workflows.signed_actions import SignedActions, as_sent
 
 with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue
@@ -40,6 +41,8 @@ with workflow.unsafe.imports_passed_through():
     from contracts import cycle
     from contracts.case import product_workflow_id
     from contracts.cycle import cycle_workflow_id
+    from models.actors import actor_label, cycle_administration_refusal, submission_refusal
+    from models.assertions import SignedAction
     from models.case import CaseStage
     from models.clock import BusinessClock, start_of_day
     from models.cycle import (
@@ -110,6 +113,8 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
         self._final: CycleReport | None = None
         # Letters to the administrators about products a decision could not recognise.
         self._alerts: set[asyncio.Task[None]] = set()
+        self.action_nonces = dict(carried.action_nonces)
+        self._signed = SignedActions(lambda: self)
 
     # ------------------------------------------------------------------ run
 
@@ -183,6 +188,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
             levels_done=tuple(sorted(self._levels_done)),
             issued=dict(self._issued),
             skipped=tuple(sorted(self._skipped)),
+            action_nonces=self.action_nonces,
             **self._progress_gate.carried(),
         )
         workflow.continue_as_new(self._input.model_copy(update={"carried": carried}))
@@ -212,12 +218,19 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
     # -------------------------------------------------------------- updates
 
     @update_handler(cycle.SUBMIT)
-    async def submit(self, dossier: Dossier) -> SubmissionReceipt:
+    async def submit(
+        self, dossier: Dossier, signed: SignedAction | None = None
+    ) -> SubmissionReceipt:
+        dossier = as_sent(Dossier, dossier)
+        # The producer's verified hand goes with the request: an application on a
+        # running case is signed again, in their name, by the cycle's activity.
+        actor = self._signed.accepted(signed)
         code = dossier.product_code.lower()
         self._pending[code] = self._pending.get(code, 0) + 1
         try:
             if self._input.start_cases:
-                opened = await cycle_steps.open_case(self._case_request(dossier))
+                request = self._case_request(dossier).model_copy(update={"actor": actor})
+                opened = await cycle_steps.open_case(request)
             else:
                 opened = CaseOpened(
                     workflow_id=product_workflow_id(dossier.province, dossier.product_code),
@@ -264,7 +277,9 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
         )
 
     @submit.validator
-    def _validate_submission(self, dossier: Dossier) -> None:
+    def _validate_submission(self, dossier: Dossier, signed: SignedAction | None = None) -> None:
+        actor = self._signed.verified(signed, cycle.SUBMIT.name, dossier)
+        refuse(submission_refusal(actor, dossier))
         refuse(
             cycle_submission_refusal(
                 self._input,
@@ -277,7 +292,11 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
         )
 
     @update_handler(cycle.CLOSE)
-    async def close(self, request: CloseCycle) -> CycleReport:
+    async def close(self, request: CloseCycle, signed: SignedAction | None = None) -> CycleReport:
+        request = as_sent(CloseCycle, request)
+        actor = self._signed.accepted(signed)
+        if actor is not None:  # the report and the audit name the verified administrator
+            request = request.model_copy(update={"closed_by": actor_label(actor)})
         if self._close is None:
             self._close = request
         await workflow.wait_condition(lambda: self._final is not None)
@@ -285,7 +304,9 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
         return self._final
 
     @close.validator
-    def _validate_close(self, request: CloseCycle) -> None:
+    def _validate_close(self, request: CloseCycle, signed: SignedAction | None = None) -> None:
+        actor = self._signed.verified(signed, cycle.CLOSE.name, request)
+        refuse(cycle_administration_refusal(actor, self._input.province))
         refuse(cycle_close_refusal(request, self._close, self._input.administrators))
 
     @workflow.signal(name=cycle.CASE_PROGRESS.name)

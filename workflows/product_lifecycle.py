@@ -34,9 +34,13 @@ from workflows.case.state import LifecycleState, RoundState
 from workflows.case.timekeeping import CaseTime
 from workflows.handlers import update_handler
 from workflows.refusal import refuse
+from workflows.signed_actions import SignedActions, as_sent
 
 with workflow.unsafe.imports_passed_through():
     from contracts import case as contract
+    from models import actors as access
+    from models.actors import CaseAccess, CaseFacts, actor_label
+    from models.assertions import SignedAction
     from models.case import (
         Application,
         CarriedState,
@@ -114,6 +118,7 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
         parts = (input, self._state, self._time, self._recorder, self._stage)
         self._evaluation = EvaluationRound(*parts)
         self._certificate_life = CertificateLife(*parts)
+        self._signed = SignedActions(lambda: self._state.carried)
 
     # The calendar mixin moves the clock the state carries from run to run.
     @property
@@ -171,46 +176,79 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
     # -------------------------------------------------------------- updates
 
     @update_handler(contract.REVIEW)
-    async def review(self, decision: ReviewDecision) -> CaseStage:
+    async def review(
+        self, decision: ReviewDecision, signed: SignedAction | None = None
+    ) -> CaseStage:
+        decision = as_sent(ReviewDecision, decision)
+        self._signed_by(contract.REVIEW.name, signed)
         requests = self._state.round.requests
         requests.review = decision
         return await self._stage_once_acted_on(lambda: requests.review is None)
 
     @review.validator
-    def _validate_review(self, decision: ReviewDecision) -> None:
+    def _validate_review(
+        self, decision: ReviewDecision, signed: SignedAction | None = None
+    ) -> None:
+        actor = self._signed.verified(signed, contract.REVIEW.name, decision)
+        dossier = self._state.round.dossier
+        refuse(access.review_refusal(actor, dossier.province, dossier.locality))
         refuse(review_refusal(decision, self._rules_view()))
 
     @update_handler(contract.SUPPLY_SUPPLEMENT)
-    async def supply_supplement(self, supplement: SupplementSubmission) -> CaseStage:
+    async def supply_supplement(
+        self, supplement: SupplementSubmission, signed: SignedAction | None = None
+    ) -> CaseStage:
+        supplement = as_sent(SupplementSubmission, supplement)
+        self._signed_by(contract.SUPPLY_SUPPLEMENT.name, signed)
         requests = self._state.round.requests
         requests.supplement = supplement
         return await self._stage_once_acted_on(lambda: requests.supplement is None)
 
     @supply_supplement.validator
-    def _validate_supplement(self, supplement: SupplementSubmission) -> None:
+    def _validate_supplement(
+        self, supplement: SupplementSubmission, signed: SignedAction | None = None
+    ) -> None:
+        actor = self._signed.verified(signed, contract.SUPPLY_SUPPLEMENT.name, supplement)
+        refuse(access.own_case_refusal(actor, self._facts()))
         refuse(supplement_refusal(supplement, self._rules_view()))
 
     @update_handler(contract.SUBMIT_SCORECARD)
-    async def submit_scorecard(self, submission: ScorecardSubmission) -> MemberScore:
+    async def submit_scorecard(
+        self, submission: ScorecardSubmission, signed: SignedAction | None = None
+    ) -> MemberScore:
+        submission = as_sent(ScorecardSubmission, submission)
         card = submission.scorecard
+        actor = self._signed_by(contract.SUBMIT_SCORECARD.name, signed)
         refuse(session_refusal(card.level, self._rules_view()))
         session = self._state.round.session
         replaced = card.member_id in session.scorecards
         session.scorecards[card.member_id] = card
         await self._recorder.record(
             CaseTransition.SCORECARD_REPLACED if replaced else CaseTransition.SCORECARD_SUBMITTED,
-            actor=card.member_id,
+            actor=actor or card.member_id,
             scorecard=ScorecardEntry(attempt=session.attempt, scorecard=card),
             details={"level": card.level, "total": card.total, "attempt": session.attempt},
         )
         return view.member_score(card)
 
     @submit_scorecard.validator
-    def _validate_scorecard(self, submission: ScorecardSubmission) -> None:
-        refuse(scorecard_refusal(submission.scorecard, self._rules_view()))
+    def _validate_scorecard(
+        self, submission: ScorecardSubmission, signed: SignedAction | None = None
+    ) -> None:
+        actor = self._signed.verified(signed, contract.SUBMIT_SCORECARD.name, submission)
+        card = submission.scorecard
+        refuse(scorecard_refusal(card, self._rules_view()))
+        council = self._input.council(card.level)
+        refuse(access.scorecard_refusal(actor, council, card.level, card.member_id))
 
     @update_handler(contract.CLOSE_SESSION)
-    async def close_session(self, request: CloseSessionRequest) -> CloseSessionResult:
+    async def close_session(
+        self, request: CloseSessionRequest, signed: SignedAction | None = None
+    ) -> CloseSessionResult:
+        request = as_sent(CloseSessionRequest, request)
+        actor = self._signed_by(contract.CLOSE_SESSION.name, signed)
+        if actor is not None:
+            request = request.model_copy(update={"closed_by": actor})
         refuse(session_refusal(request.level, self._rules_view()))
         session = self._state.round.session
         outcome = close_session(
@@ -247,11 +285,19 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
             )
 
     @close_session.validator
-    def _validate_close(self, request: CloseSessionRequest) -> None:
+    def _validate_close(
+        self, request: CloseSessionRequest, signed: SignedAction | None = None
+    ) -> None:
+        actor = self._signed.verified(signed, contract.CLOSE_SESSION.name, request)
         refuse(close_refusal(request, self._rules_view()))
+        refuse(access.close_session_refusal(actor, self._input.council(request.level)))
 
     @update_handler(contract.RECOGNISE)
-    async def recognise(self, decision: RecognitionDecision) -> CaseStage:
+    async def recognise(
+        self, decision: RecognitionDecision, signed: SignedAction | None = None
+    ) -> CaseStage:
+        decision = as_sent(RecognitionDecision, decision)
+        self._signed_by(contract.RECOGNISE.name, signed)
         if workflow.patched(PATCH_CLAIM_CERTIFICATE_NUMBER):
             # The register decides who holds a number: claimed first, refused if taken.
             await self._certificate_life.claim_number(decision)
@@ -261,18 +307,35 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
         return await self._stage_once_acted_on(lambda: requests.recognition is None)
 
     @recognise.validator
-    def _validate_recognition(self, decision: RecognitionDecision) -> None:
+    def _validate_recognition(
+        self, decision: RecognitionDecision, signed: SignedAction | None = None
+    ) -> None:
+        actor = self._signed.verified(signed, contract.RECOGNISE.name, decision)
+        dossier = self._state.round.dossier
+        refuse(
+            access.signing_refusal(
+                actor,
+                level=decision.level,
+                authority=decision.authority,
+                province=dossier.province,
+                locality=dossier.locality,
+            )
+        )
         refuse(recognition_refusal(decision, self._rules_view()))
 
     @update_handler(contract.APPLY)
-    async def apply(self, application: Application) -> CaseStage:
+    async def apply(
+        self, application: Application, signed: SignedAction | None = None
+    ) -> CaseStage:
+        application = as_sent(Application, application)
+        actor = self._signed_by(contract.APPLY.name, signed)
         # Returns at once: the run hands the application to its next round, as new.
         self._state.round.requests.application = application
         if workflow.patched(PATCH_AUDIT_APPLICATION):
             dossier = application.dossier
             await self._recorder.record(
                 CaseTransition.APPLICATION_RECEIVED,
-                actor=dossier.applicant.name,
+                actor=actor or dossier.applicant.name,
                 reason=f"{dossier.registration_kind.value} for cycle {application.cycle_year}",
                 details={
                     "registration_kind": dossier.registration_kind.value,
@@ -282,20 +345,66 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
         return self._state.round.stage
 
     @apply.validator
-    def _validate_application(self, application: Application) -> None:
+    def _validate_application(
+        self, application: Application, signed: SignedAction | None = None
+    ) -> None:
+        actor = self._signed.verified(signed, contract.APPLY.name, application)
+        refuse(access.own_case_refusal(actor, self._facts()))
         refuse(application_refusal(application, self._rules_view()))
 
     @update_handler(contract.REVOKE)
-    async def revoke(self, decision: RevocationDecision) -> CaseStage:
+    async def revoke(
+        self, decision: RevocationDecision, signed: SignedAction | None = None
+    ) -> CaseStage:
+        decision = as_sent(RevocationDecision, decision)
+        self._signed_by(contract.REVOKE.name, signed)
         await self._certificate_life.revoke(decision)
         return self._state.round.stage
 
     @revoke.validator
-    def _validate_revocation(self, decision: RevocationDecision) -> None:
+    def _validate_revocation(
+        self, decision: RevocationDecision, signed: SignedAction | None = None
+    ) -> None:
+        actor = self._signed.verified(signed, contract.REVOKE.name, decision)
         refuse(revocation_refusal(decision, self._rules_view()))
+        certificate = self._state.carried.certificate
+        dossier = self._state.round.dossier
+        refuse(
+            access.signing_refusal(
+                actor,
+                level=certificate.level if certificate else "",
+                authority=decision.authority,
+                province=dossier.province,
+                locality=dossier.locality,
+            )
+        )
 
-    # ---------------------------------------------------------------- query
+    def _signed_by(self, action: str, signed: SignedAction | None) -> str | None:
+        """The verified actor of an accepted action, named for the register; None before
+        actions were signed. Remembered so the case's records of the action name them."""
+        actor = self._signed.accepted(signed)
+        if actor is None:
+            return None
+        label = actor_label(actor)
+        self._state.round.signed_by[action] = label
+        return label
+
+    def _facts(self) -> CaseFacts:
+        return CaseFacts.of(
+            workflow.info().workflow_id, self._state.round.dossier, self._state.round.level
+        )
+
+    # --------------------------------------------------------------- queries
 
     @workflow.query(name=contract.STATUS.name)
     def status(self) -> CaseStatus:
         return self._status()
+
+    @workflow.query(name=contract.ACCESS_FACTS.name)
+    def access_facts(self) -> CaseAccess:
+        certificate = self._state.carried.certificate
+        return CaseAccess(
+            facts=self._facts(),
+            councils=self._input.councils,
+            certificate_level=certificate.level if certificate else None,
+        )

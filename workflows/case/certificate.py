@@ -18,6 +18,7 @@ from workflows.case.part import CasePart
 
 with workflow.unsafe.imports_passed_through():
     from activities.register import RegisterActivities
+    from contracts import case as contract
     from models.case import (
         Application,
         CaseStage,
@@ -189,7 +190,7 @@ class CertificateLife(CasePart):
             this_round.next_deadline = None
         await self._record(
             CaseTransition.CERTIFICATE_REVOKED,
-            actor=decision.authority,
+            actor=this_round.actor_of(contract.REVOKE.name, decision.authority),
             reason=f"{decision.grounds.value}: {decision.details}".rstrip(": "),
             event=Revoked(
                 case=self._facts(),

@@ -20,6 +20,7 @@ from workflows.case.state import RoundState
 from workflows.case.timekeeping import calendar_date
 
 with workflow.unsafe.imports_passed_through():
+    from contracts import case as contract
     from models.case import (
         CaseStage,
         Certificate,
@@ -123,13 +124,15 @@ class EvaluationRound(CasePart):
             requests.review = None
             if decision.action == ReviewAction.ACCEPT:
                 await self._record(
-                    CaseTransition.REVIEW_ACCEPTED, actor=decision.reviewer, reason=decision.reason
+                    CaseTransition.REVIEW_ACCEPTED,
+                    actor=self._round.actor_of(contract.REVIEW.name, decision.reviewer),
+                    reason=decision.reason,
                 )
                 return
             if decision.action == ReviewAction.REJECT:
                 await self._record(
                     CaseTransition.REVIEW_REJECTED,
-                    actor=decision.reviewer,
+                    actor=self._round.actor_of(contract.REVIEW.name, decision.reviewer),
                     reason=decision.reason,
                     event=DossierRejected(
                         case=self._facts(), reviewer=decision.reviewer, reason=decision.reason
@@ -148,7 +151,7 @@ class EvaluationRound(CasePart):
         self._round.next_deadline = NextDeadline(what="supplement from the producer", due=deadline)
         await self._record(
             CaseTransition.SUPPLEMENT_REQUESTED,
-            actor=decision.reviewer,
+            actor=self._round.actor_of(contract.REVIEW.name, decision.reviewer),
             reason=decision.reason,
             event=SupplementRequested(
                 case=self._facts(),
@@ -185,7 +188,7 @@ class EvaluationRound(CasePart):
         await self._stage.move_to(CaseStage.LOCAL_REVIEW, level.name)
         await self._record(
             CaseTransition.SUPPLEMENT_RECEIVED,
-            actor=supplement.submitted_by,
+            actor=self._round.actor_of(contract.SUPPLY_SUPPLEMENT.name, supplement.submitted_by),
             event=SupplementReceived(
                 case=self._facts(),
                 file_names=tuple(d.file_name for d in supplement.documents),
@@ -359,7 +362,7 @@ class EvaluationRound(CasePart):
         await self._stage.move_to(CaseStage.CERTIFIED, routing.level)
         await self._record(
             CaseTransition.RECOGNISED,
-            actor=decision.authority,
+            actor=self._round.actor_of(contract.RECOGNISE.name, decision.authority),
             event=Recognised(
                 case=self._facts(),
                 level=routing.level,

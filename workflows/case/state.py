@@ -76,6 +76,13 @@ class RoundState:
     result_on: date | None = None
     revoked: bool = False
     requests: Requests = field(default_factory=Requests)
+    signed_by: dict[str, str] = field(default_factory=dict)
+    """The verified actor of each human action accepted this round, by the Update's name."""
+
+    def actor_of(self, action: str, claimed: str) -> str:
+        """Who the register names for an action: its verified actor, else who it claimed
+        (an action recorded before actions were signed)."""
+        return self.signed_by.get(action, claimed)
 
 
 @dataclass

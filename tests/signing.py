@@ -1,0 +1,126 @@
+"""Signed actions in tests: the suite's one key file, and the people who act on cases.
+
+The key file is made once per test run (its path in OCOP_ACTION_KEYS_FILE, set before
+any Settings is read, so every worker the tests start trusts it, in this process or a
+child). `act` sends an Update the way the API does: signed in an actor's name. The
+actors are the ones the scenario needs, each scoped to the case they act on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from temporalio.client import WorkflowHandle
+
+from contracts.refs import UpdateRef
+from infra.action_keys import ActionKeys
+from infra.actions import act as signed_act
+from models.actors import Actor, Role, Scope, applicant_key
+from models.assertions import SignedAction
+from models.dossier import Dossier
+
+In = TypeVar("In", bound=BaseModel)
+Out = TypeVar("Out")
+
+_ENV = "OCOP_ACTION_KEYS_FILE"
+if _ENV not in os.environ:
+    os.environ[_ENV] = str(Path(tempfile.mkdtemp(prefix="ocop-test-keys-")) / "action-keys.json")
+KEY_FILE = Path(os.environ[_ENV])
+KEYS = ActionKeys.load_or_create(KEY_FILE)
+
+
+def sign(
+    actor: Actor,
+    ref: UpdateRef[Any, Any],
+    workflow_id: str,
+    payload: BaseModel,
+    now: datetime | None = None,
+) -> SignedAction:
+    return KEYS.sign(actor, action=ref.name, workflow_id=workflow_id, payload=payload, now=now)
+
+
+async def act(
+    handle: WorkflowHandle[Any, Any],
+    actor: Actor,
+    ref: UpdateRef[In, Out],
+    payload: In,
+    now: datetime | None = None,
+) -> Out:
+    return await signed_act(handle, KEYS, actor, ref, payload, now=now)
+
+
+# ------------------------------------------------------------------- actors
+
+
+def _subject(role: Role, *parts: str) -> str:
+    return "-".join((role.value, *parts))[:64]
+
+
+def reviewer(province: str, locality: str, name: str = "Phòng Nông nghiệp") -> Actor:
+    return Actor(
+        subject=_subject(Role.REVIEWER, locality),
+        display_name=name[:120],
+        role=Role.REVIEWER,
+        scope=Scope(province=province, locality=locality),
+    )
+
+
+def reviewer_of(dossier: Dossier, name: str = "Phòng Nông nghiệp") -> Actor:
+    return reviewer(dossier.province, dossier.locality, name)
+
+
+def producer(province: str, applicant: str, name: str = "Chủ thể") -> Actor:
+    """`applicant`: the applicant's email (any case: it is compared lower-case)."""
+    key = applicant_key(applicant)
+    return Actor(
+        subject=_subject(Role.PRODUCER, hashlib.sha256(key.encode()).hexdigest()[:12]),
+        display_name=name[:120],
+        role=Role.PRODUCER,
+        scope=Scope(province=province, applicant=key),
+    )
+
+
+def producer_of(dossier: Dossier) -> Actor:
+    return producer(dossier.province, str(dossier.applicant.email), dossier.applicant.name)
+
+
+def member(province: str, level: str, member_id: str, name: str | None = None) -> Actor:
+    return Actor(
+        subject=_subject(Role.COUNCIL_MEMBER, level, member_id),
+        display_name=name or member_id,
+        role=Role.COUNCIL_MEMBER,
+        scope=Scope(province=province, level=level, member_id=member_id),
+    )
+
+
+def secretary(province: str, level: str) -> Actor:
+    return Actor(
+        subject=_subject(Role.COUNCIL_SECRETARY, level),
+        display_name=f"Thư ký hội đồng cấp {level}",
+        role=Role.COUNCIL_SECRETARY,
+        scope=Scope(province=province, level=level),
+    )
+
+
+def authority(level: str, name: str, province: str | None = None) -> Actor:
+    return Actor(
+        subject=_subject(Role.AUTHORITY, level, hashlib.sha256(name.encode()).hexdigest()[:8]),
+        display_name=name[:120],
+        role=Role.AUTHORITY,
+        scope=Scope(province=province, level=level, authority=name),
+    )
+
+
+def administrator(province: str) -> Actor:
+    return Actor(
+        subject=_subject(Role.ADMINISTRATOR, province),
+        display_name="Văn phòng Điều phối OCOP",
+        role=Role.ADMINISTRATOR,
+        scope=Scope(province=province),
+    )
