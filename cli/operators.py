@@ -20,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from temporalio.client import Client
 
 from cli.common import EXIT_BAD_INPUT, JsonOption, console, fail, print_json, print_table, run
+from cli.keys import keys_app
 from contracts import case as sa  # the search-attribute keys
 from contracts.case import WORKFLOW_TYPE, product_workflow_id
 from infra.database import create_engine, session_factory
@@ -45,6 +46,7 @@ admin_app = typer.Typer(
     rich_markup_mode="rich",
 )
 operators_app.add_typer(admin_app, name="admin", rich_help_panel=PANEL)
+admin_app.add_typer(keys_app, name="keys")
 
 STAGES = tuple(stage.value for stage in CaseStage)
 LEVELS = tuple(sorted({level.name for book in RULEBOOKS.values() for level in book.levels}))

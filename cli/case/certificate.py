@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
+from cli import acting
+from cli.acting import on_case
 from cli.case.inputs import bad_input, build, choice, no_extra, parse_date
 from cli.case.target import (
     PANEL,
@@ -24,6 +26,7 @@ from cli.case.target import (
 )
 from cli.case.wording import say, where_now
 from cli.common import load_model, run
+from contracts import case
 from infra.settings import Settings
 from infra.waiting import StillWaitingError, poll_until
 from models.case import (
@@ -35,7 +38,6 @@ from models.case import (
 )
 from models.clock import VIETNAM
 from models.dossier import Dossier
-from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 NEW_ROUND_SECONDS = 5.0
 """How long `apply` waits for the new round to answer before it says where the case is."""
@@ -73,9 +75,8 @@ def recognise_command(
             "certificate_number": certificate.strip(),
         },
     )
-    _, status = act(
-        target, lambda h: h.execute_update(ProductLifecycleWorkflow.recognise, recognition)
-    )
+    signer = acting.authority(recognition.authority, recognition.level)
+    _, status = act(target, on_case(case.RECOGNISE, recognition, signer))
     issued = status.certificate
     if issued is None:
         say(f"Recognition of {target.label} recorded; {where_now(status)}.")
@@ -128,9 +129,8 @@ def apply_command(
         application = build(Application, {"dossier": dossier, "cycle_year": cycle_year})
         latest = client.get_workflow_handle(target.workflow_id)
         closing_run = (await latest.describe()).run_id
-        await call(
-            client, target, lambda h: h.execute_update(ProductLifecycleWorkflow.apply, application)
-        )
+        producer = acting.producer(application.dossier.applicant.name)
+        await call(client, target, on_case(case.APPLY, application, producer))
         # The new round is a new run of the case: wait (briefly) until the server names
         # it, then ask it. A query sent meanwhile could land on the closing run.
         status = before
@@ -194,7 +194,8 @@ def revoke_command(
             "details": details,
         },
     )
-    _, status = act(target, lambda h: h.execute_update(ProductLifecycleWorkflow.revoke, revocation))
+    signer = acting.authority(revocation.authority)
+    _, status = act(target, on_case(case.REVOKE, revocation, signer))
     say(
         f"Certificate of {target.label} revoked by decision {revocation.decision_number} "
         f"({revocation.grounds.value}); {where_now(status)}."

@@ -10,6 +10,8 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
+from cli import acting
+from cli.acting import on_case
 from cli.case.inputs import bad_input, build, no_extra
 from cli.case.target import (
     PANEL,
@@ -26,6 +28,7 @@ from cli.case.target import (
 )
 from cli.case.wording import say, where_now
 from cli.common import JsonOption, load_model, plural, print_json, run
+from contracts import case
 from infra.settings import Settings
 from models.case import (
     CaseStatus,
@@ -35,7 +38,6 @@ from models.case import (
     ScorecardSubmission,
 )
 from models.scorecard import Scorecard
-from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 # --------------------------------------------------------------------- score
 
@@ -82,7 +84,8 @@ def score_command(
 
 def _scorecard_update(card: Scorecard) -> Callable[[Handle], Awaitable[MemberScore]]:
     submission = ScorecardSubmission(scorecard=card)
-    return lambda h: h.execute_update(ProductLifecycleWorkflow.submit_scorecard, submission)
+    member = acting.council_member(card.member_id, card.level)
+    return on_case(case.SUBMIT_SCORECARD, submission, member)
 
 
 # ------------------------------------------------------------- close-session
@@ -103,9 +106,8 @@ def close_session_command(
     target, positionals = find_target(province, product_code, workflow_id)
     no_extra(positionals, "close-session")
     request = build(CloseSessionRequest, {"level": level.strip(), "closed_by": by})
-    closed, status = act(
-        target, lambda h: h.execute_update(ProductLifecycleWorkflow.close_session, request)
-    )
+    secretary = acting.secretary(by, request.level)
+    closed, status = act(target, on_case(case.CLOSE_SESSION, request, secretary))
     if as_json:
         print_json(closed)
         return

@@ -14,6 +14,8 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
+from cli import acting
+from cli.acting import on_case
 from cli.case.inputs import bad_input, build, choice, no_extra
 from cli.case.target import (
     PANEL,
@@ -27,6 +29,7 @@ from cli.case.target import (
 )
 from cli.case.wording import say, where_now
 from cli.common import read_data, read_mapping, run
+from contracts import case
 from infra.cases import open_case
 from infra.settings import Settings
 from models.case import (
@@ -42,7 +45,6 @@ from models.catalogue import DocumentKind
 from models.dossier import DocumentRef, document_size_refusal
 from models.errors import DomainError
 from models.rulebook import rulebook
-from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 # ---------------------------------------------------------------------- open
 
@@ -140,7 +142,7 @@ def review_command(
         ReviewDecision,
         {"action": chosen, "reviewer": by, "reason": reason, "documents_requested": kinds},
     )
-    _, status = act(target, lambda h: h.execute_update(ProductLifecycleWorkflow.review, decision))
+    _, status = act(target, on_case(case.REVIEW, decision, acting.reviewer(by)))
     done = {
         ReviewAction.ACCEPT: "accepted",
         ReviewAction.REQUEST_SUPPLEMENT: "supplement requested",
@@ -204,9 +206,7 @@ def supply_command(
     elif not paths:
         bad_input("no documents: give FILE… with --kind, or --refs DOCS.yaml")
     supplement = build(SupplementSubmission, {"submitted_by": by, "documents": documents})
-    _, status = act(
-        target, lambda h: h.execute_update(ProductLifecycleWorkflow.supply_supplement, supplement)
-    )
+    _, status = act(target, on_case(case.SUPPLY_SUPPLEMENT, supplement, acting.producer(by)))
     names = ", ".join(f"{d.file_name} ({d.kind.value})" for d in supplement.documents)
     missing = ", ".join(status.missing_documents) or "nothing"
     say(

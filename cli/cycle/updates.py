@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
+from cli.acting import cli_actor, on_cycle
 from cli.common import JsonOption, load_model, print_json, print_table, run, validated
 from cli.cycle.report import counted, print_report
 from cli.cycle.target import (
@@ -20,11 +21,12 @@ from cli.cycle.target import (
     update_open_cycle,
 )
 from cli.cycle.wording import say, when
+from contracts import cycle
 from infra.settings import Settings
+from models.actors import Role, Scope, applicant_key
 from models.cycle import CycleReport
 from models.cycle_messages import CloseCycle, SubmissionReceipt
 from models.dossier import Dossier
-from workflows.annual_cycle import AnnualCycleWorkflow
 
 # ------------------------------------------------------------------------ close
 
@@ -45,12 +47,14 @@ def close_command(
 
     closed = f"the {year} cycle of {province} is closed already; see `ocop cycle report`"
 
+    administrator = cli_actor(Role.ADMINISTRATOR, by, Scope(province=province))
+
     async def action(client: Client, config: Settings) -> CycleReport:
         closing = update_open_cycle(
             client,
             province,
             year,
-            lambda handle: handle.execute_update(AnnualCycleWorkflow.close, request),
+            on_cycle(cycle.CLOSE, request, administrator),
             closed,
             f"`ocop cycle status {province} {year}`",
         )
@@ -96,12 +100,19 @@ def submit(
         "is closed"
     )
 
+    # The dossier's applicant submits it (the cycle refuses one of another province).
+    producer = cli_actor(
+        Role.PRODUCER,
+        dossier.applicant.name,
+        Scope(province=dossier.province, applicant=applicant_key(str(dossier.applicant.email))),
+    )
+
     async def action(client: Client, _: Settings) -> SubmissionReceipt:
         return await update_open_cycle(
             client,
             province,
             year,
-            lambda handle: handle.execute_update(AnnualCycleWorkflow.submit, dossier),
+            on_cycle(cycle.SUBMIT, dossier, producer),
             closed,
             f"`ocop cycle report {province} {year}`",
         )

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from rich.markup import escape
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from cli import acting
+from cli.acting import cli_actor, on_case, on_cycle
 from cli.common import new_console
 from cli.demo.chronicle import Chronicle
 from cli.demo.pacer import Pacer
@@ -28,10 +31,14 @@ from cli.demo.province import (
     scorecard,
 )
 from cli.demo.stack import DemoError
+from contracts import case
+from contracts import cycle as cycle_contract
 from contracts.case import product_workflow_id
+from contracts.refs import UpdateRef
 from infra.cases import case_handle
 from infra.refusals import explain_refusal
 from infra.waiting import StillWaitingError, poll_until
+from models.actors import Actor, CaseAccess, Role, Scope, applicant_key
 from models.applicants import RegistrationKind
 from models.case import (
     CaseStage,
@@ -54,6 +61,9 @@ from models.dossier import Dossier, Language
 from models.labels import Form, label, level_label
 from workflows.annual_cycle import AnnualCycleWorkflow
 from workflows.product_lifecycle import ProductLifecycleWorkflow
+
+In = TypeVar("In", bound=BaseModel)
+Out = TypeVar("Out")
 
 console = new_console(highlight=False, soft_wrap=True)
 
@@ -148,9 +158,15 @@ class ProductCase:
                 f"{FOLLOW_GIVE_UP_SECONDS:.0f} s; run with --verbose to see the worker's log",
             ) from None
 
-    async def _update(self, what: str, call: Any, argument: Any) -> Any:
+    async def _update(
+        self,
+        what: str,
+        ref: UpdateRef[In, Out],
+        argument: In,
+        actor: Callable[[CaseAccess], Actor],
+    ) -> Out:
         try:
-            return await self.handle.execute_update(call, argument)
+            return await on_case(ref, argument, actor)(self.handle)
         except WorkflowUpdateFailedError as error:
             raise self.failure(what, f"refused: {explain_refusal(error)}") from None
         except RPCError as error:
@@ -162,7 +178,15 @@ class ProductCase:
         self, cycle: WorkflowHandle[AnnualCycleWorkflow, CycleReport], dossier: Dossier
     ) -> SubmissionReceipt:
         try:
-            receipt = await cycle.execute_update(AnnualCycleWorkflow.submit, dossier)
+            producer = cli_actor(
+                Role.PRODUCER,
+                dossier.applicant.name,
+                Scope(
+                    province=dossier.province,
+                    applicant=applicant_key(str(dossier.applicant.email)),
+                ),
+            )
+            receipt = await on_cycle(cycle_contract.SUBMIT, dossier, producer)(cycle)
         except WorkflowUpdateFailedError as error:
             raise self.failure(
                 "submitting the dossier", f"refused: {explain_refusal(error)}", cycle.id
@@ -193,6 +217,9 @@ class ProductCase:
     def _reviewer(self) -> str:
         return f"Phòng Nông nghiệp, UBND {self.entry.district.name}"
 
+    def _office(self) -> Callable[[CaseAccess], Actor]:
+        return acting.reviewer(self._reviewer())
+
     async def review(self, first: bool = True) -> bool:
         """The district reviews the dossier; False when the case ends here.
 
@@ -203,7 +230,7 @@ class ProductCase:
             decision = ReviewDecision(
                 action=ReviewAction.REJECT, reviewer=self._reviewer(), reason=entry.rejected
             )
-            await self._update("rejecting the dossier", ProductLifecycleWorkflow.review, decision)
+            await self._update("rejecting the dossier", case.REVIEW, decision, self._office())
             self.say(f"[red]rejected[/] by the district: {escape(entry.rejected)}")
             return False
         if first and entry.missing is not None:
@@ -214,7 +241,7 @@ class ProductCase:
                 reason=f"Hồ sơ còn thiếu: {doc}",
                 documents_requested=(entry.missing,),
             )
-            await self._update("the supplement request", ProductLifecycleWorkflow.review, request)
+            await self._update("the supplement request", case.REVIEW, request, self._office())
             request_day = self.pacer.now
             if not entry.supplies:
                 self.say(f"[yellow]supplement requested[/] ({escape(doc)}); nothing arrives")
@@ -235,12 +262,11 @@ class ProductCase:
             supplement = SupplementSubmission(
                 submitted_by=entry.applicant, documents=(document(entry.missing, entry.code),)
             )
-            await self._update(
-                "the supplement", ProductLifecycleWorkflow.supply_supplement, supplement
-            )
+            producer = acting.producer(entry.applicant)
+            await self._update("the supplement", case.SUPPLY_SUPPLEMENT, supplement, producer)
             self.say(f"[yellow]supplement requested[/] ({escape(doc)}) and brought the same week")
         accept = ReviewDecision(action=ReviewAction.ACCEPT, reviewer=self._reviewer())
-        await self._update("accepting the dossier", ProductLifecycleWorkflow.review, accept)
+        await self._update("accepting the dossier", case.REVIEW, accept, self._office())
         return True
 
     # -- the councils
@@ -256,15 +282,16 @@ class ProductCase:
                 )
                 await self._update(
                     f"the scorecard of {member.member_id}",
-                    ProductLifecycleWorkflow.submit_scorecard,
+                    case.SUBMIT_SCORECARD,
                     ScorecardSubmission(scorecard=card),
+                    acting.council_member(member.member_id, level),
                 )
+            secretary = f"Thư ký Hội đồng OCOP {level_label(level)}"
             closed = await self._update(
                 f"closing the {level} council session",
-                ProductLifecycleWorkflow.close_session,
-                CloseSessionRequest(
-                    level=level, closed_by=f"Thư ký Hội đồng OCOP {level_label(level)}"
-                ),
+                case.CLOSE_SESSION,
+                CloseSessionRequest(level=level, closed_by=secretary),
+                acting.secretary(secretary, level),
             )
             if closed.result is None:
                 spread = max(totals) - min(totals)
@@ -325,7 +352,7 @@ class ProductCase:
             details=details,
         )
         held = (await self.status()).certificate
-        await self._update("the revocation", ProductLifecycleWorkflow.revoke, decision)
+        await self._update("the revocation", case.REVOKE, decision, acting.authority(authority))
         certificate = f"certificate {escape(held.number)} ({stars(held.stars)}) " if held else ""
         self.say(
             f"[red]revoked[/] by {escape(authority)} (decision {escape(number)}): "

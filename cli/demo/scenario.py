@@ -21,6 +21,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
+from cli.acting import cli_actor, on_cycle
 from cli.cycle import print_report
 from cli.demo.chronicle import Chronicle
 from cli.demo.narrator import Narrator
@@ -42,9 +43,11 @@ from cli.demo.province import (
     dossier,
 )
 from cli.demo.stack import DemoError, one_line
+from contracts import cycle as cycle_contract
 from contracts.cycle import cycle_workflow_id
 from infra.cycles import start_cycle_workflow
 from infra.refusals import explain_refusal
+from models.actors import Role, Scope, applicant_key
 from models.applicants import ApplicantKind
 from models.case import CaseStage, CaseStatus
 from models.clock import VIETNAM, start_of_day
@@ -152,7 +155,14 @@ async def _refused(
     """A dossier the cycle must refuse, and the one line the producer reads."""
     await pacer.at(business_start_of(day, 10))
     try:
-        await cycle.execute_update(AnnualCycleWorkflow.submit, dossier_)
+        producer = cli_actor(
+            Role.PRODUCER,
+            dossier_.applicant.name,
+            Scope(
+                province=dossier_.province, applicant=applicant_key(str(dossier_.applicant.email))
+            ),
+        )
+        await on_cycle(cycle_contract.SUBMIT, dossier_, producer)(cycle)
     except WorkflowUpdateFailedError as error:
         chronicle.say(pacer.now, who, f"[red]refused[/]: {escape(explain_refusal(error))}")
         return
