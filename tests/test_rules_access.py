@@ -14,7 +14,9 @@ from models.actors import (
     CaseFacts,
     Role,
     Scope,
+    actor_label,
     applicant_key,
+    batch_authority,
     close_session_refusal,
     cycle_administration_refusal,
     decision_refusal,
@@ -22,6 +24,7 @@ from models.actors import (
     own_case_refusal,
     review_refusal,
     scorecard_refusal,
+    signing_refusal,
     submission_refusal,
 )
 from models.cycle_settings import DecisionAuthority
@@ -256,3 +259,52 @@ def test_operator_read() -> None:
     assert operator_read_refusal(actor(Role.OPERATOR), QN) is None
     refused(operator_read_refusal(actor(Role.OPERATOR), "hai-duong"), "tỉnh 'hai-duong'")
     refused(operator_read_refusal(producer(), QN), "required role: operator")
+
+
+def test_a_case_checks_the_decision_against_its_signer_alone() -> None:
+    """`signing_refusal`: what a case knows without its cycle — the decision's level and
+    authority, and the product's place."""
+    district = authority("UBND huyện Bình Liêu", "district", "binh-lieu")
+    place = {"province": "quang-ninh", "locality": "binh-lieu"}
+    assert (
+        signing_refusal(district, level="district", authority="UBND huyện Bình Liêu", **place)
+        is None
+    )
+    refused(
+        signing_refusal(district, level="district", authority="Kẻ Mạo Danh (impostor)", **place),
+        "quyết định cấp district do Kẻ Mạo Danh (impostor) ký",
+    )
+    refused(
+        signing_refusal(
+            district,
+            level="district",
+            authority="UBND huyện Bình Liêu",
+            province="quang-ninh",
+            locality="tien-yen",
+        ),
+        "outside this authority's localities",
+    )
+    elsewhere = actor(
+        Role.AUTHORITY,
+        "UBND tỉnh Hải Dương",
+        level="province",
+        authority="UBND tỉnh",
+        province="hai-duong",
+    )
+    refused(
+        signing_refusal(elsewhere, level="province", authority="UBND tỉnh", **place),
+        "of province 'quang-ninh'",
+    )
+    ministry = actor(Role.AUTHORITY, "Bộ NN&MT", level="central", authority="Bộ NN&MT")
+    assert signing_refusal(ministry, level="central", authority="Bộ NN&MT", **place) is None
+
+
+def test_a_cycles_batch_signs_as_the_authority_its_settings_name() -> None:
+    signer = batch_authority("district", "UBND huyện Bình Liêu", "district:binh-lieu")
+    assert signer.role == Role.AUTHORITY and signer.subject == "cycle-batch:district:binh-lieu"
+    place = {"province": "quang-ninh", "locality": "binh-lieu"}
+    assert (
+        signing_refusal(signer, level="district", authority="UBND huyện Bình Liêu", **place) is None
+    )
+    assert signing_refusal(signer, level="province", authority="UBND huyện Bình Liêu", **place)
+    assert actor_label(signer) == "UBND huyện Bình Liêu (authority, cycle-batch:district:binh-lieu)"
