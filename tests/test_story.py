@@ -354,13 +354,16 @@ async def test_recorded_histories_tell_both_rounds_of_a_reevaluation() -> None:
     order = [
         "── Round 1 ──",
         "Case opened: first evaluation under rulebook qd148-2023, cycle 2024.",
-        "Thư ký hội đồng district closed the district council session — mean 75.50 points: 4★.",
+        # Recorded before actions were signed: who the step claimed, marked as such.
+        "Thư ký hội đồng district (không xác thực — unverified) closed the district council "
+        "session — mean 75.50 points: 4★.",
         "District council result: mean 75.50 points, 4★: sent up to province level.",
         "Province council result: mean 76.50 points, 4★: recognised at province level.",
         "certificate QN-4S-01 valid 2024-03-01 – 2027-03-01.",
         "A durable timer fired after 1006 days.",
         "Expiry reminder: 90 days before expiry.",
-        "HTX Hợp Tiến applied for re-evaluation (cycle 2026); the case continues in a new run.",
+        "HTX Hợp Tiến (không xác thực — unverified) applied for re-evaluation (cycle 2026); "
+        "the case continues in a new run.",
         "Round 1 closes; the case continues as new for the next round.",
         "── Round 2 ──",
         "Round 2 opens in a new run of the case: re-evaluation under rulebook qd148-2023",

@@ -20,6 +20,8 @@ from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.converter import DataConverter
 
 from contracts.case import CALENDAR_MOVED, RECORD_CASE_EVENT, SEND_NOTIFICATION, UPDATES
+from models.actors import actor_label
+from models.assertions import SignedAction, accepted_claims
 from models.case import (
     Application,
     CaseStatus,
@@ -92,6 +94,8 @@ class _Step:
     request: Any
     result: Any = None
     failure: str | None = None
+    signed_by: str | None = None
+    """The verified actor of the step (its signed assertion's), if it carried one."""
 
 
 _ACTIVITY_ENDINGS: Final = {
@@ -183,8 +187,15 @@ class _RunReader:
     async def _update_accepted(self, event: HistoryEvent, at: datetime) -> None:
         request = event.workflow_execution_update_accepted_event_attributes.accepted_request
         name = request.input.name
-        value = await self._value(request.input.args, UPDATE_REQUESTS.get(name))
-        self.steps[request.meta.update_id] = _Step(event.event_id, self._decided(at), name, value)
+        args = list(request.input.args.payloads)
+        value = await _decode_items(self.converter, args[:1], UPDATE_REQUESTS.get(name))
+        signed = await _decode_items(self.converter, args[1:2], SignedAction)
+        signer = (
+            actor_label(accepted_claims(signed).actor) if isinstance(signed, SignedAction) else None
+        )
+        self.steps[request.meta.update_id] = _Step(
+            event.event_id, self._decided(at), name, value, signed_by=signer
+        )
 
     async def _update_completed(self, event: HistoryEvent, at: datetime) -> None:
         done = event.workflow_execution_update_completed_event_attributes
@@ -354,7 +365,7 @@ def _human_step(number: int, step: _Step) -> HumanStep:
         event_id=step.event_id,
         at=step.at,
         update=step.name,
-        actor=_actor(step.request),
+        actor=step.signed_by or f"{_actor(step.request)} (không xác thực — unverified)",
         request=step.request,
         result=step.result,
         failure=step.failure,
@@ -381,6 +392,11 @@ def _actor(request: Any) -> str:
 async def _decode(converter: DataConverter, payloads: Any, hint: type[Any] | None) -> Any:
     """The first value of a Payloads message, or None when it cannot be decoded."""
     items = list(payloads.payloads) if payloads is not None else []
+    return await _decode_items(converter, items, hint)
+
+
+async def _decode_items(converter: DataConverter, items: list[Any], hint: type[Any] | None) -> Any:
+    """The first of `items` decoded, or None when there is none or it cannot be decoded."""
     if not items:
         return None
     try:
