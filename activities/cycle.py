@@ -51,7 +51,8 @@ from infra.cycles import start_cycle_workflow
 from infra.refusals import explain_refusal
 from infra.waiting import StillWaitingError, poll_until
 from models import register as tables
-from models.actors import batch_authority
+from models.actors import batch_authority, cycle_administration_refusal
+from models.assertions import payload_digest, verify_standing
 from models.case import CaseStatus, RecognitionDecision
 from models.certificate_numbers import CERTIFICATE_NUMBER_TAKEN
 from models.cycle import RecognitionFailure
@@ -73,7 +74,8 @@ from models.cycle_rules import (
     round_of_cycle,
     started_by_cycle,
 )
-from models.cycle_settings import CycleInput
+from models.cycle_settings import CycleInput, ScheduledOpening, standing_payload
+from models.errors import Refusal
 from models.frozen import FROZEN_AFTER, is_frozen
 
 CaseHandle = WorkflowHandle[Any, Any]
@@ -108,6 +110,7 @@ class CycleActivities:
             self.recognise_batch,
             self.record_cycle_event,
             self.start_cycle,
+            self.start_scheduled_cycle,
         )
 
     # ------------------------------------------------------------- open a case
@@ -179,6 +182,14 @@ class CycleActivities:
         so far, so a retried attempt asks only the products still unanswered.
         """
         decision = batch.decision
+        unopened = self._opening_refusal(batch)
+        if unopened is not None:  # nobody may sign in the authority's name for this cycle
+            return RecognitionBatchResult(
+                outcomes=tuple(
+                    _not_recognised(item, RecognitionFailure.REFUSED, unopened)
+                    for item in batch.items
+                )
+            )
         done = resumed_outcomes(activity.info().heartbeat_details, batch.items)
         said = {code: outcome.model_dump(mode="json") for code, outcome in done.items()}
         gate = asyncio.Semaphore(batch.concurrency)
@@ -194,6 +205,21 @@ class CycleActivities:
         return RecognitionBatchResult(
             outcomes=tuple(done[item.product_code] for item in batch.items)
         )
+
+    def _opening_refusal(self, batch: RecognitionBatch) -> str | None:
+        """Why the cycle may not have its decisions signed: it was not opened (or scheduled)
+        by a verified administrator of its province, over this very input."""
+        opened = verify_standing(
+            batch.opened_by,
+            self._keys.public_keyset(),
+            action=cycle.OPEN_CYCLE,
+            workflow_id=activity.info().workflow_id or "",
+            digest=batch.opening_digest,
+        )
+        if isinstance(opened, Refusal):
+            return opened.message
+        refusal = cycle_administration_refusal(opened.actor, batch.province)
+        return refusal.message if refusal is not None else None
 
     async def _recognise_within_time(
         self, decision: PlannedDecision, item: RecognitionItem
@@ -336,6 +362,32 @@ class CycleActivities:
             "cycle %s %s", handle.id, "started" if started else "exists already; left as it is"
         )
         return handle.id
+
+    @activity.defn(name=cycle.START_SCHEDULED_CYCLE.name)
+    async def start_scheduled_cycle(self, request: ScheduledOpening) -> str:
+        """Open the scheduled year's cycle, signed as the administrator who signed the
+        schedule; a schedule nobody verified signed opens nothing."""
+        schedule = request.schedule
+        signed = verify_standing(
+            schedule.scheduled_by,
+            self._keys.public_keyset(),
+            action=cycle.SCHEDULE_CYCLES,
+            workflow_id=cycle.launcher_workflow_id(schedule.province),
+            digest=payload_digest(standing_payload(schedule)),
+        )
+        if isinstance(signed, Refusal):
+            raise refused(signed.message, signed.type)
+        refusal = cycle_administration_refusal(signed.actor, schedule.province)
+        if refusal is not None:
+            raise refused(refusal.message, refusal.type)
+        opening = request.opening
+        opened_by = self._keys.sign(
+            signed.actor,
+            action=cycle.OPEN_CYCLE,
+            workflow_id=cycle.cycle_workflow_id(opening.province, opening.year),
+            payload=standing_payload(opening),
+        )
+        return await self.start_cycle(opening.model_copy(update={"opened_by": opened_by}))
 
 
 def _recognised(item: RecognitionItem, status: CaseStatus) -> RecognitionOutcome:

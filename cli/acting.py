@@ -90,6 +90,11 @@ def on_cycle(
     return send
 
 
+def administrator(province: str, name: str = "Văn phòng Điều phối OCOP") -> Actor:
+    """The province's coordinating office, opening or scheduling its cycles."""
+    return cli_actor(Role.ADMINISTRATOR, name, Scope(province=province))
+
+
 # --------------------------------------------------------- the roles of a case
 
 

@@ -18,7 +18,7 @@ from models.cycle_messages import (
     CycleCaseRequest,
     SubmissionReceipt,
 )
-from models.cycle_settings import CycleInput
+from models.cycle_settings import CycleInput, ScheduledOpening
 from models.dossier import Dossier
 
 WORKFLOW_TYPE: Final = "AnnualCycleWorkflow"
@@ -46,6 +46,15 @@ SUBMIT: Final = UpdateRef("submit", Dossier, SubmissionReceipt)
 """A producer's dossier for this year's cycle; the receipt names the case it opened."""
 CLOSE: Final = UpdateRef("close", CloseCycle, CycleReport)
 
+# ------------------------------------------------- standing signed actions
+# Not Updates: signed into the cycle's input (`CycleInput.opened_by`) and the schedule's
+# (`ScheduledCycles.scheduled_by`), and checked when the cycle signs in their name.
+
+OPEN_CYCLE: Final = "open_cycle"
+"""An administrator opens the year's cycle (signed over the cycle's input)."""
+SCHEDULE_CYCLES: Final = "schedule_cycles"
+"""An administrator sets the province's yearly schedule (signed over its request)."""
+
 # ----------------------------------------------------------- queries, signals
 
 REPORT: Final = QueryRef("report", CycleReport)
@@ -58,4 +67,7 @@ OPEN_CYCLE_CASE: Final = ActivityRef("open_cycle_case", CycleCaseRequest, CaseOp
 RECOGNISE_BATCH: Final = ActivityRef("recognise_batch", RecognitionBatch, RecognitionBatchResult)
 RECORD_CYCLE_EVENT: Final = ActivityRef("record_cycle_event", CycleAuditEntry, bool)
 START_CYCLE: Final = ActivityRef("start_cycle", CycleInput, str)
-"""Start the year's cycle unless it exists; the launcher's only step."""
+"""Start the year's cycle unless it exists; the launcher's only step (before schedules
+were signed)."""
+START_SCHEDULED_CYCLE: Final = ActivityRef("start_scheduled_cycle", ScheduledOpening, str)
+"""Start the year's cycle of a signed schedule, signed in its administrator's name."""

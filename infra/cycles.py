@@ -13,9 +13,17 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from contracts.cycle import WORKFLOW_TYPE, cycle_workflow_id
+from contracts.cycle import (
+    OPEN_CYCLE,
+    SCHEDULE_CYCLES,
+    WORKFLOW_TYPE,
+    cycle_workflow_id,
+    launcher_workflow_id,
+)
+from infra.action_keys import ActionKeys
+from models.actors import Actor
 from models.cycle import CycleReport
-from models.cycle_settings import CycleInput
+from models.cycle_settings import CycleInput, ScheduledCycles, standing_payload
 
 CycleHandle = WorkflowHandle[Any, CycleReport]
 
@@ -44,3 +52,29 @@ async def start_cycle_workflow(
             raise
         return client.get_workflow_handle(workflow_id, result_type=CycleReport), False
     return handle, True
+
+
+def opened_by(keys: ActionKeys, administrator: Actor, cycle: CycleInput) -> CycleInput:
+    """The cycle's input signed as opened by `administrator`: its batch decisions are
+    signed on each case only for a cycle opened so (`CycleInput.opened_by`)."""
+    signed = keys.sign(
+        administrator,
+        action=OPEN_CYCLE,
+        workflow_id=cycle_workflow_id(cycle.province, cycle.year),
+        payload=standing_payload(cycle),
+    )
+    return cycle.model_copy(update={"opened_by": signed})
+
+
+def scheduled_by(
+    keys: ActionKeys, administrator: Actor, request: ScheduledCycles
+) -> ScheduledCycles:
+    """The schedule's request signed by `administrator`: each year's launch opens the
+    cycle in their name (`ScheduledCycles.scheduled_by`)."""
+    signed = keys.sign(
+        administrator,
+        action=SCHEDULE_CYCLES,
+        workflow_id=launcher_workflow_id(request.province),
+        payload=standing_payload(request),
+    )
+    return request.model_copy(update={"scheduled_by": signed})

@@ -20,7 +20,7 @@ import hashlib
 import json
 from collections.abc import Collection
 from datetime import datetime, timedelta
-from typing import Annotated, Final
+from typing import Final
 
 from joserfc import jws
 from joserfc.errors import JoseError
@@ -31,6 +31,9 @@ from models.actors import Actor
 from models.bounds import Identifier, WorkflowId
 from models.errors import Refusal
 from models.refusal_wording import bounded, excerpt
+from models.signed import MAX_TOKEN_CHARS, SignedAction
+
+__all__ = ["MAX_TOKEN_CHARS", "SignedAction"]  # where callers have always found them
 
 ALGORITHM: Final = "Ed25519"
 """The JWS algorithm (RFC 9864's fully specified name for EdDSA on Ed25519)."""
@@ -38,27 +41,11 @@ LIFETIME: Final = timedelta(minutes=10)
 """How long a signed action may take to reach its workflow."""
 CLOCK_LEEWAY: Final = timedelta(seconds=60)
 """Skew tolerated between the signer's clock and the workflow's."""
-MAX_TOKEN_CHARS: Final = 16 * 1024
 SEEN_LIMIT: Final = 500
 """Nonces a case remembers; only unexpired ones are kept, so this is a ceiling, not a window."""
 
 UNVERIFIED: Final = "ActorUnverified"
 """The refusal type of an action whose signed assertion does not hold."""
-
-Token = Annotated[
-    str,
-    Field(
-        min_length=1, max_length=MAX_TOKEN_CHARS, pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+){2}$"
-    ),
-]
-
-
-class SignedAction(BaseModel):
-    """The Update's second argument: a compact JWS over `ActionClaims`."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    token: Token
 
 
 class ActionClaims(BaseModel):
@@ -104,7 +91,7 @@ def _decode(signed: SignedAction, keys: KeySet) -> ActionClaims | Refusal:
 
 
 def _binding_refusal(
-    claims: ActionClaims, *, action: str, workflow_id: str, payload: BaseModel
+    claims: ActionClaims, *, action: str, workflow_id: str, digest: str
 ) -> Refusal | None:
     if claims.action != action:
         return _unverified(
@@ -116,7 +103,7 @@ def _binding_refusal(
             f"chữ ký dành cho hồ sơ {excerpt(claims.workflow_id)!r}, không phải hồ sơ này",
             f"the assertion was signed for case {excerpt(claims.workflow_id)!r}, not this one",
         )
-    if claims.digest != payload_digest(payload):
+    if claims.digest != digest:
         return _unverified(
             "nội dung yêu cầu khác với nội dung đã ký",
             "the request differs from the one that was signed",
@@ -161,7 +148,8 @@ def verify_action(
     claims = _decode(signed, keys)
     if isinstance(claims, Refusal):
         return claims
-    refusal = _binding_refusal(claims, action=action, workflow_id=workflow_id, payload=payload)
+    digest = payload_digest(payload)
+    refusal = _binding_refusal(claims, action=action, workflow_id=workflow_id, digest=digest)
     refusal = refusal or _time_refusal(claims, now)
     if refusal is None and claims.nonce in seen:
         refusal = _unverified(
@@ -169,6 +157,24 @@ def verify_action(
             "this assertion was used before; every action needs a fresh one",
         )
     return refusal or claims.actor
+
+
+def verify_standing(
+    signed: SignedAction | None, keys: KeySet | None, *, action: str, workflow_id: str, digest: str
+) -> ActionClaims | Refusal:
+    """A standing authorisation: who opened a cycle or set its schedule, checked when the
+    cycle acts on it (months later), so its time of issue is kept, not its expiry."""
+    if signed is None:
+        return _unverified(
+            "chu trình không do một quản trị viên đã xác thực mở",
+            "the cycle was not opened by a verified administrator",
+        )
+    if keys is None or not keys.keys:
+        return _unverified("không có khóa xác thực", "no signing keys are trusted")
+    claims = _decode(signed, keys)
+    if isinstance(claims, Refusal):
+        return claims
+    return _binding_refusal(claims, action=action, workflow_id=workflow_id, digest=digest) or claims
 
 
 def accepted_claims(signed: SignedAction) -> ActionClaims:

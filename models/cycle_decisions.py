@@ -32,6 +32,7 @@ from models.cycle import CaseProgress, DecisionSummary, RecognitionFailure, Unre
 from models.cycle_settings import CycleInput, CycleSettings, DecisionAuthority
 from models.dossier import DocumentNumber
 from models.errors import DomainError
+from models.signed import SignedAction
 from models.stars import Stars
 
 # ----------------------------------------------------------------------- numbering
@@ -166,6 +167,11 @@ class RecognitionBatch(BaseModel):
     decision: PlannedDecision
     items: tuple[RecognitionItem, ...]
     concurrency: int = Field(default=50, ge=1)
+    opened_by: SignedAction | None = Field(
+        default=None, description="The cycle's signed opening (`CycleInput.opened_by`)"
+    )
+    opening_digest: str = Field(default="", description="What that opening must have signed")
+    province: str = Field(default="", description="The cycle's province")
 
 
 class RecognitionBatchResult(BaseModel):

@@ -32,6 +32,7 @@ from models.cycle_calendar import CycleCalendar, CycleTargets, official_calendar
 from models.dossier import Code, SingleLine
 from models.errors import DomainError
 from models.rulebook import QD148_2023, Rulebook, council_roster_refusal, rulebook
+from models.signed import SignedAction
 
 # ------------------------------------------------------------ decision authorities
 
@@ -188,6 +189,11 @@ class CycleInput(CycleSettings):
         default=None, description="Business date the cycle starts on (default: now)"
     )
     carried: CycleCarried | None = None
+    opened_by: SignedAction | None = Field(
+        default=None,
+        description="The administrator's signed opening (action 'open_cycle' on the cycle's "
+        "id, over this input without it); its batch decisions are signed only then",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -263,6 +269,26 @@ class ScheduledCycles(BaseModel):
 
     province: Code
     settings: CycleSettings
+    scheduled_by: SignedAction | None = Field(
+        default=None,
+        description="The administrator's signed schedule (action 'schedule_cycles' on the "
+        "launcher's id, over this request without it)",
+    )
+
+
+class ScheduledOpening(BaseModel):
+    """The launcher's request to open a scheduled year: the schedule, and the cycle it
+    opens from it; the activity checks the schedule's signature, then signs the opening."""
+
+    schedule: ScheduledCycles
+    opening: CycleInput
+
+
+def standing_payload(request: CycleInput | ScheduledCycles) -> BaseModel:
+    """What an opening or a schedule signs: the request without its signature and state."""
+    if isinstance(request, ScheduledCycles):
+        return request.model_copy(update={"scheduled_by": None})
+    return request.model_copy(update={"opened_by": None, "carried": None})
 
 
 def case_policy(cycle: CycleInput) -> CasePolicy:

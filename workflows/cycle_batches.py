@@ -24,6 +24,7 @@ from workflows import cycle_steps
 with workflow.unsafe.imports_passed_through():
     from pydantic import JsonValue
 
+    from models.assertions import payload_digest
     from models.cycle import CaseProgress, DecisionSummary, UnrecognisedProduct
     from models.cycle_decisions import (
         PlannedDecision,
@@ -39,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         summarise_decision,
         unrecognised_to_tell,
     )
-    from models.cycle_settings import CycleInput
+    from models.cycle_settings import CycleInput, standing_payload
 
 # Per-product heartbeats; products not recognised kept with why, told, and asked again.
 PATCH_RECOGNITION_LEFTOVERS = "recognition-leftovers"
@@ -135,6 +136,11 @@ class IssuesBatchDecisions:
             heartbeat_timeout=cycle_steps.FANOUT_HEARTBEAT
             if leftovers
             else cycle_steps.FANOUT_HEARTBEAT_BEFORE,
+            # The activity signs the decision on each case only for a cycle an
+            # administrator opened: it checks this signature against this input.
+            opened_by=self._input.opened_by,
+            opening_digest=payload_digest(standing_payload(self._input)),
+            province=self._input.province,
         )
 
     async def _record_decision(

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from models.cycle import CycleReport, DecisionSummary, UnrecognisedProduct
     from models.cycle_decisions import PlannedDecision, RecognitionBatch, RecognitionOutcome
     from models.cycle_messages import CaseOpened, CloseCycle, CycleAuditEntry, CycleCaseRequest
-    from models.cycle_settings import CycleInput
+    from models.cycle_settings import CycleInput, ScheduledOpening
     from models.events import (
         CycleReported,
         Notification,
@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         RecipientRole,
         RecognitionIncomplete,
     )
+    from models.signed import SignedAction
 
 OPEN_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=10), maximum_attempts=10)
 REGISTER_RETRY = RetryPolicy(maximum_interval=timedelta(minutes=1))
@@ -67,6 +68,9 @@ async def fan_out(
     chunk: int,
     concurrency: int,
     heartbeat_timeout: timedelta = FANOUT_HEARTBEAT_BEFORE,
+    opened_by: SignedAction | None = None,
+    opening_digest: str = "",
+    province: str = "",
 ) -> list[RecognitionOutcome]:
     """Recognise every product the decision lists: one `recognise_batch` activity per
     `chunk` products, one after the other, each `concurrency` products at a time."""
@@ -79,6 +83,9 @@ async def fan_out(
                 decision=header,
                 items=plan.items[start : start + chunk],
                 concurrency=concurrency,
+                opened_by=opened_by,
+                opening_digest=opening_digest,
+                province=province,
             ),
             start_to_close_timeout=timedelta(minutes=30),
             heartbeat_timeout=heartbeat_timeout,
@@ -189,6 +196,16 @@ async def send_report(
         )
     except ActivityError as error:
         workflow.logger.warning("Cycle report %s not delivered: %s", cycle_id, error.cause)
+
+
+async def start_scheduled_cycle(request: ScheduledOpening) -> str:
+    """Start the year's cycle of a signed schedule unless it exists; the cycle's id."""
+    return await workflow.execute_activity_method(
+        CycleActivities.start_scheduled_cycle,
+        request,
+        start_to_close_timeout=timedelta(seconds=60),
+        retry_policy=OPEN_RETRY,
+    )
 
 
 async def start_cycle(opening: CycleInput) -> str:

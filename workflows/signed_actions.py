@@ -9,9 +9,9 @@ have rotated) and remembers the nonce, so the same assertion is refused a second
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
-import json
 from typing import Protocol, TypeVar
 
 from pydantic import BaseModel, TypeAdapter

@@ -24,6 +24,7 @@ from temporalio.client import (
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
+from cli.acting import action_keys, administrator
 from cli.common import (
     EXIT_BAD_INPUT,
     JsonOption,
@@ -38,7 +39,7 @@ from cli.cycle.target import ConfigOption, ProvinceOption, YearOption, cycle_app
 from cli.cycle.wording import say, when
 from contracts.cycle import cycle_workflow_id, launcher_workflow_id
 from contracts.cycle import schedule_id as cycle_schedule_id
-from infra.cycles import start_cycle_workflow
+from infra.cycles import opened_by, scheduled_by, start_cycle_workflow
 from infra.settings import Settings
 from models.clock import VIETNAM
 from models.cycle_rules import schedule_settings_refusal, yearly_day_refusal
@@ -68,6 +69,8 @@ def start_command(
     _same(data, "province", province, where)
     _same(data, "year", year, where)
     cycle = validated(CycleInput, {**data, "province": province, "year": year}, where)
+    # Signed as opened by the province's office: only then are its decisions signed.
+    cycle = opened_by(action_keys(), administrator(province), cycle)
 
     async def action(client: Client, settings: Settings) -> str:
         try:
@@ -141,6 +144,7 @@ def schedule_command(
     launch = validated(
         ScheduledCycles, {"province": province, "settings": standing.model_dump()}, "--province"
     )
+    launch = scheduled_by(action_keys(), administrator(province), launch)
     month, day = _parse_pair(on, "-", "--on", "MM-DD, e.g. 01-02", (1, 12), (1, 31))
     not_every_year = yearly_day_refusal(month, day, written=on)
     if not_every_year is not None:

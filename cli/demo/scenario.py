@@ -21,7 +21,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from cli.acting import cli_actor, on_cycle
+from cli.acting import action_keys, administrator, cli_actor, on_cycle
 from cli.cycle import print_report
 from cli.demo.chronicle import Chronicle
 from cli.demo.narrator import Narrator
@@ -45,7 +45,7 @@ from cli.demo.province import (
 from cli.demo.stack import DemoError, one_line
 from contracts import cycle as cycle_contract
 from contracts.cycle import cycle_workflow_id
-from infra.cycles import start_cycle_workflow
+from infra.cycles import opened_by, start_cycle_workflow
 from infra.refusals import explain_refusal
 from models.actors import Role, Scope, applicant_key
 from models.applicants import ApplicantKind
@@ -119,6 +119,7 @@ async def start_cycle(
     """Open a cycle on the rehearsal's calendar, standing where the pacer stands."""
     settings = cycle_settings(run.number, run.province, targets)
     cycle = cycle_input(run.province, year, settings, business_start=pacer.now)
+    cycle = opened_by(action_keys(), administrator(run.province), cycle)
     try:
         handle, _ = await start_cycle_workflow(run.client, cycle, run.task_queue, existing_ok=False)
     except Exception as error:
