@@ -192,6 +192,11 @@ class LifecycleInput(BaseModel):
     cycle_workflow_id: WorkflowId | None = Field(
         default=None, description="The annual cycle this round belongs to; told of each stage"
     )
+    submitted_by: SingleLine | None = Field(
+        default=None,
+        description="The verified producer who submitted the dossier (to the cycle), as the "
+        "register names them",
+    )
 
     @model_validator(mode="after")
     def _a_council_for_every_scoring_level(self) -> LifecycleInput:

@@ -229,7 +229,10 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
         self._pending[code] = self._pending.get(code, 0) + 1
         try:
             if self._input.start_cases:
-                request = self._case_request(dossier).model_copy(update={"actor": actor})
+                request = self._case_request(dossier)
+                if actor is not None:
+                    case = request.case.model_copy(update={"submitted_by": actor_label(actor)})
+                    request = request.model_copy(update={"actor": actor, "case": case})
                 opened = await cycle_steps.open_case(request)
             else:
                 opened = CaseOpened(

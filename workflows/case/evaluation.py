@@ -78,7 +78,7 @@ class EvaluationRound(CasePart):
         dossier = self._round.dossier
         await self._record(
             CaseTransition.DOSSIER_RECEIVED,
-            actor=dossier.applicant.name,
+            actor=self._input.submitted_by or dossier.applicant.name,
             event=DossierReceived(
                 case=self._facts(), registration_kind=dossier.registration_kind, level=first.name
             ),
