@@ -58,6 +58,16 @@ def _read_pem(field: str, path: Path) -> bytes:
     return data
 
 
+def asks_for_security(settings: Settings) -> bool:
+    """Whether the settings ask for TLS or an API key (without reading any file)."""
+    files = (_CA, _CERT, _KEY, _SERVER_NAME)
+    return bool(
+        settings.temporal_tls
+        or settings.temporal_api_key is not None
+        or any(getattr(settings, field) is not None for field in files)
+    )
+
+
 def connection_security(settings: Settings) -> ConnectionSecurity:
     """The TLS configuration and API key `settings` ask for, or a `ConfigurationError`."""
     api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None

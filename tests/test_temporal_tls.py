@@ -28,6 +28,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.service import TLSConfig
 from temporalio.testing import WorkflowEnvironment
 
+from infra.devserver import DevServer, DevServerError
 from infra.settings import ConfigurationError, Settings, load_settings
 from infra.temporal import connect
 from infra.temporal_tls import connection_security
@@ -152,6 +153,20 @@ def test_a_command_stops_with_the_message_and_exit_2(tmp_path: Path) -> None:
     assert result.returncode == 2, result.stderr
     assert "OCOP_TEMPORAL_TLS_CA_FILE: cannot read" in " ".join(result.stderr.split())
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "secured",
+    [{"temporal_tls": True}, {"temporal_api_key": "k-1"}, {"temporal_tls_server_name": "t.test"}],
+)
+async def test_the_embedded_dev_server_refuses_tls_settings(
+    tmp_path: Path, secured: dict[str, object]
+) -> None:
+    """It speaks plain gRPC: said before starting, not as the worker's failed handshake."""
+    server = DevServer(Settings(data_dir=tmp_path, **secured), ui=False)  # type: ignore[arg-type]
+    with pytest.raises(DevServerError, match="unset OCOP_TEMPORAL_TLS"):
+        await server.start()
+    assert server.pid is None  # nothing was started
 
 
 # --- a real handshake: mTLS in front of the dev server ------------------------------------
