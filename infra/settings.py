@@ -82,6 +82,29 @@ class Settings(BaseSettings):
         "action-keys.json in data_dir, created on first start.",
     )
 
+    api_url: str = Field(
+        default="http://localhost:8000",
+        pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
+        description="Where people reach the API; the local issuer's `iss` (no trailing /).",
+    )
+    api_host: str = Field(default="127.0.0.1", min_length=1)
+    api_port: int = Field(default=8000, ge=1, le=65535)
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="An OpenID Connect issuer whose tokens the API accepts; default: the "
+        "API's own local issuer (accounts in the register).",
+    )
+    oidc_audience: str = Field(default="ocop-api", min_length=1)
+    oidc_jwks_url: str | None = Field(
+        default=None, description="The issuer's JWKS, when its discovery document is not used."
+    )
+    identity_keys_file: Path | None = Field(
+        default=None,
+        description="JWKS of the local issuer's token keys; default: identity-keys.json in "
+        "data_dir, created on first use.",
+    )
+    token_lifetime_seconds: int = Field(default=3600, ge=60, le=86_400)
+
     @field_validator("database_url")
     @classmethod
     def _async_driver(cls, url: str | None) -> str | None:
@@ -113,6 +136,15 @@ class Settings(BaseSettings):
     @property
     def action_keys_path(self) -> Path:
         return self.action_keys_file or self.data_dir / "action-keys.json"
+
+    @property
+    def identity_keys_path(self) -> Path:
+        return self.identity_keys_file or self.data_dir / "identity-keys.json"
+
+    @property
+    def issuer(self) -> str:
+        """The issuer whose tokens are accepted: the configured OIDC one or the local one."""
+        return (self.oidc_issuer or self.api_url).rstrip("/")
 
     @property
     def temporal_host(self) -> str:

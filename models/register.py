@@ -377,5 +377,63 @@ class AuditEventRow(Base):
     )
 
 
+ROLES: Final = (
+    "administrator",
+    "producer",
+    "reviewer",
+    "council_member",
+    "council_secretary",
+    "authority",
+    "operator",
+)
+"""`models.actors.Role`'s values, spelled out so this module stays a leaf."""
+
+
+class AccountRow(Base):
+    """A person's local account: the embedded identity provider's user (issue 12).
+
+    The password is kept only as an argon2 hash; `scope` is the `models.actors.Scope`
+    of the role, as JSON. `subject` is the stable id tokens carry as `sub`.
+    """
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    subject: Mapped[str] = mapped_column(String(64), unique=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    display_name: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(32))
+    scope: Mapped[dict[str, Any]] = mapped_column(
+        JsonType, default=dict, server_default=text("'{}'")
+    )
+    disabled: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    created_at: Mapped[datetime] = _created_at()
+
+    __table_args__ = (
+        CheckConstraint(one_of("role", ROLES), name="role_known"),
+        CheckConstraint("length(username) > 0", name="username_not_empty"),
+    )
+
+
+class AccessRefusalRow(Base):
+    """One refused attempt (an HTTP 403): who tried which action on what, and why.
+
+    Names the subject and role only, never a name or an email.
+    """
+
+    __tablename__ = "access_refusals"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    subject: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(255))
+    reason: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_access_refusals_subject_at", "subject", "at"),)
+
+
 REGISTER_TABLES: Final = tuple(Base.metadata.sorted_tables)
 """Every table of the register, parents before children."""

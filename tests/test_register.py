@@ -71,6 +71,8 @@ REGISTER_TABLES = {
     "notifications",
     "mail_alerts",
     "audit_events",
+    "accounts",
+    "access_refusals",
 }
 
 
