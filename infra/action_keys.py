@@ -112,6 +112,10 @@ class ActionKeys:
             raise ActionKeyError("the last key cannot be retired; rotate first")
         return ActionKeys([key for key in self._keys if key.kid != kid], self.path)
 
+    def signing_key(self) -> OKPKey:
+        """The newest key: what signs now (the local issuer's tokens use the same kind of file)."""
+        return self._keys[-1]
+
     def public_jwks(self) -> dict[str, list[dict[str, object]]]:
         return {"keys": [dict(key.as_dict(private=False)) for key in self._keys]}
 

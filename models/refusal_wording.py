@@ -10,7 +10,7 @@ message (a rule's refusal included) at `MAX_REFUSAL_CHARS`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from pydantic import ValidationError
@@ -101,7 +101,16 @@ def describe_validation_error(
     `hints` says what a value of a field with a pattern (named as in `flags`) looks like.
     The input is never repeated beyond an excerpt.
     """
-    items = error.errors(include_url=False)
+    return describe_findings(error.errors(include_url=False), flags=flags, hints=hints)
+
+
+def describe_findings(
+    items: Sequence[ErrorDetails],
+    *,
+    flags: Mapping[str, str] | None = None,
+    hints: Mapping[str, str] | None = None,
+) -> str:
+    """`describe_validation_error` for findings already listed (an HTTP request's body)."""
     parts = []
     for item in items[:MAX_FINDINGS]:
         part = _finding(item, flags)

@@ -8,4 +8,5 @@ pytest_plugins = [
     "tests.fixtures.lifecycle",
     "tests.fixtures.cycle",
     "tests.fixtures.fakes",
+    "tests.fixtures.api",
 ]

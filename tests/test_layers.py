@@ -15,18 +15,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ("models", "contracts", "workflows", "activities", "infra", "presentation", "cli")
+LAYERS = ("models", "contracts", "workflows", "activities", "infra", "presentation", "cli", "api")
 PACKAGES = (*LAYERS, "benchmarks", "tests")
 
 # What each layer must never import (directly, at any depth of the module).
 FORBIDDEN: dict[str, set[str]] = {
-    "models": {"contracts", "workflows", "activities", "infra", "presentation", "cli"},
-    "contracts": {"workflows", "activities", "infra", "presentation", "cli"},
-    "workflows": {"infra", "presentation", "cli"},
-    "activities": {"workflows", "presentation", "cli"},
-    "infra": {"presentation", "cli"},
-    "presentation": {"workflows", "activities", "infra", "cli"},
+    "models": {"contracts", "workflows", "activities", "infra", "presentation", "cli", "api"},
+    "contracts": {"workflows", "activities", "infra", "presentation", "cli", "api"},
+    "workflows": {"infra", "presentation", "cli", "api"},
+    "activities": {"workflows", "presentation", "cli", "api"},
+    "infra": {"presentation", "cli", "api"},
+    "presentation": {"workflows", "activities", "infra", "cli", "api"},
     "cli": {"activities"},
+    # The HTTP API sits beside the CLI: the same client functions in infra, never the CLI's.
+    "api": {"activities", "cli"},
 }
 MAX_LINES = 500
 MAX_WORKFLOW_LINES = 450

@@ -308,3 +308,19 @@ def test_a_cycles_batch_signs_as_the_authority_its_settings_name() -> None:
     )
     assert signing_refusal(signer, level="province", authority="UBND huyện Bình Liêu", **place)
     assert actor_label(signer) == "UBND huyện Bình Liêu (authority, cycle-batch:district:binh-lieu)"
+
+
+def test_a_certificates_public_status_reads_the_record_then_the_calendar() -> None:
+    from datetime import date
+
+    from models.public_certificate import PublicStatus, public_status
+    from models.records import CertificateStatus
+
+    until = date(2027, 3, 1)
+    active = CertificateStatus.ACTIVE
+    assert public_status(active, until, date(2025, 1, 1)) == PublicStatus.VALID
+    assert public_status(active, until, date(2026, 9, 2)) == PublicStatus.EXPIRING  # 180 days
+    assert public_status(active, until, date(2026, 9, 1)) == PublicStatus.VALID
+    assert public_status(active, until, until) == PublicStatus.EXPIRED
+    assert public_status(CertificateStatus.REVOKED, until, date(2025, 1, 1)) == PublicStatus.REVOKED
+    assert public_status(CertificateStatus.LAPSED, until, until) == PublicStatus.LAPSED
