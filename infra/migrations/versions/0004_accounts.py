@@ -63,9 +63,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_refusals")),
     )
-    op.create_index(
-        op.f("ix_access_refusals_subject_at"), "access_refusals", ["subject", "at"]
-    )
+    op.create_index(op.f("ix_access_refusals_subject_at"), "access_refusals", ["subject", "at"])
 
 
 def downgrade() -> None:
