@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import httpx
 from joserfc import jwt
-from joserfc.errors import JoseError
+from joserfc.errors import DecodeError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 from pydantic import ValidationError
@@ -90,6 +90,12 @@ def actor_from_claims(claims: dict[str, Any]) -> Actor:
         ) from None
 
 
+def _unverified(error: Exception) -> TokenRefused:
+    if isinstance(error, DecodeError):
+        return TokenRefused(f"the token cannot be read ({error})")
+    return TokenRefused(f"the token's signature does not verify ({error})")
+
+
 @dataclass
 class TokenVerifier:
     """Verifies bearer tokens of the configured issuer."""
@@ -101,16 +107,15 @@ class TokenVerifier:
     _fetched_at: float = field(default=0.0, init=False)
 
     async def actor(self, token: str) -> Actor:
-        keys = await self._keys(refresh=False)
         try:
-            decoded = jwt.decode(token, keys, algorithms=ACCEPTED_ALGORITHMS)
-        except ValueError as error:
-            if self.settings.oidc_issuer is None or "kid" not in str(error).lower():
-                raise TokenRefused(f"the token cannot be read or verified ({error})") from None
-            keys = await self._keys(refresh=True)  # a rotated key at the issuer
-            decoded = self._decode(token, keys)
-        except JoseError as error:
-            raise TokenRefused(f"the token's signature does not verify ({error})") from None
+            decoded = jwt.decode(token, await self._keys(refresh=False), ACCEPTED_ALGORITHMS)
+        except (JoseError, ValueError) as error:
+            if self.settings.oidc_issuer is None or isinstance(error, DecodeError):
+                raise _unverified(error) from None
+            try:  # perhaps a key the issuer rotated in since the JWKS was fetched
+                decoded = jwt.decode(token, await self._keys(refresh=True), ACCEPTED_ALGORITHMS)
+            except (JoseError, ValueError) as again:
+                raise _unverified(again) from None
         try:
             JWTClaimsRegistry(
                 leeway=LEEWAY_SECONDS,
@@ -122,13 +127,6 @@ class TokenVerifier:
         except JoseError as error:
             raise TokenRefused(f"the token is not accepted here ({error})") from None
         return actor_from_claims(decoded.claims)
-
-    @staticmethod
-    def _decode(token: str, keys: KeySet) -> Any:
-        try:
-            return jwt.decode(token, keys, algorithms=ACCEPTED_ALGORITHMS)
-        except (ValueError, JoseError) as error:
-            raise TokenRefused(f"the token cannot be read or verified ({error})") from None
 
     async def _keys(self, *, refresh: bool) -> KeySet:
         if self.settings.oidc_issuer is None:

@@ -50,10 +50,6 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """ASGI middleware: a body over `limit` bytes is answered 413 and never read whole."""
 
@@ -69,18 +65,25 @@ class BodyLimit:
             await self._refuse(scope, receive, send, int(declared))
             return
         received = 0
+        too_large = False
 
         async def counted() -> Message:
-            nonlocal received
+            # Past the limit the body is cut short; whatever the app answers to that is
+            # dropped below and the caller is told 413 instead.
+            nonlocal received, too_large
             message = await receive()
             received += len(message.get("body", b""))
             if received > self.limit:
-                raise _TooLarge
+                too_large = True
+                return {"type": "http.request", "body": b"", "more_body": False}
             return message
 
-        try:
-            await self.app(scope, counted, send)
-        except _TooLarge:
+        async def unless_too_large(message: Message) -> None:
+            if not too_large:
+                await send(message)
+
+        await self.app(scope, counted, unless_too_large)
+        if too_large:
             await self._refuse(scope, receive, send, received)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: int) -> None:
