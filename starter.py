@@ -10,6 +10,7 @@ from cli.case import case_app
 from cli.cycle import cycle_app, submit
 from cli.demo import demo
 from cli.dev import dev_app
+from cli.identity import dev_token, login, whoami
 from cli.operators import operators_app
 from cli.process import run_and_exit
 
@@ -20,6 +21,9 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 app.add_typer(dev_app, name="dev")
+dev_app.command("token")(dev_token)
+app.command("login")(login)
+app.command("whoami")(whoami)
 app.add_typer(cycle_app, name="cycle")
 app.command("submit")(submit)
 app.add_typer(case_app)  # open, review, supply, score, close-session, … status

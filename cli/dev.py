@@ -26,6 +26,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from cli.common import new_console
+from cli.identity import serve_api
 from infra.binaries import BinaryNotFoundError
 from infra.database import create_engine, session_factory, sqlite_file
 from infra.devserver import (
@@ -43,7 +44,7 @@ from infra.mailsink import (
     list_messages,
     mail_dir_for,
 )
-from infra.ports import PortInUseError, ensure_ports_free, stack_ports
+from infra.ports import PortInUseError, api_port, ensure_ports_free, stack_ports
 from infra.settings import ConfigurationError, Settings, load_settings
 
 dev_app = typer.Typer(
@@ -109,7 +110,7 @@ async def run_stack(settings: Settings, *, with_worker: bool = True) -> int:
     _configure_logging()
     stop = asyncio.Event()
     _install_signal_handlers(stop)
-    ensure_ports_free(stack_ports(settings))
+    ensure_ports_free([*stack_ports(settings), api_port(settings)])
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     mail_dir = mail_dir_for(settings)
     code = 0
@@ -136,6 +137,14 @@ async def run_stack(settings: Settings, *, with_worker: bool = True) -> int:
             if with_worker
             else None
         )
+        # The door for people: the HTTP API, with one seeded account per role.
+        api_ready = asyncio.Event()
+        api_task = asyncio.create_task(serve_api(settings, stop, api_ready), name="ocop-api")
+        ready_wait = asyncio.create_task(api_ready.wait())
+        await asyncio.wait({api_task, ready_wait}, return_when=asyncio.FIRST_COMPLETED)
+        ready_wait.cancel()
+        if api_task.done() and api_task.exception() is not None:
+            err_console.print(f"[bold red]The HTTP API did not start:[/] {api_task.exception()}")
         console.print(READY_LINE)
         server_exit = asyncio.create_task(server.wait())
         stop_wait = asyncio.create_task(stop.wait())
@@ -152,7 +161,9 @@ async def run_stack(settings: Settings, *, with_worker: bool = True) -> int:
         stop.set()
         stop_wait.cancel()
 
-        console.print("Stopping: worker, Temporal dev server, mail sink ...")
+        console.print("Stopping: API, worker, Temporal dev server, mail sink ...")
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(api_task, WORKER_SHUTDOWN_TIMEOUT)
         if worker_task is not None:
             await _finish_worker(worker_task)
     console.print(STOPPED_LINE)
@@ -240,6 +251,9 @@ def _print_endpoints(settings: Settings, server: DevServer, with_worker: bool) -
     table.add_row("SMTP mail sink", f"{settings.smtp_host}:{settings.smtp_port}")
     table.add_row("Mail folder", str(mail_dir_for(settings).resolve()))
     table.add_row("Register database", _hide_password(settings.register_url))
+    table.add_row("HTTP API", f"{settings.public_api_url}  (docs: {settings.public_api_url}/docs)")
+    accounts = settings.data_dir / "dev-accounts.json"
+    table.add_row("API accounts", f"one per role; usernames and password in {accounts}")
     table.add_row(
         "Worker",
         f"task queue {settings.task_queue}" if with_worker else "not started (--no-worker)",

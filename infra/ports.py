@@ -86,6 +86,17 @@ def stack_ports(settings: Settings) -> list[ServicePort]:
     ]
 
 
+def api_port(settings: Settings) -> ServicePort:
+    """The HTTP API's port, which `ocop dev up` serves beside the stack."""
+    return ServicePort(
+        "HTTP API",
+        settings.api_host,
+        settings.api_port,
+        "OCOP_API_PORT",
+        str(_other_port(settings.api_port)),
+    )
+
+
 def _other_port(port: int) -> int:
     return port + 1 if port < 65535 else port - 1
 

@@ -82,10 +82,11 @@ class Settings(BaseSettings):
         "action-keys.json in data_dir, created on first start.",
     )
 
-    api_url: str = Field(
-        default="http://localhost:8000",
+    api_url: str | None = Field(
+        default=None,
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
-        description="Where people reach the API; the local issuer's `iss` (no trailing /).",
+        description="Where people reach the API, and the local issuer's `iss` (no trailing /); "
+        "default: http://API_HOST:API_PORT.",
     )
     api_host: str = Field(default="127.0.0.1", min_length=1)
     api_port: int = Field(default=8000, ge=1, le=65535)
@@ -144,7 +145,11 @@ class Settings(BaseSettings):
     @property
     def issuer(self) -> str:
         """The issuer whose tokens are accepted: the configured OIDC one or the local one."""
-        return (self.oidc_issuer or self.api_url).rstrip("/")
+        return (self.oidc_issuer or self.public_api_url).rstrip("/")
+
+    @property
+    def public_api_url(self) -> str:
+        return (self.api_url or f"http://{self.api_host}:{self.api_port}").rstrip("/")
 
     @property
     def temporal_host(self) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -67,6 +68,7 @@ def _settings(tmp_path: Path, **overrides: object) -> Settings:
         "temporal_ui_port": find_free_port(),
         "smtp_host": "127.0.0.1",
         "smtp_port": find_free_port(),
+        "api_port": find_free_port(),
     }
     values.update(overrides)
     return load_settings(**values)
@@ -417,6 +419,7 @@ def _stack_env(settings: Settings) -> dict[str, str]:
         OCOP_TEMPORAL_UI_PORT=str(settings.temporal_ui_port),
         OCOP_SMTP_HOST=settings.smtp_host,
         OCOP_SMTP_PORT=str(settings.smtp_port),
+        OCOP_API_PORT=str(settings.api_port),
         COLUMNS="200",
     )
     return env
@@ -462,6 +465,32 @@ async def test_ocop_dev_up_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) ->
         )
         assert [m.subject for m in list_messages(tmp_path / "mail", PRODUCER)] == [SUBJECT]
 
+        # The HTTP API answers, and a seeded account's token says who it is.
+        api = settings.public_api_url
+        health = await asyncio.to_thread(
+            lambda: urllib.request.urlopen(f"{api}/healthz", timeout=10).status
+        )
+        assert health == 200
+        token = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "starter",
+            "dev",
+            "token",
+            "--as",
+            "reviewer",
+            cwd=ROOT,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        minted, _ = await token.communicate()
+        assert token.returncode == 0
+        request = urllib.request.Request(
+            f"{api}/api/v1/me", headers={"Authorization": f"Bearer {minted.decode().strip()}"}
+        )
+        me = await asyncio.to_thread(lambda: json.load(urllib.request.urlopen(request, timeout=10)))
+        assert (me["role"], me["scope"]["locality"]) == ("reviewer", "binh-lieu")
+
         # A second stack on the same ports fails fast, in one clear line.
         second = await asyncio.create_subprocess_exec(
             *DEV_UP,
@@ -482,7 +511,12 @@ async def test_ocop_dev_up_runs_the_stack_and_stops_on_ctrl_c(tmp_path: Path) ->
         rest, _ = await process.communicate()
         assert process.returncode == 0, rest.decode()
         assert STOPPED_LINE in rest.decode()
-        for port in (settings.temporal_port, settings.temporal_ui_port, settings.smtp_port):
+        for port in (
+            settings.temporal_port,
+            settings.temporal_ui_port,
+            settings.smtp_port,
+            settings.api_port,
+        ):
             assert port_is_free("127.0.0.1", port)
     finally:
         await _cleanup(process, settings.temporal_port)
