@@ -3,9 +3,11 @@ submit their own dossiers, and nobody else may do either."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from models.cycle_settings import cycle_input
+from models.cycle_settings import ScheduledCycles, cycle_input
 from tests.factories import ADMIN_EMAIL, PRODUCER_EMAIL
 from tests.fixtures.api import ApiWorld
 from tests.fixtures.cycle import CYCLE_START, cycle_settings, product
@@ -64,3 +66,27 @@ async def test_the_office_opens_and_closes_producers_submit_their_own(
     assert final["closed"] is True
     late = await world.call("POST", f"{base}/dossiers", "producer", json=dossier)
     assert late.status_code == 409 and "closed" in late.json()["detail"]
+
+
+async def test_the_office_sets_the_yearly_schedule_signed_in_its_name(api_world: ApiWorld) -> None:
+    world = api_world
+    body = {"settings": cycle_settings().model_dump(mode="json"), "on": "01-02", "at": "08:00"}
+    path = f"/api/v1/cycles/{world.province}/schedule"
+    forbidden(await world.call("PUT", path, "operator", json=body), "required role: administrator")
+    leap = await world.call("PUT", path, "admin", json={**body, "on": "02-29"})
+    assert leap.status_code == 422, leap.text
+    answer = ok(await world.call("PUT", path, "admin", json=body))
+    handle = world.client.get_schedule_handle(answer["schedule_id"])
+    try:
+        assert answer["created"] is True and len(answer["next_runs"]) == 3
+        assert all("-01-02T08:00:00+07:00" in run for run in answer["next_runs"])
+        described = await handle.describe()
+        request = described.schedule.action.args[0]  # type: ignore[attr-defined]
+        launch = ScheduledCycles.model_validate(
+            json.loads(request.data) if hasattr(request, "data") else request
+        )
+        assert launch.scheduled_by is not None  # each year's cycle opens in the office's name
+        again = ok(await world.call("PUT", path, "admin", json={**body, "at": "09:30"}))
+        assert again["created"] is False
+    finally:
+        await handle.delete()

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
@@ -16,11 +17,13 @@ from contracts import cycle
 from contracts.cycle import cycle_workflow_id
 from contracts.refs import query
 from infra.actions import act
-from infra.cycles import opened_by, start_cycle_workflow
+from infra.cycles import opened_by, scheduled_by, start_cycle_workflow
+from infra.schedules import YearlyLaunch, set_yearly_schedule
 from models import actors as access
 from models.cycle import CycleReport
 from models.cycle_messages import CloseCycle, SubmissionReceipt
-from models.cycle_settings import CycleInput
+from models.cycle_rules import yearly_day_refusal
+from models.cycle_settings import CycleInput, CycleSettings, ScheduledCycles
 from models.dossier import Dossier
 
 router = APIRouter(prefix="/api/v1/cycles", tags=["cycles"])
@@ -74,6 +77,53 @@ async def open_cycle(cycle_input: CycleInput, actor: CurrentActor, svc: Svc) -> 
             f"the {cycle_input.year} cycle of {cycle_input.province} exists already",
         ) from None
     return CycleOpened(workflow_id=handle.id)
+
+
+class ScheduleRequest(BaseModel):
+    """The province's standing settings, and when each year its cycle opens."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    settings: CycleSettings
+    on: str = Field(default="01-02", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")
+    at: str = Field(default="08:00", pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+    now: bool = Field(default=False, description="Also open the coming cycle right away")
+
+
+class ScheduleAnswer(BaseModel):
+    schedule_id: str
+    created: bool
+    next_runs: list[str]
+
+
+@router.put(
+    "/{province}/schedule", response_model=ScheduleAnswer, summary="Set the yearly schedule"
+)
+async def schedule(
+    province: Province, request: ScheduleRequest, actor: CurrentActor, svc: Svc
+) -> ScheduleAnswer:
+    """Each year on `on` at `at` (Vietnam time) the province's cycle opens with the
+    official calendar, in the name of the administrator who set the schedule."""
+    refusal = access.cycle_administration_refusal(actor, province)
+    await permit(svc, actor, refusal, cycle.SCHEDULE_CYCLES, province)
+    month, day = (int(part) for part in request.on.split("-"))
+    not_yearly = yearly_day_refusal(month, day, written=request.on)
+    if not_yearly is not None:
+        raise ApiProblem(
+            422, "invalid-input", "Ngày không hợp lệ — invalid day", not_yearly.message
+        )
+    hour, minute = (int(part) for part in request.at.split(":"))
+    launch = scheduled_by(
+        svc.action_keys, actor, ScheduledCycles(province=province, settings=request.settings)
+    )
+    done = await set_yearly_schedule(
+        svc.client,
+        svc.settings.task_queue,
+        launch,
+        YearlyLaunch(month, day, hour, minute),
+        trigger_now=request.now,
+    )
+    return ScheduleAnswer(**dataclasses.asdict(done))
 
 
 @router.post(

@@ -6,21 +6,12 @@ Both read the province's standing settings from a file that may repeat --provinc
 
 from __future__ import annotations
 
-from datetime import timedelta
+import dataclasses
 from typing import Annotated, Any
 
 import typer
 from temporalio.client import (
     Client,
-    Schedule,
-    ScheduleActionStartWorkflow,
-    ScheduleAlreadyRunningError,
-    ScheduleCalendarSpec,
-    SchedulePolicy,
-    ScheduleRange,
-    ScheduleSpec,
-    ScheduleUpdate,
-    ScheduleUpdateInput,
 )
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
@@ -37,14 +28,13 @@ from cli.common import (
 )
 from cli.cycle.target import ConfigOption, ProvinceOption, YearOption, cycle_app
 from cli.cycle.wording import say, when
-from contracts.cycle import cycle_workflow_id, launcher_workflow_id
+from contracts.cycle import cycle_workflow_id
 from contracts.cycle import schedule_id as cycle_schedule_id
 from infra.cycles import opened_by, scheduled_by, start_cycle_workflow
+from infra.schedules import YearlyLaunch, set_yearly_schedule
 from infra.settings import Settings
-from models.clock import VIETNAM
 from models.cycle_rules import schedule_settings_refusal, yearly_day_refusal
 from models.cycle_settings import CycleInput, CycleSettings, ScheduledCycles
-from workflows.cycle_launcher import CycleLauncherWorkflow
 
 
 def _same(data: dict[str, Any], key: str, given: object, where: str) -> None:
@@ -153,49 +143,14 @@ def schedule_command(
     schedule_id = cycle_schedule_id(province)
 
     async def action(client: Client, settings: Settings) -> dict[str, Any]:
-        schedule = Schedule(
-            action=ScheduleActionStartWorkflow(
-                CycleLauncherWorkflow.run,
-                launch,
-                id=launcher_workflow_id(province),
-                task_queue=settings.task_queue,
-            ),
-            spec=ScheduleSpec(
-                calendars=[
-                    ScheduleCalendarSpec(
-                        month=[ScheduleRange(month)],
-                        day_of_month=[ScheduleRange(day)],
-                        hour=[ScheduleRange(hour)],
-                        minute=[ScheduleRange(minute)],
-                        comment=f"OCOP cycle of {province}",
-                    )
-                ],
-                time_zone_name="Asia/Ho_Chi_Minh",
-            ),
-            policy=SchedulePolicy(catchup_window=timedelta(days=7)),
+        done = await set_yearly_schedule(
+            client,
+            settings.task_queue,
+            launch,
+            YearlyLaunch(month, day, hour, minute),
+            trigger_now=now,
         )
-        try:
-            handle = await client.create_schedule(schedule_id, schedule)
-            created = True
-        except ScheduleAlreadyRunningError:
-            handle = client.get_schedule_handle(schedule_id)
-
-            def replace(_: ScheduleUpdateInput) -> ScheduleUpdate:
-                return ScheduleUpdate(schedule=schedule)
-
-            await handle.update(replace)
-            created = False
-        if now:
-            await handle.trigger()
-        description = await handle.describe()
-        return {
-            "schedule_id": schedule_id,
-            "created": created,
-            "next_runs": [
-                moment.astimezone(VIETNAM).isoformat()
-                for moment in description.info.next_action_times[:3]
-            ],
-        }
+        return dataclasses.asdict(done)
 
     answer = run(action)
     if json_output:
