@@ -38,10 +38,9 @@ def forbidden(answer: httpx.Response, *words: str) -> dict[str, Any]:
     return problem
 
 
-def ok(answer: httpx.Response) -> dict[str, Any]:
+def ok(answer: httpx.Response) -> Any:
     assert answer.status_code == 200, answer.text
-    body: dict[str, Any] = answer.json()
-    return body
+    return answer.json()
 
 
 async def opened(world: ApiWorld) -> tuple[str, LifecycleInput]:
