@@ -106,3 +106,22 @@ async def seed_accounts(
         )
         for username, name, role, scope in accounts
     ]
+
+
+async def enrol(
+    sessions: async_sessionmaker[AsyncSession], account: Account, username: str, password_hash: str
+) -> None:
+    """Keep `account` as a local account with a hash made once for many (a demo's people)."""
+    async with sessions.begin() as session:
+        row = await session.scalar(select(AccountRow).where(AccountRow.subject == account.subject))
+        if row is None:
+            session.add(
+                AccountRow(
+                    subject=account.subject,
+                    username=username,
+                    password_hash=password_hash,
+                    display_name=account.display_name,
+                    role=account.role.value,
+                    scope=account.scope.model_dump(mode="json", exclude_defaults=True),
+                )
+            )

@@ -114,10 +114,12 @@ def producer(name: str) -> Callable[[CaseAccess], Actor]:
     )
 
 
-def council_member(member_id: str, level: str) -> Callable[[CaseAccess], Actor]:
+def council_member(
+    member_id: str, level: str, name: str | None = None
+) -> Callable[[CaseAccess], Actor]:
     return lambda access: cli_actor(
         Role.COUNCIL_MEMBER,
-        member_id,
+        name or member_id,
         Scope(province=access.facts.province, level=level, member_id=member_id),
     )
 

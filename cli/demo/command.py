@@ -172,6 +172,7 @@ async def run_demo(
         )
         run = DemoRun(
             client=stack.client,
+            door=stack.door,
             task_queue=settings.task_queue,
             register_url=settings.register_url,
             number=number,

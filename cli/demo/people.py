@@ -1,8 +1,9 @@
 """The people around the demo's cases: producers, the district office, the councils.
 
-They act the way the command line lets them, through the workflows' Updates: a
+They act through the HTTP API, each with a token of their own account (`door.py`): a
 producer submits to the province's cycle, the district office reviews, council members
-send scorecards and the secretary closes the session, the province revokes. What the
+send scorecards and the secretary closes the session, the province revokes. Each is
+the role of their step, scoped to its case (`cli/acting.py` names who that is). What the
 system does by itself (batch decisions, reminders, lapses) is told by `narrator`.
 """
 
@@ -14,13 +15,14 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from rich.markup import escape
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
 from cli import acting
-from cli.acting import cli_actor, on_case, on_cycle
+from cli.acting import cli_actor
 from cli.common import new_console
 from cli.demo.chronicle import Chronicle
+from cli.demo.door import ApiDoor, StepRefused, cycle_year
 from cli.demo.pacer import Pacer
 from cli.demo.province import (
     RULEBOOK,
@@ -32,11 +34,9 @@ from cli.demo.province import (
 )
 from cli.demo.stack import DemoError
 from contracts import case
-from contracts import cycle as cycle_contract
 from contracts.case import product_workflow_id
-from contracts.refs import UpdateRef
+from contracts.refs import UpdateRef, query
 from infra.cases import case_handle
-from infra.refusals import explain_refusal
 from infra.waiting import StillWaitingError, poll_until
 from models.actors import Actor, CaseAccess, Role, Scope, applicant_key
 from models.applicants import RegistrationKind
@@ -95,6 +95,7 @@ class ProductCase:
     def __init__(
         self,
         client: Client,
+        door: ApiDoor,
         province: str,
         entry: Entry,
         pacer: Pacer,
@@ -102,6 +103,7 @@ class ProductCase:
         councils: dict[str, Council],
     ) -> None:
         self.client = client
+        self.door = door
         self.entry = entry
         self.province = province
         self.pacer = pacer
@@ -166,9 +168,10 @@ class ProductCase:
         actor: Callable[[CaseAccess], Actor],
     ) -> Out:
         try:
-            return await on_case(ref, argument, actor)(self.handle)
-        except WorkflowUpdateFailedError as error:
-            raise self.failure(what, f"refused: {explain_refusal(error)}") from None
+            access = await query(self.handle, case.ACCESS_FACTS)
+            return await self.door.step(self.workflow_id, ref, argument, actor(access))
+        except StepRefused as error:
+            raise self.failure(what, f"refused: {error}") from None
         except RPCError as error:
             raise self.failure(what, error.message) from None
 
@@ -186,11 +189,9 @@ class ProductCase:
                     applicant=applicant_key(str(dossier.applicant.email)),
                 ),
             )
-            receipt = await on_cycle(cycle_contract.SUBMIT, dossier, producer)(cycle)
-        except WorkflowUpdateFailedError as error:
-            raise self.failure(
-                "submitting the dossier", f"refused: {explain_refusal(error)}", cycle.id
-            ) from None
+            receipt = await self.door.submit(self.province, cycle_year(cycle.id), dossier, producer)
+        except StepRefused as error:
+            raise self.failure("submitting the dossier", f"refused: {error}", cycle.id) from None
         except RPCError as error:
             raise self.failure("submitting the dossier", error.message, cycle.id) from None
         return receipt
@@ -284,7 +285,7 @@ class ProductCase:
                     f"the scorecard of {member.member_id}",
                     case.SUBMIT_SCORECARD,
                     ScorecardSubmission(scorecard=card),
-                    acting.council_member(member.member_id, level),
+                    acting.council_member(member.member_id, level, member.name),
                 )
             secretary = f"Thư ký Hội đồng OCOP {level_label(level)}"
             closed = await self._update(

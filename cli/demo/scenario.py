@@ -17,13 +17,13 @@ from temporalio.client import (
     Client,
     WorkflowFailureError,
     WorkflowHandle,
-    WorkflowUpdateFailedError,
 )
 from temporalio.service import RPCError
 
-from cli.acting import action_keys, administrator, cli_actor, on_cycle
+from cli.acting import administrator, cli_actor
 from cli.cycle import print_report
 from cli.demo.chronicle import Chronicle
+from cli.demo.door import ApiDoor, StepRefused, cycle_year
 from cli.demo.narrator import Narrator
 from cli.demo.pacer import Pacer
 from cli.demo.people import ProductCase, business_start_of, stars
@@ -43,10 +43,7 @@ from cli.demo.province import (
     dossier,
 )
 from cli.demo.stack import DemoError, one_line
-from contracts import cycle as cycle_contract
 from contracts.cycle import cycle_workflow_id
-from infra.cycles import opened_by, start_cycle_workflow
-from infra.refusals import explain_refusal
 from models.actors import Role, Scope, applicant_key
 from models.applicants import ApplicantKind
 from models.case import CaseStage, CaseStatus
@@ -55,7 +52,7 @@ from models.cycle import CycleReport
 from models.cycle_calendar import DECISION_TIME, CycleTargets
 from models.cycle_settings import CycleInput, cycle_input
 from models.dates import format_day
-from models.dossier import Language
+from models.dossier import Dossier, Language
 from models.labels import Form, label
 from workflows.annual_cycle import AnnualCycleWorkflow
 
@@ -72,6 +69,7 @@ class DemoRun:
     """One run of the demo: its rehearsal province and the calendar's compression."""
 
     client: Client
+    door: ApiDoor
     task_queue: str
     register_url: str
     number: int
@@ -119,15 +117,15 @@ async def start_cycle(
     """Open a cycle on the rehearsal's calendar, standing where the pacer stands."""
     settings = cycle_settings(run.number, run.province, targets)
     cycle = cycle_input(run.province, year, settings, business_start=pacer.now)
-    cycle = opened_by(action_keys(), administrator(run.province), cycle)
-    try:
-        handle, _ = await start_cycle_workflow(run.client, cycle, run.task_queue, existing_ok=False)
+    try:  # the province's office opens it through the API, signed in its name
+        workflow_id = await run.door.open_cycle(cycle, administrator(run.province))
     except Exception as error:
         raise DemoError(
             f"the {year} cycle of {run.province} ({cycle_workflow_id(run.province, year)}) "
             f"could not start on "
             f"{format_day(pacer.today())}: {error}"
         ) from None
+    handle: CycleHandle = run.client.get_workflow_handle_for(AnnualCycleWorkflow.run, workflow_id)
     pacer.follow(handle.id, cycle_moments(cycle))
     return handle, cycle
 
@@ -151,7 +149,13 @@ def _announce(chronicle: Chronicle, cycle: CycleInput, when: datetime) -> None:
 
 
 async def _refused(
-    pacer: Pacer, chronicle: Chronicle, cycle: CycleHandle, day: date, who: str, dossier_: Any
+    run: DemoRun,
+    pacer: Pacer,
+    chronicle: Chronicle,
+    cycle: CycleHandle,
+    day: date,
+    who: str,
+    dossier_: Dossier,
 ) -> None:
     """A dossier the cycle must refuse, and the one line the producer reads."""
     await pacer.at(business_start_of(day, 10))
@@ -163,9 +167,9 @@ async def _refused(
                 province=dossier_.province, applicant=applicant_key(str(dossier_.applicant.email))
             ),
         )
-        await on_cycle(cycle_contract.SUBMIT, dossier_, producer)(cycle)
-    except WorkflowUpdateFailedError as error:
-        chronicle.say(pacer.now, who, f"[red]refused[/]: {escape(explain_refusal(error))}")
+        await run.door.submit(run.province, cycle_year(cycle.id), dossier_, producer)
+    except StepRefused as error:
+        chronicle.say(pacer.now, who, f"[red]refused[/]: {escape(str(error))}")
         return
     except RPCError as error:
         raise DemoError(
@@ -182,6 +186,7 @@ async def refusals(run: DemoRun, story: DemoRecap, cycle: CycleHandle) -> None:
     pacer, chronicle = _pacer(story), story.chronicle
     first = min(run.entries, key=lambda entry: entry.submitted)
     await _refused(
+        run,
         pacer,
         chronicle,
         cycle,
@@ -201,6 +206,7 @@ async def refusals(run: DemoRun, story: DemoRecap, cycle: CycleHandle) -> None:
         80,
     )
     await _refused(
+        run,
         pacer,
         chronicle,
         cycle,
@@ -209,6 +215,7 @@ async def refusals(run: DemoRun, story: DemoRecap, cycle: CycleHandle) -> None:
         dossier(cake, "hai-duong").model_copy(update={"locality": "tp-hai-duong"}),
     )
     await _refused(
+        run,
         pacer,
         chronicle,
         cycle,
@@ -291,7 +298,7 @@ async def play(run: DemoRun, chronicle: Chronicle, pacer: Pacer) -> DemoRecap:
     _announce(chronicle, cycle_2024, pacer.now)
     rosters = {council.level: council for council in councils(run.province)}
     cases = [
-        ProductCase(run.client, run.province, entry, pacer, chronicle, rosters)
+        ProductCase(run.client, run.door, run.province, entry, pacer, chronicle, rosters)
         for entry in run.entries
     ]
     narrator = story.narrator = Narrator(

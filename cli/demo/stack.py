@@ -15,6 +15,7 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
+from cli.demo.door import ApiDoor, served_door
 from infra.devserver import DevServer, register_search_attributes
 from infra.mailsink import MailSink, mail_dir_for
 from infra.ports import ensure_ports_free, port_is_free, stack_ports
@@ -41,6 +42,8 @@ class DemoStack:
     server: DevServer | None
     sink_started: bool
     worker: asyncio.Task[None]
+    door: ApiDoor
+    """The HTTP API the demo's people act through."""
 
 
 def _is_local(host: str) -> bool:
@@ -140,7 +143,10 @@ async def demo_stack(settings: Settings) -> AsyncIterator[DemoStack]:
         stop = asyncio.Event()
         worker = asyncio.create_task(run_worker(settings, stop), name="ocop-demo-worker")
         stack.push_async_callback(_stop_worker, worker, stop)
-        yield DemoStack(client=client, server=server, sink_started=sink_started, worker=worker)
+        door = await stack.enter_async_context(served_door(settings, client))
+        yield DemoStack(
+            client=client, server=server, sink_started=sink_started, worker=worker, door=door
+        )
 
 
 async def _stop_worker(task: asyncio.Task[None], stop: asyncio.Event) -> None:
