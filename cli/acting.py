@@ -17,17 +17,22 @@ from __future__ import annotations
 import getpass
 from collections.abc import Awaitable, Callable
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
-from pydantic import BaseModel
+import httpx
+from pydantic import BaseModel, TypeAdapter
 from temporalio.client import WorkflowHandle
 
+from cli.api_client import post, post_step
 from cli.common import EXIT_BAD_INPUT, fail, settings
-from contracts import case
+from contracts import case, cycle
 from contracts.refs import UpdateRef, query, update
 from infra.action_keys import ActionKeyError, ActionKeys
 from models.actors import Actor, CaseAccess, Role, Scope
 from models.bounds import MAX_ID_CHARS, MAX_PERSON_NAME_CHARS
+
+CYCLE_ROUTES: Final = {cycle.SUBMIT.name: "dossiers", cycle.CLOSE.name: "close"}
+"""A cycle's steps under /api/v1/cycles/{province}/{year}/ (api/routes/cycles.py)."""
 
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out")
@@ -63,12 +68,34 @@ def cli_actor(role: Role, name: str, scope: Scope) -> Actor:
     )
 
 
+def api_token() -> str | None:
+    """The caller's bearer token: OCOP_TOKEN, or the one `ocop login` kept; None without."""
+    config = settings()
+    if config.token is not None:
+        return config.token.get_secret_value()
+    kept = config.data_dir / "cli-token"
+    return kept.read_text(encoding="utf-8").strip() if kept.exists() else None
+
+
+async def through_api(token: str, path: str, payload: BaseModel) -> Any:
+    async with httpx.AsyncClient(base_url=settings().public_api_url, timeout=90.0) as http:
+        return await post(http, path, token, payload)
+
+
 def on_case(
     ref: UpdateRef[In, Out], payload: In, actor: Callable[[CaseAccess], Actor]
 ) -> Callable[[WorkflowHandle[Any, Any]], Awaitable[Out]]:
-    """The Update as a step on a case: `actor` names who takes it, from the case's facts."""
+    """The Update as a step on a case.
+
+    With a token (`ocop login`, OCOP_TOKEN) it goes through the API as the token's
+    holder; without, on the server, it is signed here as `actor` from the case's facts.
+    """
 
     async def send(handle: WorkflowHandle[Any, Any]) -> Out:
+        token = api_token()
+        if token is not None:
+            async with httpx.AsyncClient(base_url=settings().public_api_url, timeout=90.0) as http:
+                return await post_step(http, token, handle.id, ref, payload)
         access = await query(handle, case.ACCESS_FACTS)
         signed = action_keys().sign(
             actor(access), action=ref.name, workflow_id=handle.id, payload=payload
@@ -81,11 +108,16 @@ def on_case(
 def on_cycle(
     ref: UpdateRef[In, Out], payload: In, actor: Actor
 ) -> Callable[[WorkflowHandle[Any, Any]], Awaitable[Out]]:
-    """The Update as a step on a cycle, taken by `actor`."""
+    """The Update as a step on a cycle: through the API with a token, else signed here."""
 
-    def send(handle: WorkflowHandle[Any, Any]) -> Awaitable[Out]:
+    async def send(handle: WorkflowHandle[Any, Any]) -> Out:
+        token = api_token()
+        if token is not None:
+            province, year = handle.id.removeprefix("ocop-cycle-").rsplit("-", 1)
+            path = f"/api/v1/cycles/{province}/{year}/{CYCLE_ROUTES[ref.name]}"
+            return TypeAdapter(ref.result).validate_python(await through_api(token, path, payload))
         signed = action_keys().sign(actor, action=ref.name, workflow_id=handle.id, payload=payload)
-        return update(handle, ref, payload, signed)
+        return await update(handle, ref, payload, signed)
 
     return send
 

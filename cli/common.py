@@ -29,6 +29,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
+from cli.api_client import StepRefused
 from infra.cases import CaseAlreadyOpenError
 from infra.refusals import explain_refusal
 from infra.settings import ConfigurationError, Settings, load_settings
@@ -98,6 +99,8 @@ def run(action: Callable[[Client, Settings], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except WorkflowUpdateFailedError as error:
         fail(f"refused: {explain_refusal(error)}")
+    except StepRefused as error:  # through the API: its problem's detail, the same words
+        fail(f"refused: {error}", EXIT_BAD_INPUT if error.status in (413, 422) else EXIT_REFUSED)
     except CaseAlreadyOpenError as error:
         fail(str(error))
     except RequestTooLarge as error:

@@ -104,6 +104,11 @@ class Settings(BaseSettings):
         description="JWKS of the local issuer's token keys; default: identity-keys.json in "
         "data_dir, created on first use.",
     )
+    token: SecretStr | None = Field(
+        default=None,
+        description="A bearer token: the `ocop` commands take people's steps through the "
+        "API with it (default: the one `ocop login` kept, if any).",
+    )
     token_lifetime_seconds: int = Field(default=3600, ge=60, le=86_400)
 
     @field_validator("database_url")

@@ -15,50 +15,30 @@ import hashlib
 import json
 import secrets
 from collections.abc import AsyncIterator
-from typing import Any, Final, TypeVar
+from typing import TypeVar
 
 import httpx
 import uvicorn
-from pydantic import BaseModel, TypeAdapter
+from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.accounts import HASHER, enrol
 from api.app import create_app
 from api.identity import Account, issue_token
-from contracts import case
+from cli.api_client import post, post_step
 from contracts.refs import UpdateRef
 from infra.action_keys import ActionKeys
 from infra.database import create_engine, migrate, session_factory
 from infra.ports import find_free_port
 from infra.settings import Settings
 from models.actors import Actor
-from models.case import CaseStage
 from models.cycle_messages import SubmissionReceipt
 from models.cycle_settings import CycleInput
 from models.dossier import Dossier
 
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out")
-
-ROUTES: Final = {
-    case.REVIEW.name: "review",
-    case.SUPPLY_SUPPLEMENT.name: "supplements",
-    case.SUBMIT_SCORECARD.name: "scorecards",
-    case.CLOSE_SESSION.name: "sessions/close",
-    case.RECOGNISE.name: "recognition",
-    case.REVOKE.name: "revocation",
-    case.APPLY.name: "applications",
-}
-"""Each step's route under /api/v1/cases/{workflow_id}/ (api/routes/cases.py)."""
-
-
-class StepRefused(Exception):
-    """The API said no; the message is the problem's detail."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
 
 
 class ApiDoor:
@@ -91,39 +71,22 @@ class ApiDoor:
             self._tokens[key] = issue_token(self._settings, self._identity, account)[0]
         return self._tokens[key]
 
-    async def _post(self, path: str, actor: Actor, body: BaseModel) -> Any:
-        answer = await self._http.post(
-            path,
-            content=body.model_dump_json(),
-            headers={
-                "Authorization": f"Bearer {await self._token(actor)}",
-                "Content-Type": "application/json",
-            },
-        )
-        if answer.status_code >= 400:
-            problem = (
-                answer.json() if answer.headers.get("content-type", "").endswith("json") else {}
-            )
-            raise StepRefused(answer.status_code, str(problem.get("detail") or answer.text))
-        return answer.json()
-
     async def step(
         self, workflow_id: str, ref: UpdateRef[In, Out], payload: In, actor: Actor
     ) -> Out:
         """Take the step `ref` on the case as `actor`; what the case answered."""
-        found = await self._post(f"/api/v1/cases/{workflow_id}/{ROUTES[ref.name]}", actor, payload)
-        if ref.result is CaseStage:
-            found = found["stage"]
-        return TypeAdapter(ref.result).validate_python(found)
+        return await post_step(self._http, await self._token(actor), workflow_id, ref, payload)
 
     async def submit(
         self, province: str, year: int, dossier: Dossier, actor: Actor
     ) -> SubmissionReceipt:
-        found = await self._post(f"/api/v1/cycles/{province}/{year}/dossiers", actor, dossier)
+        token = await self._token(actor)
+        found = await post(self._http, f"/api/v1/cycles/{province}/{year}/dossiers", token, dossier)
         return SubmissionReceipt.model_validate(found)
 
     async def open_cycle(self, cycle: CycleInput, actor: Actor) -> str:
-        return str((await self._post("/api/v1/cycles", actor, cycle))["workflow_id"])
+        opened = await post(self._http, "/api/v1/cycles", await self._token(actor), cycle)
+        return str(opened["workflow_id"])
 
 
 @contextlib.asynccontextmanager

@@ -20,9 +20,10 @@ from temporalio.service import RPCError
 
 from cli import acting
 from cli.acting import cli_actor
+from cli.api_client import StepRefused
 from cli.common import new_console
 from cli.demo.chronicle import Chronicle
-from cli.demo.door import ApiDoor, StepRefused, cycle_year
+from cli.demo.door import ApiDoor, cycle_year
 from cli.demo.pacer import Pacer
 from cli.demo.province import (
     RULEBOOK,

@@ -21,9 +21,10 @@ from temporalio.client import (
 from temporalio.service import RPCError
 
 from cli.acting import administrator, cli_actor
+from cli.api_client import StepRefused
 from cli.cycle import print_report
 from cli.demo.chronicle import Chronicle
-from cli.demo.door import ApiDoor, StepRefused, cycle_year
+from cli.demo.door import ApiDoor, cycle_year
 from cli.demo.narrator import Narrator
 from cli.demo.pacer import Pacer
 from cli.demo.people import ProductCase, business_start_of, stars

@@ -1,0 +1,66 @@
+"""Sending a person's step to the HTTP API, as the `ocop` commands and the demo do.
+
+Each step has its route under `/api/v1/cases/{workflow_id}/` (`api/routes/cases.py`);
+the answer is decoded as the Update's result, and a refusal comes back as a problem
+document whose detail is the one line people read.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from contracts import case
+from contracts.refs import UpdateRef
+from models.case import CaseStage
+
+In = TypeVar("In", bound=BaseModel)
+Out = TypeVar("Out")
+
+ROUTES: Final = {
+    case.REVIEW.name: "review",
+    case.SUPPLY_SUPPLEMENT.name: "supplements",
+    case.SUBMIT_SCORECARD.name: "scorecards",
+    case.CLOSE_SESSION.name: "sessions/close",
+    case.RECOGNISE.name: "recognition",
+    case.REVOKE.name: "revocation",
+    case.APPLY.name: "applications",
+}
+"""Each step's route under /api/v1/cases/{workflow_id}/."""
+
+
+class StepRefused(Exception):
+    """The API said no; the message is the problem's detail."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(detail)
+        self.status = status
+
+
+async def post(http: httpx.AsyncClient, path: str, token: str, body: BaseModel) -> Any:
+    """POST `body` as the token's holder; the JSON answer, or StepRefused."""
+    try:
+        answer = await http.post(
+            path,
+            content=body.model_dump_json(),
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+    except httpx.HTTPError as error:
+        raise StepRefused(503, f"the API at {http.base_url} cannot be reached ({error})") from None
+    if answer.status_code >= 400:
+        is_json = answer.headers.get("content-type", "").endswith("json")
+        problem = answer.json() if is_json else {}
+        raise StepRefused(answer.status_code, str(problem.get("detail") or answer.text))
+    return answer.json()
+
+
+async def post_step(
+    http: httpx.AsyncClient, token: str, workflow_id: str, ref: UpdateRef[In, Out], payload: In
+) -> Out:
+    """Take the step `ref` on the case; what the case answered, as the Update's result."""
+    found = await post(http, f"/api/v1/cases/{workflow_id}/{ROUTES[ref.name]}", token, payload)
+    if ref.result is CaseStage:
+        found = found["stage"]
+    return TypeAdapter(ref.result).validate_python(found)
