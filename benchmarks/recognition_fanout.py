@@ -78,8 +78,11 @@ from benchmarks.fanout.tools import (
     progress,
     stdout_to_stderr,
 )
+from benchmarks.people import administrator
 from benchmarks.stack import start_dev_server
 from contracts.cycle import cycle_workflow_id
+from infra.action_keys import ActionKeys
+from infra.cycles import opened_by
 from infra.database import create_engine, migrate, session_factory
 from infra.mailsink import MailSink
 from infra.settings import Settings
@@ -128,6 +131,10 @@ async def run_configuration(
     started: list[str] = []
     try:
         async with build_worker(client, settings, session_factory(engine), task_queue=task_queue):
+            # The worker's own key file; opened by the province's office, the cycle's
+            # batch decisions are signed in the authority's name.
+            keys = ActionKeys.load(settings.action_keys_path)
+            cycle = opened_by(keys, administrator(province), cycle)
             first_run = await client.start_workflow(
                 AnnualCycleWorkflow.run,
                 cycle,
@@ -140,7 +147,7 @@ async def run_configuration(
             # anchored in its first run.
             handle = client.get_workflow_handle_for(AnnualCycleWorkflow.run, first_run.id)
             first = client.get_workflow_handle(first_run.id, run_id=first_run.result_run_id)
-            setup = await set_up(client, handle, cycle, options, lead_s, started)
+            setup = await set_up(client, handle, cycle, options, lead_s, started, keys)
             moment = await real_origin(first) + lead_s
             if moment - time.time() < MIN_LEFT_S:
                 raise lead_too_short(lead_s, n, setup.total_s)

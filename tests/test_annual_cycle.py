@@ -49,8 +49,8 @@ from tests.fixtures.cycle import (
 )
 from tests.fixtures.lifecycle import EVENT_HEADER
 from tests.fixtures.smtp import CapturedMessage
+from tests.signing import KEYS
 from tests.waiting import eventually
-from workflows.annual_cycle import AnnualCycleWorkflow
 
 
 def plain_text(message: CapturedMessage) -> str:
@@ -319,7 +319,7 @@ async def test_next_years_cycle_takes_an_upgrade_on_the_certified_case(
     assert (await case.status()).cycle_workflow_id == second.handle.id
     # Running the activity again (as a retry would) finds the round it opened.
     activities = CycleActivities(
-        cycle_world.cases.client, cycle_world.cases.sessions, cycle_world.cases.task_queue
+        cycle_world.cases.client, cycle_world.cases.sessions, cycle_world.cases.task_queue, KEYS
     )
     request = CycleCaseRequest(
         cycle_workflow_id=second.handle.id,
@@ -646,9 +646,7 @@ async def test_a_closed_cycle_refuses_new_submissions(cycle_world: CycleWorld) -
     cycle = await cycle_world.start(cycle_settings(start_cases=False))
     await cycle.close()
     with pytest.raises((WorkflowUpdateFailedError, RPCError)):
-        await cycle.handle.execute_update(
-            AnnualCycleWorkflow.submit, cycle.dossier("MO-BINHLIEU", "Mật ong rừng Bình Liêu")
-        )
+        await cycle.submit(cycle.dossier("MO-BINHLIEU", "Mật ong rừng Bình Liêu"))
 
 
 # ------------------------------------------------------------ the command line

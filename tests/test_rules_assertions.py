@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from contracts.case import CLOSE_SESSION
 from infra.action_keys import ActionKeyError, ActionKeys
 from models.actors import Actor, Role, Scope
 from models.assertions import (
@@ -35,7 +36,7 @@ REQUEST = CloseSessionRequest(level="district", closed_by="Thư ký Hội đồn
 
 def check(keys: ActionKeys, signed: SignedAction | None, **changes: object) -> Actor | Refusal:
     arguments: dict[str, object] = {
-        "action": "close_session",
+        "action": CLOSE_SESSION.name,
         "workflow_id": CASE,
         "payload": REQUEST,
         "now": NOW + timedelta(seconds=5),
@@ -53,7 +54,7 @@ def refusal_of(result: Actor | Refusal) -> str:
 
 def signed(keys: ActionKeys, **changes: object) -> SignedAction:
     arguments: dict[str, object] = {
-        "action": "close_session",
+        "action": CLOSE_SESSION.name,
         "workflow_id": CASE,
         "payload": REQUEST,
         "now": NOW,
@@ -80,7 +81,7 @@ def test_unsigned_forged_and_tampered_assertions_are_refused() -> None:
         verify_action(
             signed(keys),
             None,
-            action="close_session",
+            action=CLOSE_SESSION.name,
             workflow_id=CASE,
             payload=REQUEST,
             now=NOW,
