@@ -1,4 +1,6 @@
-# The ocop worker image: every workflow and activity on the configured task queue.
+# The ocop image: the worker (default command: every workflow and activity on the
+# configured task queue), the HTTP API (`uvicorn --factory api.app:app_from_environment`)
+# and the `ocop` command.
 # Configuration comes from OCOP_* environment variables (see infra/settings.py and
 # docker-compose.yml). Scale out by running more containers on the same task queue.
 FROM python:3.11-slim
@@ -20,11 +22,15 @@ COPY activities ./activities
 COPY infra ./infra
 COPY presentation ./presentation
 COPY cli ./cli
+COPY api ./api
 
+# /keys: where the action keys volume mounts (compose); a new volume takes this owner
+# and mode, so only the ocop user reads the signing keys.
 RUN pip install . \
     && useradd --create-home --uid 10001 ocop \
-    && mkdir -p /data \
-    && chown ocop /data
+    && mkdir -p /data /keys \
+    && chown ocop /data /keys \
+    && chmod 0700 /keys
 
 USER ocop
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -80,6 +81,17 @@ from models.frozen import FROZEN_AFTER, is_frozen
 
 CaseHandle = WorkflowHandle[Any, Any]
 """A product's case, reached by id and contract names: activities import no workflow."""
+
+
+def workflows_now() -> datetime:
+    """Now as the workflows will see it, for signing what the cycle sends them.
+
+    The server's clock when it runs ahead of ours (a time-skipping test server: the
+    attempt was scheduled "later" than our now), else ours; the case's validator checks
+    a signed action's expiry against its own clock.
+    """
+    real = datetime.now(UTC)
+    return max(real, activity.info().current_attempt_scheduled_time)
 
 
 def refused(message: str, kind: str) -> ApplicationError:
@@ -163,6 +175,7 @@ class CycleActivities:
                     action=case.APPLY.name,
                     workflow_id=handle.id,
                     payload=request.application,
+                    now=workflows_now(),
                 )
             await update(handle, case.APPLY, request.application, signed)
         except WorkflowUpdateFailedError as error:
@@ -264,6 +277,7 @@ class CycleActivities:
                 action=case.RECOGNISE.name,
                 workflow_id=item.workflow_id,
                 payload=recognition,
+                now=workflows_now(),
             )
             await update(handle, case.RECOGNISE, recognition, signed)
         except WorkflowUpdateFailedError as error:

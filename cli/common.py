@@ -85,6 +85,8 @@ def run(action: Callable[[Client, Settings], Awaitable[T]]) -> T:
     async def main() -> T:
         try:
             client = await connect(config)
+        except ConfigurationError as error:
+            fail(str(error), EXIT_BAD_INPUT)
         except RuntimeError as error:
             fail(
                 f"cannot reach Temporal at {config.temporal_address} ({error}); "

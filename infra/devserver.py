@@ -33,6 +33,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from contracts.case import SEARCH_ATTRIBUTES
 from infra.binaries import temporal_cli
 from infra.settings import Settings
+from infra.temporal_tls import asks_for_security
 from infra.waiting import StillWaitingError, poll_until
 
 logger = logging.getLogger(__name__)
@@ -54,6 +55,20 @@ _CLI_TYPE_NAMES: dict[SearchAttributeIndexedValueType, str] = {
 
 class DevServerError(RuntimeError):
     """The dev server could not be started, or died while starting."""
+
+
+def refuse_secured_connection(settings: Settings) -> None:
+    """The dev server speaks plain gRPC: settings asking for TLS or an API key cannot work.
+
+    Said before it starts, instead of the worker's handshake failing against it later.
+    """
+    if asks_for_security(settings):
+        raise DevServerError(
+            "máy chủ Temporal nhúng (dev server) không dùng TLS hay API key; bỏ đặt "
+            "OCOP_TEMPORAL_TLS*, OCOP_TEMPORAL_API_KEY — the embedded Temporal dev server "
+            "speaks plain gRPC: unset OCOP_TEMPORAL_TLS* and OCOP_TEMPORAL_API_KEY, or "
+            "point OCOP_TEMPORAL_ADDRESS at the secured server instead of starting one"
+        )
 
 
 class SearchAttributeConflictError(RuntimeError):
@@ -227,6 +242,7 @@ class DevServer:
         """Spawn the server and return a client once it serves the namespace (and the UI)."""
         if self.running:
             raise DevServerError("the Temporal dev server is already running")
+        refuse_secured_connection(self.settings)
         binary = self.binary or temporal_cli()
         self.settings.data_dir.mkdir(parents=True, exist_ok=True)
         command = dev_server_command(

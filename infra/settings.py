@@ -16,6 +16,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "OCOP_"
 
+# Never echoed in an error message: a mistyped key is still a key.
+_SECRET_FIELDS = frozenset({"smtp_password", "temporal_api_key"})
+
 
 class SmtpSecurity(StrEnum):
     """How the connection to the SMTP server is protected."""
@@ -40,6 +43,25 @@ class Settings(BaseSettings):
     temporal_namespace: str = Field(default="default", min_length=1)
     task_queue: str = Field(default="ocop", min_length=1)
     temporal_ui_port: int = Field(default=8233, ge=1, le=65535)
+
+    # How the connection to Temporal is protected (see infra/temporal_tls.py). Unset
+    # `temporal_tls` means: TLS when an API key, a TLS file or a server name is given.
+    temporal_tls: bool | None = None
+    temporal_tls_ca_file: Path | None = Field(
+        default=None, description="PEM file of the CA that signed the server's certificate."
+    )
+    temporal_tls_cert_file: Path | None = Field(
+        default=None, description="PEM client certificate (mTLS); needs the key file too."
+    )
+    temporal_tls_key_file: Path | None = Field(
+        default=None, description="PEM private key of the client certificate (mTLS)."
+    )
+    temporal_tls_server_name: str | None = Field(
+        default=None, min_length=1, max_length=253, pattern=r"^[^\s/:]+$"
+    )
+    temporal_api_key: SecretStr | None = Field(
+        default=None, description="API key (Temporal Cloud style); implies TLS unless disabled."
+    )
 
     database_url: str | None = Field(
         default=None,
@@ -74,6 +96,13 @@ class Settings(BaseSettings):
             )
         return url
 
+    @field_validator("temporal_api_key")
+    @classmethod
+    def _non_empty_key(cls, key: SecretStr | None) -> SecretStr | None:
+        if key is not None and not key.get_secret_value().strip():
+            raise ValueError("must not be empty; unset it to connect without an API key")
+        return key
+
     @cached_property
     def register_url(self) -> str:
         """The register's URL: the configured one, or a SQLite file in the data folder."""
@@ -102,7 +131,6 @@ def load_settings(**overrides: object) -> Settings:
         problems = []
         for item in error.errors():
             field = str(item["loc"][0]) if item["loc"] else "?"
-            problems.append(
-                f"{ENV_PREFIX}{field.upper()}: {item['msg']} (got {item.get('input')!r})"
-            )
+            got = "a hidden value" if field in _SECRET_FIELDS else repr(item.get("input"))
+            problems.append(f"{ENV_PREFIX}{field.upper()}: {item['msg']} (got {got})")
         raise ConfigurationError("Invalid configuration — " + "; ".join(problems)) from None

@@ -5,6 +5,7 @@ a request too large for Temporal (`models.bounds.MAX_REQUEST_BYTES`) is refused 
 before it is sent, with `RequestTooLarge`. A larger Update would be refused by the
 case too, but the worker's answer echoes the request, and an answer over Temporal's
 limit cannot be uploaded: the case would stop answering (see `models.bounds`).
+And with the connection's protection from settings (`infra.temporal_tls`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, Telemetr
 from contracts.case import SEARCH_ATTRIBUTES
 from contracts.wire import DATA_CONVERTER
 from infra.settings import Settings
+from infra.temporal_tls import connection_security
 from models.bounds import request_size_refusal
 
 __all__ = ["DATA_CONVERTER", "RequestSizeGuard", "RequestTooLarge", "connect"]
@@ -95,9 +97,16 @@ def quiet_core_runtime(level: str = "ERROR") -> None:
 
 
 async def connect(settings: Settings) -> Client:
+    """The client every process uses, with the TLS / mTLS / API key the settings name.
+
+    Raises `ConfigurationError` (before any network use) when those settings are wrong.
+    """
+    security = connection_security(settings)
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
+        api_key=security.api_key,
+        tls=security.tls,
         data_converter=DATA_CONVERTER,
         interceptors=[RequestSizeGuard()],
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 import yaml
 
 from infra.devserver import search_attribute_cli_args
+from models.actors import Actor, Role, Scope
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -73,3 +75,157 @@ def test_worker_points_at_the_compose_services() -> None:
     assert images["temporal-schema"].startswith("temporalio/admin-tools:")
     assert images["temporal-ui"].startswith("temporalio/ui:")
     assert images["mailpit"].startswith("axllent/mailpit:")
+
+
+# --- identity (Keycloak), the API and the action keys (issue 12) ---------------------------
+
+REALM_FILE = ROOT / "deploy" / "keycloak" / "ocop-realm.json"
+SCOPE_FIELDS = set(Scope.model_fields)
+
+
+def _realm() -> dict[str, Any]:
+    data = json.loads(REALM_FILE.read_text(encoding="utf-8"))
+    assert isinstance(data, dict)
+    return data
+
+
+def _mappers(realm: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every protocol mapper of the realm's clients and client scopes."""
+    holders = [*realm.get("clients", []), *realm.get("clientScopes", [])]
+    return [mapper for holder in holders for mapper in holder.get("protocolMappers", [])]
+
+
+def _claims(realm: dict[str, Any]) -> dict[str, dict[str, str]]:
+    return {
+        m["config"]["claim.name"]: m["config"]
+        for m in _mappers(realm)
+        if "claim.name" in m["config"]
+    }
+
+
+def test_temporal_frontend_is_not_published_on_the_host() -> None:
+    services = _compose()["services"]
+    assert "ports" not in services["temporal"]
+    published = [str(port) for name, svc in services.items() for port in svc.get("ports", [])]
+    assert not any(port.endswith(":7233") for port in published), published
+    # Whatever is published listens on the loopback interface only.
+    assert all(port.startswith("127.0.0.1:") for port in published), published
+
+
+def test_keycloak_imports_the_ocop_realm() -> None:
+    keycloak = _compose()["services"]["keycloak"]
+    image = keycloak["image"]
+    assert image.startswith("quay.io/keycloak/keycloak:")
+    assert "latest" not in image  # pinned
+    assert "--import-realm" in keycloak["command"]
+    mount = "./deploy/keycloak/ocop-realm.json:/opt/keycloak/data/import/ocop-realm.json:ro"
+    assert mount in keycloak["volumes"]
+    assert keycloak["environment"]["KC_DB"] == "postgres"
+    assert "@postgresql" not in keycloak["environment"]["KC_DB_URL"]  # no password in a URL
+    assert "/health/ready" in " ".join(keycloak["healthcheck"]["test"])
+
+
+def test_the_api_serves_the_factory_and_trusts_keycloak() -> None:
+    services = _compose()["services"]
+    api = services["ocop-api"]
+    assert api["command"] == [
+        "uvicorn",
+        "--factory",
+        "api.app:app_from_environment",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        "8000",
+    ]
+    assert api["ports"] == ["127.0.0.1:${OCOP_API_PORT:-8000}:8000"]
+    env = api["environment"]
+    assert env["OCOP_OIDC_ISSUER"] == "${KEYCLOAK_URL:-http://keycloak:8080}/realms/ocop"
+    assert env["OCOP_OIDC_AUDIENCE"] == "ocop-api"
+    # The rest of the stack's settings, as the worker has them.
+    worker_env = services["ocop-worker"]["environment"]
+    assert {k: env[k] for k in worker_env} == worker_env
+    assert api["depends_on"]["keycloak"]["condition"] == "service_healthy"
+    assert "/healthz" in " ".join(api["healthcheck"]["test"])
+    assert api.get("build") == services["ocop-worker"].get("build")
+    assert api["image"] == services["ocop-worker"]["image"]
+
+
+def test_the_api_and_the_worker_share_the_action_keys() -> None:
+    services = _compose()["services"]
+    keys_file = "/keys/action-keys.json"
+    for name in ("ocop-api", "ocop-worker", "ocop-keys"):
+        assert services[name]["environment"]["OCOP_ACTION_KEYS_FILE"] == keys_file, name
+    assert "action-keys:/keys:ro" in services["ocop-api"]["volumes"]
+    assert "action-keys:/keys:ro" in services["ocop-worker"]["volumes"]
+    assert "action-keys:/keys" in services["ocop-keys"]["volumes"]  # the one writer
+    assert "ocop admin keys init" in " ".join(services["ocop-keys"]["command"])
+    for name in ("ocop-api", "ocop-worker"):
+        depends = services[name]["depends_on"]["ocop-keys"]
+        assert depends["condition"] == "service_completed_successfully", name
+    assert "action-keys" in _compose()["volumes"]
+
+
+def test_the_realm_has_every_role_as_a_realm_role() -> None:
+    realm = _realm()
+    assert realm["realm"] == "ocop"
+    names = {role["name"] for role in realm["roles"]["realm"]}
+    assert {role.value for role in Role} <= names
+    assert "ocop-api" in {client["clientId"] for client in realm["clients"]}
+
+
+def test_the_realm_maps_role_scope_and_name_into_the_token() -> None:
+    realm = _realm()
+    claims = _claims(realm)
+    assert claims["ocop_role"]["user.attribute"] == "ocop_role"
+    assert claims["ocop_role"]["jsonType.label"] == "String"
+    assert claims["ocop_role"]["multivalued"] == "false"
+    # Nested claims: `ocop_scope.province` puts `province` inside the object `ocop_scope`.
+    scope_claims = {
+        name.split(".", 1)[1]: cfg for name, cfg in claims.items() if name.startswith("ocop_scope.")
+    }
+    assert set(scope_claims) == SCOPE_FIELDS
+    for field, cfg in scope_claims.items():
+        assert cfg["user.attribute"] == field
+        assert cfg["multivalued"] == ("true" if field == "localities" else "false"), field
+    for cfg in claims.values():
+        assert cfg["access.token.claim"] == "true"
+    kinds = {m["protocolMapper"]: m["config"] for m in _mappers(realm)}
+    assert "oidc-full-name-mapper" in kinds  # the `name` claim
+    assert kinds["oidc-audience-mapper"]["included.client.audience"] == "ocop-api"
+
+
+def test_the_user_profile_declares_the_attributes_the_mappers_read() -> None:
+    """Keycloak 24+ drops attributes its user profile does not declare, and no mapper sees them."""
+    realm = _realm()
+    (provider,) = realm["components"]["org.keycloak.userprofile.UserProfileProvider"]
+    profile = json.loads(provider["config"]["kc.user.profile.config"][0])
+    declared = {attribute["name"]: attribute for attribute in profile["attributes"]}
+    assert {"ocop_role", *SCOPE_FIELDS} <= set(declared)
+    assert declared["ocop_role"]["validations"]["options"]["options"] == [r.value for r in Role]
+    assert declared["localities"]["multivalued"] is True
+    for name in ("ocop_role", *SCOPE_FIELDS):
+        assert declared[name]["permissions"]["edit"] == ["admin"], name  # not self-service
+
+
+def test_the_trial_users_are_valid_actors_one_per_role() -> None:
+    users = _realm()["users"]
+    roles = []
+    for user in users:
+        attributes = user["attributes"]
+        (role,) = attributes["ocop_role"]
+        assert user["realmRoles"] == [role], user["username"]
+        scope = {
+            field: values if field == "localities" else values[0]
+            for field, values in attributes.items()
+            if field in SCOPE_FIELDS
+        }
+        actor = Actor(
+            subject=user["username"],
+            display_name=f"{user['firstName']} {user['lastName']}",
+            role=Role(role),
+            scope=Scope.model_validate(scope),
+        )
+        assert actor.scope.province == "quang-ninh"
+        assert all(credential["temporary"] for credential in user["credentials"])
+        roles.append(actor.role)
+    assert sorted(roles) == sorted(Role)

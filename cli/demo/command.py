@@ -354,6 +354,8 @@ def demo(
         asyncio.run(run_demo(settings, days_per_second, timeout))
     except KeyboardInterrupt:
         _fail("interrupted; the run's workflows were terminated and the stack stopped", code=130)
+    except ConfigurationError as error:  # e.g. an unreadable OCOP_TEMPORAL_TLS_* file
+        _fail(str(error), code=2)
     except (
         DemoError,
         PortInUseError,
