@@ -45,7 +45,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Final
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
 from benchmarks.fanout.figures import (
@@ -86,6 +86,7 @@ from infra.cycles import opened_by
 from infra.database import create_engine, migrate, session_factory
 from infra.mailsink import MailSink
 from infra.settings import Settings
+from models.cycle import CycleReport
 from models.cycle_settings import CycleSettings, cycle_input
 from worker import build_worker
 from workflows.annual_cycle import AnnualCycleWorkflow
@@ -145,7 +146,9 @@ async def run_configuration(
             # A large cycle continues as new during the setup (beyond max_history_events):
             # Updates and queries go to its latest run, by id only; its clock stays
             # anchored in its first run.
-            handle = client.get_workflow_handle_for(AnnualCycleWorkflow.run, first_run.id)
+            handle: WorkflowHandle[AnnualCycleWorkflow, CycleReport] = client.get_workflow_handle(
+                first_run.id, result_type=CycleReport
+            )
             first = client.get_workflow_handle(first_run.id, run_id=first_run.result_run_id)
             setup = await set_up(client, handle, cycle, options, lead_s, started, keys)
             moment = await real_origin(first) + lead_s
