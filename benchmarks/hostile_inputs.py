@@ -50,6 +50,7 @@ from infra.action_keys import ActionKeys
 from infra.actions import act
 from infra.waiting import poll_until
 from models.applicants import ApplicantKind
+from models.assertions import UNVERIFIED
 from models.case import CasePolicy, CaseStage, Contact
 from models.cycle import CaseProgress
 from models.cycle_settings import CycleSettings, cycle_input
@@ -178,6 +179,9 @@ async def verdict(probe: Probe, outcomes: list[Outcome], forged: int, seconds: f
     answers = Counter(outcome.answer for outcome in outcomes)
     unclear = [(o, o.unclear()) for o in outcomes if o.unclear() is not None]
     invalid_accepted = [o for o in outcomes if o.answer is Answer.ACCEPTED and not o.shape_valid]
+    # Each input goes signed as its actor: a refused signature would mean the probe
+    # measured the signature check instead of the workflows' own defences.
+    unverified = [o for o in outcomes if o.refusal_type == UNVERIFIED]
     kinds = Counter(o.hostile.kind for o in outcomes)
     print()
     print(
@@ -201,12 +205,16 @@ async def verdict(probe: Probe, outcomes: list[Outcome], forged: int, seconds: f
     print(f"invalid payloads accepted: {len(invalid_accepted)}")
     for outcome in invalid_accepted[:10]:
         print(f"  {outcome.hostile.describe()}")
+    print(f"refused for the probe's own signature ({UNVERIFIED}): {len(unverified)}")
+    for outcome in unverified[:5]:
+        print(f"  {outcome.hostile.describe()}: {outcome.message[:160]!r}")
     phantom = sum(report.awaiting_recognition.values())
     print(
         f"awaiting recognition in the cycle's report after the forged signals: {phantom} "
         "(no real case awaits recognition)"
     )
-    bad = sum(failures.values()) + len(frozen) + len(unclear) + len(invalid_accepted) + phantom
+    bad = sum(failures.values()) + len(frozen) + len(unclear) + len(invalid_accepted)
+    bad += phantom + len(unverified)
     return 1 if bad else 0
 
 

@@ -42,6 +42,7 @@ from contracts import case, cycle
 from contracts.case import product_workflow_id
 from contracts.cycle import cycle_workflow_id
 from contracts.refs import UpdateRef, query
+from models.assertions import UNVERIFIED
 from models.case import CaseStage
 from models.cycle_settings import cycle_input
 from tests.fixtures.cycle import CYCLE_START, CycleCli, cycle_settings, product
@@ -119,6 +120,8 @@ async def test_hostile_input_never_wedges_a_case_or_a_cycle(
         f"{hostile.describe()} was accepted although its own model refuses it"
     )
     assert outcome.unclear() is None, f"{hostile.describe()}: the refusal {outcome.unclear()}"
+    # Signed as its actor, it is judged by the workflow's own checks, not its signature.
+    assert outcome.refusal_type != UNVERIFIED, f"{hostile.describe()}: {outcome.message}"
     assert await answers_queries(targets.case.outside, is_cycle=False, within=ANSWER_SECONDS)
     assert await answers_queries(targets.cycle.outside, is_cycle=True, within=ANSWER_SECONDS)
     # Still deciding Updates: a valid one gets its answer (these two, a refusal).

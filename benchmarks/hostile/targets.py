@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.converter import DataConverter
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from benchmarks.hostile.payloads import HostileInput
@@ -63,6 +64,8 @@ class Outcome:
     message: str
     shape_valid: bool
     """Whether the payload passes the Update's own model (then a domain refusal is fine)."""
+    refusal_type: str | None = None
+    """The refusal's type (`ActorUnverified`: the probe's signature, not the input, was refused)."""
 
     def __repr__(self) -> str:
         return f"Outcome({self.hostile.describe()}: {self.answer.value}: {self.message[:200]!r})"
@@ -185,7 +188,8 @@ async def send(
     except RequestTooLarge as error:
         return Outcome(hostile, Answer.REFUSED_BY_CLIENT, str(error), valid)
     except WorkflowUpdateFailedError as error:
-        return Outcome(hostile, Answer.REFUSED, explain_refusal(error), valid)
+        kind = error.cause.type if isinstance(error.cause, ApplicationError) else None
+        return Outcome(hostile, Answer.REFUSED, explain_refusal(error), valid, kind)
     except RPCError as error:
         return Outcome(hostile, Answer.REFUSED_BY_SERVER, str(error)[:300], valid)
     except TimeoutError:
