@@ -315,6 +315,19 @@ async def test_a_case_from_opening_to_certificate_upgrade_and_revocation(
     assert status["certificate"] is None and status["round_number"] == 2
     assert [d["kind"] for d in status["decisions"]] == ["recognition", "revocation"]
 
+    # Every human step names its verified actor: the role the command signed as, and the
+    # server's command line with the user who ran it.
+    history = ok(await world.ocop("history", *at))
+    for signed in (
+        f"{REVIEWER} (reviewer, cli:",
+        f"{PRODUCER} (producer, cli:",
+        "(council_member, cli:",
+        "(council_secretary, cli:",
+        "(authority, cli:",
+    ):
+        assert signed in history, f"{signed!r} not in:\n{history}"
+    assert "unverified" not in history
+
 
 @pytest.mark.devserver
 async def test_bad_input_is_one_line_and_exit_2(world: CliWorld, tmp_path: Path) -> None:

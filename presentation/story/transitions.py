@@ -260,17 +260,26 @@ def _scorecard(t: Transition, _: str | None) -> tuple[str, str]:
     return "scorecard", f"{t.actor} {verb}{total}{at}{attempt}."
 
 
+def _signed_by(t: Transition) -> str:
+    """Who signed a decision, where the register names more than its authority (the
+    verified signer, since actions are signed)."""
+    if t.decision is None or not t.actor or t.actor == t.decision.authority:
+        return ""
+    return f", signed by {t.actor}"
+
+
 def _recognised(t: Transition, _: str | None) -> tuple[str, str]:
     if t.decision is None:
         return "decision", f"Recognised by {t.actor}."
     decision = t.decision
     text = f"Decision {decision.number} of {decision.authority} ({decision.decided_on.isoformat()})"
     if t.certificate is None:
-        return "decision", f"{text}: {decision.summary}."
+        return "decision", f"{text}: {decision.summary}{_signed_by(t)}."
     cert = t.certificate.certificate
     return "decision", (
         f"{text} recognises {_stars(cert.stars)} at {decision.level} level; certificate "
-        f"{cert.number} valid {cert.valid_from.isoformat()} – {cert.valid_until.isoformat()}."
+        f"{cert.number} valid {cert.valid_from.isoformat()} – {cert.valid_until.isoformat()}"
+        f"{_signed_by(t)}."
     )
 
 
@@ -281,7 +290,7 @@ def _revoked(t: Transition, _: str | None) -> tuple[str, str]:
         return "decision", f"Certificate{cert} revoked by {t.actor}{why}."
     return "decision", (
         f"Certificate{cert} revoked by decision {t.decision.number} of {t.decision.authority} "
-        f"({t.decision.decided_on.isoformat()}){why}."
+        f"({t.decision.decided_on.isoformat()}){why}{_signed_by(t)}."
     )
 
 
