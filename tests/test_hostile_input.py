@@ -22,13 +22,14 @@ from typer.testing import CliRunner
 
 from contracts.case import REVIEW, SUBMIT_SCORECARD, SUPPLY_SUPPLEMENT
 from infra.temporal import RequestTooLarge, with_ocop_converter
-from models.case import CaseStage, ReviewAction, ReviewDecision
+from models.case import CaseStage, ReviewAction, ReviewDecision, ScorecardSubmission
 from models.catalogue import DocumentKind
 from tests.case_driver import CaseDriver
 from tests.cli_output import refused as refused_by_cli
 from tests.factories import case_input, document, honey_dossier
 from tests.fixtures.cycle import EXAMPLES
 from tests.fixtures.lifecycle import CaseWorld
+from tests.signing import any_signature, member, sign
 from tests.updates import refused
 
 MAX_SHORT = 500
@@ -45,8 +46,13 @@ def raw_handle(client: Client, workflow_id: str) -> WorkflowHandle[Any, Any]:
 async def refused_raw(
     case: CaseDriver, client: Client, update: str, argument: dict[str, Any], field: str
 ) -> str:
-    """Send `argument` raw; the refusal names `field`, is short, and the case answers."""
-    why = await refused(raw_handle(client, case.workflow_id).execute_update(update, argument))
+    """Send `argument` raw; the refusal names `field`, is short, and the case answers.
+
+    It goes with a well-formed signature: a second argument makes the case decode the
+    first by its type, so the refusal is the input's, before any signature is checked."""
+    handle = raw_handle(client, case.workflow_id)
+    args = [argument, any_signature().model_dump()]
+    why = await refused(handle.execute_update(update, args=args))
     assert field in why, why
     assert len(why) < MAX_SHORT, why
     assert "Failed decoding arguments" not in why
@@ -101,7 +107,17 @@ async def test_hostile_updates_are_refused_by_field_and_leave_the_case_answering
             case, client, SUBMIT_SCORECARD.name, scorecard(part_c=points), "part_c"
         )
         assert "whole number" in why
-    await raw_handle(client, case.workflow_id).execute_update(SUBMIT_SCORECARD.name, scorecard())
+    # A valid raw scorecard, signed by its member, is taken.
+    valid = ScorecardSubmission.model_validate(scorecard())
+    signed = sign(
+        member(dossier.province, "district", "district-chair"),
+        SUBMIT_SCORECARD,
+        case.workflow_id,
+        valid,
+        now=await case_world.env.get_current_time(),
+    )
+    raw = raw_handle(client, case.workflow_id)
+    await raw.execute_update(SUBMIT_SCORECARD.name, args=[scorecard(), signed.model_dump()])
     status = await case.status()
     assert [(s.member_id, s.part_c) for s in status.scores] == [("district-chair", 22)]
 

@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 
-from contracts.case import RECOGNISE, SUBMIT_SCORECARD
-from models.case import CaseStage, CloseSessionRequest, ScorecardSubmission
+from contracts.case import SUBMIT_SCORECARD
+from models.case import CaseStage
 from models.scorecard import Scorecard
 from models.stars import Stars
 from tests.factories import PRODUCER_EMAIL, case_input
 from tests.fixtures.lifecycle import CaseWorld
+from tests.signing import any_signature
 from tests.updates import refused
-from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 
 def card(member: str, level: str = "district", **parts: Any) -> Scorecard:
@@ -60,12 +60,7 @@ async def test_a_session_without_quorum_or_chair_cannot_close(case_world: CaseWo
     for member in members[1:4]:  # three members, no chair
         await case.submit(card(member.member_id))
 
-    message = await refused(
-        case.handle.execute_update(
-            ProductLifecycleWorkflow.close_session,
-            CloseSessionRequest(level="district", closed_by="Thư ký"),
-        )
-    )
+    message = await refused(case.close("district"))
     assert "quorum not reached: 3 of the 4 scorecards needed" in message
     assert "the chair has not scored" in message
 
@@ -93,30 +88,16 @@ async def test_bad_scorecards_and_decisions_are_refused_and_the_case_carries_on(
     case_world: CaseWorld,
 ) -> None:
     case = await case_world.open_case(case_input())
-    submit = ProductLifecycleWorkflow.submit_scorecard
-
-    early = await refused(
-        case.handle.execute_update(submit, ScorecardSubmission(scorecard=card("district-chair")))
-    )
+    early = await refused(case.submit(card("district-chair")))
     assert "no council session is open" in early
 
     await case.accept()
     before = await case.status()
-    stranger = await refused(
-        case.handle.execute_update(submit, ScorecardSubmission(scorecard=card("ong-ba-lan")))
-    )
+    stranger = await refused(case.submit(card("ong-ba-lan")))
     assert "'ong-ba-lan' is not a member of the district council" in stranger
-    wrong_level = await refused(
-        case.handle.execute_update(
-            submit, ScorecardSubmission(scorecard=card("province-chair", level="province"))
-        )
-    )
+    wrong_level = await refused(case.submit(card("province-chair", level="province")))
     assert "the open session is at district level, not province" in wrong_level
-    too_many = await refused(
-        case.handle.execute_update(
-            submit, ScorecardSubmission(scorecard=card("district-chair", part_a=45))
-        )
-    )
+    too_many = await refused(case.submit(card("district-chair", part_a=45)))
     assert "part_a has 45 points but its maximum is 40" in too_many
     assert "A 0–40, B 0–25, C 0–35" in too_many
 
@@ -125,19 +106,15 @@ async def test_bad_scorecards_and_decisions_are_refused_and_the_case_carries_on(
         ({"scorecard": card("district-m1").model_dump() | {"part_b": -3}}, "part_b"),
         ({"scorecard": {"member_id": "district-m1", "level": "district", "part_a": 30}}, "part_c"),
     ):
-        assert expected in await refused(case.handle.execute_update(SUBMIT_SCORECARD.name, payload))
+        # With a second argument the payload is decoded by its type, so it is refused
+        # as input before any signature is looked at.
+        malformed = case.handle.execute_update(
+            SUBMIT_SCORECARD.name, args=[payload, any_signature()]
+        )
+        assert expected in await refused(malformed)
 
     wrong_recognition = await refused(
-        case.handle.execute_update(
-            RECOGNISE.name,
-            {
-                "level": "district",
-                "authority": "UBND",
-                "decision_number": "1/QĐ",
-                "decided_on": "2024-03-01",
-                "certificate_number": "C-1",
-            },
-        )
+        case.recognise("district", date(2024, 3, 1), "1/QĐ", "C-1", "UBND")
     )
     assert "not awaiting a recognition decision" in wrong_recognition
 
@@ -149,37 +126,12 @@ async def test_bad_scorecards_and_decisions_are_refused_and_the_case_carries_on(
         before.session_attempt,
     )
     await case.score_and_close("district", 62, 61, 63, 60)
-    closed_again = await refused(
-        case.handle.execute_update(
-            ProductLifecycleWorkflow.close_session,
-            CloseSessionRequest(level="district", closed_by="Thư ký"),
-        )
-    )
+    closed_again = await refused(case.close("district"))
     assert "no council session is open" in closed_again
-    future = await refused(
-        case.handle.execute_update(
-            RECOGNISE.name,
-            {
-                "level": "district",
-                "authority": "UBND",
-                "decision_number": "1/QĐ",
-                "decided_on": "2031-01-01",
-                "certificate_number": "C-1",
-            },
-        )
-    )
+    future = await refused(case.recognise("district", date(2031, 1, 1), "1/QĐ", "C-1", "UBND"))
     assert "is in the future" in future
     wrong_level_decision = await refused(
-        case.handle.execute_update(
-            RECOGNISE.name,
-            {
-                "level": "province",
-                "authority": "UBND",
-                "decision_number": "1/QĐ",
-                "decided_on": "2024-03-01",
-                "certificate_number": "C-1",
-            },
-        )
+        case.recognise("province", date(2024, 3, 1), "1/QĐ", "C-1", "UBND")
     )
     assert "to be recognised at district level, not province" in wrong_level_decision
     await case.recognise("district", date(2024, 3, 1))

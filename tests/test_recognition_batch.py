@@ -29,8 +29,9 @@ from activities.cycle import CycleActivities
 from contracts import case as case_contract
 from contracts import cycle as contract
 from contracts.case import product_workflow_id
-from contracts.refs import query, signal, update
+from contracts.refs import query, signal
 from models.applicants import ApplicantKind
+from models.assertions import payload_digest
 from models.case import CaseStage
 from models.clock import start_of_day
 from models.cycle import CaseProgress, RecognitionFailure
@@ -50,7 +51,8 @@ from tests.case_driver import CaseDriver
 from tests.factories import ADMIN_EMAIL, case_input, honey_dossier
 from tests.fixtures.cycle import ADMIN_EN_EMAIL
 from tests.fixtures.fakes import FakeActivities, FakeWorld
-from tests.test_workflow_cycle import awaiting, dossier, skip_to, start
+from tests.signing import KEYS, administrator
+from tests.test_workflow_cycle import awaiting, dossier, skip_to, start, submit
 from tests.waiting import eventually
 from worker import SANDBOX, WORKFLOWS
 
@@ -117,7 +119,10 @@ def decision(province: str, codes: list[str]) -> PlannedDecision:
 
 
 async def run_batch(
-    client: Client, plan: PlannedDecision, heartbeat_details: list[Any] | None = None
+    client: Client,
+    province: str,
+    plan: PlannedDecision,
+    heartbeat_details: list[Any] | None = None,
 ) -> tuple[RecognitionBatchResult, list[list[Any]]]:
     """The activity as Temporal runs it: one attempt; every heartbeat it sent."""
     environment = ActivityEnvironment()
@@ -127,9 +132,21 @@ async def run_batch(
         )
     beats: list[list[Any]] = []
     environment.on_heartbeat = lambda *details: beats.append(list(details))
-    activities = CycleActivities(client, sessions=None, task_queue="unused")  # type: ignore[arg-type]
+    activities = CycleActivities(client, sessions=None, task_queue="unused", keys=KEYS)  # type: ignore[arg-type]
+    # As a cycle its province's office opened: only then are its decisions signed.
+    opened = KEYS.sign(
+        administrator(province),
+        action=contract.OPEN_CYCLE,
+        workflow_id=environment.info.workflow_id or "",
+        payload=plan,
+    )
     batch = RecognitionBatch(
-        decision=plan.model_copy(update={"items": ()}), items=plan.items, concurrency=4
+        decision=plan.model_copy(update={"items": ()}),
+        items=plan.items,
+        concurrency=4,
+        opened_by=opened,
+        opening_digest=payload_digest(plan),
+        province=province,
     )
     result = await environment.run(activities.recognise_batch, batch)
     return result, beats
@@ -167,7 +184,7 @@ async def test_a_terminated_case_is_listed_with_why_and_the_other_nine_are_recog
     await ended.handle.terminate(reason="closed by an operator")
     plan = decision(province, [*CODES, last])
 
-    result, beats = await run_batch(dev_world.client, plan)
+    result, beats = await run_batch(dev_world.client, province, plan)
 
     await assert_nine_recognised(result, cases, plan)
     missing = by_code(result)[last]
@@ -205,7 +222,7 @@ async def test_a_frozen_case_is_listed_with_why_and_the_other_nine_are_recognise
             province, [*(c.workflow_id.rsplit("-", 1)[-1].upper() for c in cases), last]
         )
 
-        result, _ = await run_batch(dev_world.client, plan)
+        result, _ = await run_batch(dev_world.client, province, plan)
 
     await assert_nine_recognised(result, cases, plan)
     missing = by_code(result)[last]
@@ -232,7 +249,7 @@ async def test_a_retried_attempt_resumes_where_its_last_heartbeat_stood(
     )
 
     result, beats = await run_batch(
-        dev_world.client, plan, heartbeat_details=[[said.model_dump(mode="json")]]
+        dev_world.client, province, plan, heartbeat_details=[[said.model_dump(mode="json")]]
     )
 
     assert by_code(result)["P01"] == said  # taken from the heartbeat, not asked again
@@ -273,7 +290,7 @@ async def test_the_cycle_lists_tells_and_later_recognises_a_product_its_decision
     cycle = await start(fake_world, {"recognition": {"district": "2024-04-15"}})
     codes = [f"P{n:02d}" for n in range(1, 11)]
     for code in codes:
-        await update(cycle, contract.SUBMIT, dossier(code))
+        await submit(fake_world, cycle, dossier(code))
         await signal(cycle, contract.CASE_PROGRESS, awaiting(code))
     decided = start_of_day(date(2024, 4, 15)) + timedelta(hours=13)
 
@@ -328,7 +345,7 @@ async def test_a_number_the_register_holds_for_another_product_is_one_products_f
     plan = decision(province, ["P01", "P02"])
     dev_world.fakes.numbers_taken.add(plan.items[1].certificate_number)
 
-    result, _ = await run_batch(dev_world.client, plan)
+    result, _ = await run_batch(dev_world.client, province, plan)
 
     outcomes = by_code(result)
     assert outcomes["P01"].result == RecognitionResult.RECOGNISED

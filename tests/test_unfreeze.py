@@ -14,13 +14,14 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 
 from benchmarks.hostile.targets import outside_client
 from contracts import case
-from contracts.refs import query, update
+from contracts.refs import query
 from infra.cases import open_case
 from models.case import CaseStage, ReviewAction, ReviewDecision
 from models.frozen import FROZEN_AFTER
 from tests.cli_output import ok, refused
 from tests.factories import case_input, honey_dossier
 from tests.fixtures.cycle import CycleCli
+from tests.signing import act, any_signature, reviewer_of
 from tests.waiting import eventually
 
 pytestmark = pytest.mark.devserver
@@ -53,7 +54,8 @@ async def test_a_case_frozen_by_an_oversized_update_is_unfrozen_and_decides_agai
     raw = outside_client(client).get_workflow_handle(handle.id)
     with contextlib.suppress(Exception):  # no answer can come back: that is the point
         async with asyncio.timeout(5):
-            await raw.execute_update(case.REVIEW.name, {"action": OVERSIZED, "reviewer": "x"})
+            oversized = {"action": OVERSIZED, "reviewer": "x"}
+            await raw.execute_update(case.REVIEW.name, args=[oversized, any_signature()])
 
     async def frozen() -> bool | None:
         found = await client.workflow_service.describe_workflow_execution(
@@ -72,4 +74,6 @@ async def test_a_case_frozen_by_an_oversized_update_is_unfrozen_and_decides_agai
     )
     assert (await query(handle, case.STATUS)).stage == CaseStage.LOCAL_REVIEW
     decision = ReviewDecision(action=ReviewAction.ACCEPT, reviewer="Phòng Nông nghiệp huyện")
-    assert await update(handle, case.REVIEW, decision) == CaseStage.COUNCIL_SCORING
+    assert (
+        await act(handle, reviewer_of(dossier), case.REVIEW, decision) == CaseStage.COUNCIL_SCORING
+    )

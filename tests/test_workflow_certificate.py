@@ -20,7 +20,6 @@ from tests.factories import PRODUCER_EMAIL, case_input, honey_dossier
 from tests.fixtures.fakes import FakeWorld
 from tests.updates import refused
 from tests.waiting import eventually
-from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 DECIDED = date(2024, 3, 1)
 
@@ -146,11 +145,7 @@ async def test_a_reevaluation_before_its_window_is_refused_and_nothing_is_record
     case = await certified(fake_world)
     before = fake_world.fakes.actions(case.workflow_id)
 
-    early = await refused(
-        case.handle.execute_update(
-            ProductLifecycleWorkflow.apply, application(RegistrationKind.REEVALUATION, 2024)
-        )
-    )
+    early = await refused(case.apply(application(RegistrationKind.REEVALUATION, 2024)))
 
     assert "re-evaluation opens on 2026-09-03" in early
     assert fake_world.fakes.actions(case.workflow_id) == before

@@ -19,15 +19,19 @@ from temporalio.exceptions import ApplicationError
 from contracts import cycle as contract
 from contracts.case import product_workflow_id
 from contracts.cycle import cycle_workflow_id
-from contracts.refs import query, signal, update
+from contracts.refs import query, signal
+from models.actors import actor_label
 from models.applicants import RegistrationKind
 from models.case import CaseStage
 from models.clock import start_of_day
+from models.cycle import CycleReport
+from models.cycle_messages import CloseCycle, SubmissionReceipt
 from models.dossier import Dossier
 from models.transitions import CycleTransition
 from tests.factories import ADMIN_EMAIL
 from tests.fixtures.cycle import ADMIN_EN_EMAIL, CYCLE_START, cycle_settings, product
 from tests.fixtures.fakes import FakeWorld
+from tests.signing import act_on, administrator, producer_of
 from tests.updates import refused
 from tests.waiting import eventually
 
@@ -69,6 +73,20 @@ def awaiting(code: str, locality: str = "binh-lieu", level: str = "district") ->
     )
 
 
+async def submit(
+    world: FakeWorld, cycle: WorkflowHandle[Any, Any], dossier: Dossier
+) -> SubmissionReceipt:
+    """The dossier's producer submits it (signed at the test server's time)."""
+    return await act_on(world.env, cycle, producer_of(dossier), contract.SUBMIT, dossier)
+
+
+async def close(
+    world: FakeWorld, cycle: WorkflowHandle[Any, Any], request: CloseCycle
+) -> CycleReport:
+    """The province's office closes the cycle; the request names who writes it."""
+    return await act_on(world.env, cycle, administrator(PROVINCE), contract.CLOSE, request)
+
+
 async def skip_to(world: FakeWorld, moment: datetime) -> None:
     """Run the server's clock on to a business moment (the cycle's clock runs with it)."""
     await world.env.sleep(moment - CYCLE_START)
@@ -79,7 +97,7 @@ async def test_a_dossier_opens_its_case_on_the_cycles_rules_and_clock_once(
 ) -> None:
     cycle = await start(fake_world)
 
-    receipt = await update(cycle, contract.SUBMIT, dossier("MO-BINHLIEU"))
+    receipt = await submit(fake_world, cycle, dossier("MO-BINHLIEU"))
 
     assert (receipt.action, receipt.received_on) == ("started", date(2024, 3, 4))
     assert receipt.workflow_id == product_workflow_id(PROVINCE, "MO-BINHLIEU")
@@ -90,7 +108,7 @@ async def test_a_dossier_opens_its_case_on_the_cycles_rules_and_clock_once(
     assert request.case.carried is not None
     assert request.case.carried.clock.business_origin == CYCLE_START  # the cycle's own clock
 
-    again = await refused(update(cycle, contract.SUBMIT, dossier("mo-binhlieu")))
+    again = await refused(submit(fake_world, cycle, dossier("mo-binhlieu")))
 
     assert "đã đăng ký trong chu trình OCOP 2024" in again
     assert len(fake_world.fakes.open_case.calls) == 1  # the refusal asked no case
@@ -103,7 +121,7 @@ async def test_a_certified_products_dossier_asks_its_case_for_a_new_round(
     cycle = await start(fake_world)
     upgrade = dossier("MO-BINHLIEU", registration_kind=RegistrationKind.UPGRADE, current_stars=3)
 
-    receipt = await update(cycle, contract.SUBMIT, upgrade)
+    receipt = await submit(fake_world, cycle, upgrade)
 
     assert receipt.action == "applied"
     [request] = fake_world.fakes.open_case.calls
@@ -126,7 +144,7 @@ async def test_a_case_that_cannot_take_the_dossier_refuses_it_in_its_own_words(
 
     fake_world.fakes.open_case.answer = refuse
 
-    assert busy in await refused(update(cycle, contract.SUBMIT, dossier("MO-BINHLIEU")))
+    assert busy in await refused(submit(fake_world, cycle, dossier("MO-BINHLIEU")))
     assert (await query(cycle, contract.REPORT)).submissions == 0
 
 
@@ -145,7 +163,7 @@ async def test_on_its_recognition_date_each_district_decides_for_its_products_aw
     )
     products = {"MO-BINHLIEU": "binh-lieu", "CHE-HOAVANG": "binh-lieu", "MAM-NGU": "ha-long"}
     for code, locality in [*products.items(), ("RUOU-MO", "binh-lieu")]:
-        await update(cycle, contract.SUBMIT, dossier(code, locality))
+        await submit(fake_world, cycle, dossier(code, locality))
     for code, locality in products.items():
         await signal(cycle, contract.CASE_PROGRESS, awaiting(code, locality))
     assert (await query(cycle, contract.REPORT)).awaiting_recognition == {"district": 3}
@@ -185,21 +203,20 @@ async def test_only_an_administrator_closes_the_cycle_and_every_administrator_ge
     fake_world: FakeWorld,
 ) -> None:
     cycle = await start(fake_world)
-    await update(cycle, contract.SUBMIT, dossier("MO-BINHLIEU"))
+    await submit(fake_world, cycle, dossier("MO-BINHLIEU"))
     closing = contract.CLOSE.argument
 
-    not_admin = await refused(
-        update(cycle, contract.CLOSE, closing(closed_by="producer@example.vn"))
-    )
+    not_admin = await refused(close(fake_world, cycle, closing(closed_by="producer@example.vn")))
     assert "only the cycle's administrators may close it" in not_admin
     assert fake_world.fakes.mail.calls == []
 
-    report = await update(cycle, contract.CLOSE, closing(closed_by=ADMIN_EMAIL, reason="Hết năm"))
+    report = await close(fake_world, cycle, closing(closed_by=ADMIN_EMAIL, reason="Hết năm"))
 
     assert report.closed and report.submissions == 1
     await cycle.result()  # the report is filed and sent once the Update has its answer
     [filed] = [e for e in fake_world.fakes.cycle_register.calls if e.action == "cycle_report"]
-    assert (filed.actor, filed.reason) == (ADMIN_EMAIL, "Hết năm")
+    # Filed in the name of the verified administrator who closed it.
+    assert (filed.actor, filed.reason) == (actor_label(administrator(PROVINCE)), "Hết năm")
     [letter] = fake_world.fakes.mail.calls
     assert letter.event.kind == CycleTransition.CYCLE_REPORT
     assert [r.email for r in letter.recipients] == [ADMIN_EMAIL, ADMIN_EN_EMAIL]
@@ -237,8 +254,8 @@ async def test_progress_counts_only_from_the_cycles_own_cases_in_their_round(
     fake_world: FakeWorld,
 ) -> None:
     cycle = await start(fake_world)
-    await update(cycle, contract.SUBMIT, dossier("MO-BINHLIEU"))
-    await update(cycle, contract.SUBMIT, dossier("CHE-HOAVANG"))
+    await submit(fake_world, cycle, dossier("MO-BINHLIEU"))
+    await submit(fake_world, cycle, dossier("CHE-HOAVANG"))
     await signal(
         cycle,
         contract.CASE_PROGRESS,
@@ -302,7 +319,7 @@ async def test_a_case_that_speaks_before_it_is_recorded_is_heard_and_a_forger_me
             await signal(cycle, contract.CASE_PROGRESS, word)
 
     fake_world.fakes.open_case.before = meanwhile
-    await update(cycle, contract.SUBMIT, dossier("MO-BINHLIEU"))
+    await submit(fake_world, cycle, dossier("MO-BINHLIEU"))
 
     report = await query(cycle, contract.REPORT)
     assert report.by_stage == {CaseStage.LOCAL_REVIEW: 1}
@@ -314,7 +331,7 @@ async def test_an_applied_case_confirms_its_round_with_its_first_word(
 ) -> None:
     cycle = await start(fake_world)
     upgrade = dossier("MO-BINHLIEU", registration_kind=RegistrationKind.UPGRADE, current_stars=3)
-    await update(cycle, contract.SUBMIT, upgrade)
+    await submit(fake_world, cycle, upgrade)
 
     # Its next round is 2 or more: an earlier round's word is not this cycle's.
     await signal(cycle, contract.CASE_PROGRESS, said("MO-BINHLIEU", CaseStage.CERTIFIED, stars=5))

@@ -15,16 +15,13 @@ from temporalio.exceptions import ApplicationError
 from activities.notify import PERMANENT_FAILURE_TYPE
 from contracts import cycle as cycle_contract
 from contracts.case import SEND_NOTIFICATION
-from contracts.refs import update
-from models.case import ReviewAction, ReviewDecision
 from models.events import Notification
 from tests.factories import ADMIN_EMAIL, PRODUCER_EMAIL, case_input
 from tests.fixtures.cycle import ADMIN_EN_EMAIL
 from tests.fixtures.fakes import FakeWorld
-from tests.test_workflow_cycle import dossier, start
+from tests.test_workflow_cycle import close, dossier, start, submit
 from tests.updates import ok
 from tests.waiting import eventually
-from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 REVIEWER = "Phòng Nông nghiệp huyện Bình Liêu"
 
@@ -80,12 +77,7 @@ async def test_a_letter_refused_for_good_does_not_stop_the_next_ones(
 
     await eventually(lambda: letters(1), "the first letter, refused")
 
-    await ok(
-        case.handle.execute_update(
-            ProductLifecycleWorkflow.review,
-            ReviewDecision(action=ReviewAction.ACCEPT, reviewer=REVIEWER),
-        )
-    )
+    await ok(case.accept(REVIEWER))
 
     first, later = (await eventually(lambda: letters(2), "a letter after the refused one"))[:2]
     assert first.key == refused[0] and later.key != first.key
@@ -106,11 +98,9 @@ async def test_a_cycle_report_refused_for_good_still_closes_the_cycle(
 
     fake_world.fakes.mail.answer = refuse
     cycle = await start(fake_world)
-    await update(cycle, cycle_contract.SUBMIT, dossier("MO-BINHLIEU"))
+    await submit(fake_world, cycle, dossier("MO-BINHLIEU"))
 
-    report = await update(
-        cycle, cycle_contract.CLOSE, cycle_contract.CLOSE.argument(closed_by=ADMIN_EMAIL)
-    )
+    report = await close(fake_world, cycle, cycle_contract.CLOSE.argument(closed_by=ADMIN_EMAIL))
     finished = await cycle.result()
 
     assert report.closed and finished["closed"]  # the run ends with the closed report

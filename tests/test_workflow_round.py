@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from models.case import CaseStage, CloseSessionRequest, ReviewAction, ReviewDecision
+from models.actors import actor_label
+from models.case import CaseStage
 from models.catalogue import DocumentKind
 from models.events import (
     CouncilSessionOpened,
@@ -35,8 +36,8 @@ from tests.factories import (
     scorecard_for_total,
 )
 from tests.fixtures.fakes import FakeWorld
+from tests.signing import reviewer
 from tests.updates import ok, refused
-from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 REVIEWER = "Phòng Nông nghiệp huyện Bình Liêu"
 DISTRICT_COUNCIL = [
@@ -60,12 +61,7 @@ async def test_an_accepted_dossier_opens_the_district_council_and_tells_its_memb
         date(2024, 3, 31),
     )
 
-    stage = await ok(
-        case.handle.execute_update(
-            ProductLifecycleWorkflow.review,
-            ReviewDecision(action=ReviewAction.ACCEPT, reviewer=REVIEWER),
-        )
-    )
+    stage = await ok(case.accept(REVIEWER))
 
     assert stage == CaseStage.COUNCIL_SCORING  # the Update answers once the case has acted
     status = await case.status()
@@ -82,7 +78,10 @@ async def test_an_accepted_dossier_opens_the_district_council_and_tells_its_memb
         "review_accepted",
         "council_session_opened",
     ]
-    assert fakes.records(case.workflow_id)[1].actor == REVIEWER
+    # The register names the verified reviewer: name, role and subject.
+    facts = (await case.access()).facts
+    office = reviewer(facts.province, facts.locality, REVIEWER)
+    assert fakes.records(case.workflow_id)[1].actor == actor_label(office)
     await case.mail_sent()
     assert fakes.inbox(PRODUCER_EMAIL) == ["dossier_received"]
     [opened] = [
@@ -233,12 +232,7 @@ async def test_a_session_short_of_quorum_or_without_its_chair_cannot_close(
     for member, total in zip(members[:3], (62, 60, 65), strict=True):
         await case.submit(scorecard_for_total(member.member_id, "district", total, case.maxima))
 
-    message = await refused(
-        case.handle.execute_update(
-            ProductLifecycleWorkflow.close_session,
-            CloseSessionRequest(level="district", closed_by="Thư ký hội đồng huyện"),
-        )
-    )
+    message = await refused(case.close("district"))
 
     assert "quorum not reached: 3 of the 4 scorecards needed" in message
     assert "the chair has not scored" in message

@@ -1,9 +1,9 @@
 """Sending an Update in a test: expect it to succeed, or expect it refused and read why.
 
-Both take the pending call itself (`case.accept()`, `handle.execute_update(...)`, a
-driver's method), so a test says in one line what it sends and what it expects:
+Both take the pending call itself (`case.accept()`, `act(handle, actor, ref, request)`,
+a driver's method), so a test says in one line what it sends and what it expects:
 
-    stage = await ok(handle.execute_update(ProductLifecycleWorkflow.review, decision))
+    stage = await ok(act(handle, reviewer_of(dossier), case.REVIEW, decision))
     assert "documents are missing" in await refused(case.accept())
 
 A refusal reads as `explain_refusal` words it, the one line the `ocop` commands print.

@@ -2,7 +2,8 @@
 accepted by the district office, scored by its council, until every case is quiet.
 
 Each case is driven the way its people would drive it, through the same Updates the
-command line sends (`ProductCase`).
+command line sends (`ProductCase`), each signed in its actor's name with the stack's key
+file (`benchmarks/people.py`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ from temporalio.client import Client, WorkflowHandle
 from benchmarks.fanout.figures import BenchmarkError, Options, Setup, lead_too_short
 from benchmarks.fanout.province import LEVEL, SCORES, dossier, scorecard
 from benchmarks.fanout.tools import bounded, progress, until
+from benchmarks.people import member, producer, reviewer, secretary
+from contracts import case
+from contracts.cycle import SUBMIT
+from infra.action_keys import ActionKeys
+from infra.actions import act
 from infra.cases import case_handle
 from infra.waiting import StillWaitingError, poll_until
 from models.case import CloseSessionRequest, ReviewAction, ReviewDecision, ScorecardSubmission
@@ -37,26 +43,25 @@ class ProductCase:
     """One product's case, as the district office, its council and secretary act on it."""
 
     handle: WorkflowHandle[ProductLifecycleWorkflow, Any]
+    dossier: Dossier
     council: Council
     maxima: PartMaxima
+    keys: ActionKeys
 
     async def accept(self) -> None:
-        await self.handle.execute_update(
-            ProductLifecycleWorkflow.review,
-            ReviewDecision(action=ReviewAction.ACCEPT, reviewer="Phòng Kinh tế huyện"),
-        )
+        office = reviewer(self.dossier.province, self.dossier.locality)
+        decision = ReviewDecision(action=ReviewAction.ACCEPT, reviewer="Phòng Kinh tế huyện")
+        await act(self.handle, self.keys, office, case.REVIEW, decision)
 
     async def score_and_close(self) -> None:
         """The first members of the council, chair first, send SCORES; the session closes."""
-        for member, total in zip(self.council.members, SCORES, strict=False):
-            card = scorecard(member.member_id, total, self.maxima)
-            await self.handle.execute_update(
-                ProductLifecycleWorkflow.submit_scorecard, ScorecardSubmission(scorecard=card)
-            )
-        await self.handle.execute_update(
-            ProductLifecycleWorkflow.close_session,
-            CloseSessionRequest(level=LEVEL, closed_by=f"Thư ký hội đồng {LEVEL}"),
-        )
+        province = self.dossier.province
+        for on_roster, total in zip(self.council.members, SCORES, strict=False):
+            card = ScorecardSubmission(scorecard=scorecard(on_roster.member_id, total, self.maxima))
+            signer = member(province, LEVEL, on_roster.member_id)
+            await act(self.handle, self.keys, signer, case.SUBMIT_SCORECARD, card)
+        request = CloseSessionRequest(level=LEVEL, closed_by=f"Thư ký hội đồng {LEVEL}")
+        await act(self.handle, self.keys, secretary(province, LEVEL), case.CLOSE_SESSION, request)
 
     async def settled(self) -> None:
         """Until the case has recorded every transition and handed over every e-mail."""
@@ -78,6 +83,7 @@ async def set_up(
     options: Options,
     lead_s: float,
     started: list[str],
+    keys: ActionKeys,
 ) -> Setup:
     """Submit N dossiers and score each case, until every case is quiet."""
     n, limit = options.products, options.setup_concurrency
@@ -85,7 +91,7 @@ async def set_up(
     dossiers = [dossier(cycle.province, i, options.districts) for i in range(1, n + 1)]
 
     def submit(item: Dossier) -> Callable[[], Awaitable[Any]]:
-        return lambda: handle.execute_update(AnnualCycleWorkflow.submit, item)
+        return lambda: act(handle, keys, producer(item), SUBMIT, item)
 
     # The server admits a few Updates in flight per workflow (the dev server: 10).
     receipts = await bounded(options.submit_concurrency, (submit(item) for item in dossiers))
@@ -94,9 +100,10 @@ async def set_up(
     progress(f"{n} submissions in {submitted - begin:.1f} s ({n / (submitted - begin):.1f}/s)")
 
     council = next(c for c in cycle.councils if c.level == LEVEL)
+    maxima = cycle.rulebook.maxima
     cases = [
-        ProductCase(case_handle(client, receipt.workflow_id), council, cycle.rulebook.maxima)
-        for receipt in receipts
+        ProductCase(case_handle(client, receipt.workflow_id), item, council, maxima, keys)
+        for receipt, item in zip(receipts, dossiers, strict=True)
     ]
 
     def review(case: ProductCase) -> Callable[[], Awaitable[None]]:

@@ -3,6 +3,8 @@
 Input is sent through a client with Temporal's default converter: an outside client
 does not run ocop's own checks before sending, so the workflow's defences are what is
 tested. Bases are valid payloads for each Update; each lists a required field first.
+Each goes with a signed assertion of its actor (`benchmarks/hostile/signers.py`), as
+the API would send it, so the case's own rules and its input checks are what answer.
 
 The one exception is input over `RAW_LIMIT_BYTES`. Temporal's SDK copies an Update's
 request into its acceptance or rejection, so a request over the server's 2 MB payload
@@ -25,9 +27,11 @@ from pydantic import BaseModel, ValidationError
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.converter import DataConverter
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from benchmarks.hostile.payloads import HostileInput
+from benchmarks.hostile.signers import Signer
 from contracts import case, cycle
 from contracts.refs import UpdateRef
 from infra.refusals import explain_refusal
@@ -60,6 +64,8 @@ class Outcome:
     message: str
     shape_valid: bool
     """Whether the payload passes the Update's own model (then a domain refusal is fine)."""
+    refusal_type: str | None = None
+    """The refusal's type (`ActorUnverified`: the probe's signature, not the input, was refused)."""
 
     def __repr__(self) -> str:
         return f"Outcome({self.hostile.describe()}: {self.answer.value}: {self.message[:200]!r})"
@@ -94,16 +100,18 @@ def encoded_size(payload: Any) -> int:
 
 @dataclass(frozen=True)
 class Target:
-    """One workflow, reached by an outside client and by ocop's own."""
+    """One workflow, reached by an outside client and by ocop's own, and who signs for it."""
 
     outside: WorkflowHandle[Any, Any]
     official: WorkflowHandle[Any, Any]
+    signer: Signer
 
     @classmethod
-    def of(cls, client: Client, workflow_id: str) -> Target:
+    def of(cls, client: Client, workflow_id: str, signer: Signer) -> Target:
         return cls(
             outside_client(client).get_workflow_handle(workflow_id),
             with_ocop_converter(client).get_workflow_handle(workflow_id),
+            signer,
         )
 
 
@@ -173,13 +181,15 @@ async def send(
     valid = shape_valid(ref.argument, hostile.payload)
     raw = encoded_size(hostile.payload) <= RAW_LIMIT_BYTES
     handle = target.outside if raw else target.official
+    signed = target.signer.sign(ref, handle.id, hostile.payload).model_dump()
     try:
         async with asyncio.timeout(within):
-            await handle.execute_update(ref.name, hostile.payload)
+            await handle.execute_update(ref.name, args=[hostile.payload, signed])
     except RequestTooLarge as error:
         return Outcome(hostile, Answer.REFUSED_BY_CLIENT, str(error), valid)
     except WorkflowUpdateFailedError as error:
-        return Outcome(hostile, Answer.REFUSED, explain_refusal(error), valid)
+        kind = error.cause.type if isinstance(error.cause, ApplicationError) else None
+        return Outcome(hostile, Answer.REFUSED, explain_refusal(error), valid, kind)
     except RPCError as error:
         return Outcome(hostile, Answer.REFUSED_BY_SERVER, str(error)[:300], valid)
     except TimeoutError:
