@@ -19,11 +19,11 @@ from typing import Annotated, Final
 
 import httpx
 import typer
-import uvicorn
 
 from api.accounts import account_of, seed_accounts
 from api.app import create_app
 from api.identity import issue_token
+from api.serving import serving
 from cli.common import EXIT_BAD_INPUT, console, fail, settings
 from infra.action_keys import ActionKeys
 from infra.database import create_engine, migrate, session_factory
@@ -102,24 +102,9 @@ async def serve_api(config: Settings, stop: asyncio.Event, ready: asyncio.Event)
             sessions=sessions,
             action_keys=ActionKeys.load_or_create(config.action_keys_path),
         )
-        server = uvicorn.Server(
-            uvicorn.Config(
-                app,
-                host=config.api_host,
-                port=config.api_port,
-                log_level="warning",
-                lifespan="off",
-            )
-        )
-        serving = asyncio.create_task(server.serve(), name="ocop-api")
-        while not server.started and not serving.done():  # noqa: ASYNC110 (uvicorn has a flag only)
-            await asyncio.sleep(0.02)
-        ready.set()
-        await asyncio.wait(
-            {serving, asyncio.create_task(stop.wait())}, return_when=asyncio.FIRST_COMPLETED
-        )
-        server.should_exit = True
-        await serving
+        async with serving(app, config.api_host, config.api_port):
+            ready.set()
+            await stop.wait()
     finally:
         await engine.dispose()
 

@@ -9,7 +9,6 @@ demo prints, the same words as the command line's.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hashlib
 import json
@@ -18,7 +17,6 @@ from collections.abc import AsyncIterator
 from typing import TypeVar
 
 import httpx
-import uvicorn
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -26,6 +24,7 @@ from temporalio.client import Client
 from api.accounts import HASHER, enrol
 from api.app import create_app
 from api.identity import Account, issue_token
+from api.serving import serving
 from cli.api_client import post, post_step
 from contracts.refs import UpdateRef
 from infra.action_keys import ActionKeys
@@ -105,21 +104,13 @@ async def served_door(settings: Settings, client: Client) -> AsyncIterator[ApiDo
         action_keys=ActionKeys.load_or_create(settings.action_keys_path),
         identity_keys=identity,
     )
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    serving = asyncio.create_task(server.serve(), name="ocop-demo-api")
     try:
-        while not server.started and not serving.done():  # noqa: ASYNC110 (uvicorn: a flag only)
-            await asyncio.sleep(0.02)
-        if serving.done():
-            serving.result()  # its error, if it failed to start
-        async with httpx.AsyncClient(base_url=local.public_api_url, timeout=120.0) as http:
+        async with (
+            serving(app, "127.0.0.1", port),
+            httpx.AsyncClient(base_url=local.public_api_url, timeout=120.0) as http,
+        ):
             yield ApiDoor(http, local, identity, sessions)
     finally:
-        server.should_exit = True
-        with contextlib.suppress(Exception):
-            await serving
         await engine.dispose()
 
 
