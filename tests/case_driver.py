@@ -126,12 +126,14 @@ class CaseDriver:
 
     async def supply(self, *documents: DocumentRef) -> None:
         supplement = SupplementSubmission(submitted_by="HTX Hợp Tiến", documents=documents)
-        await self._act(await self.producer(), case.SUPPLY_SUPPLEMENT, supplement)
+        await self._act(
+            await self.producer(supplement.submitted_by), case.SUPPLY_SUPPLEMENT, supplement
+        )
 
-    async def producer(self) -> Actor:
+    async def producer(self, name: str = "Chủ thể") -> Actor:
         """The case's producer, as the API would sign for them."""
         facts = (await self.access()).facts
-        return producer(facts.province, facts.applicant)
+        return producer(facts.province, facts.applicant, name)
 
     async def submit(self, card: Scorecard) -> None:
         province, _ = await self._dossier_place()
@@ -181,7 +183,8 @@ class CaseDriver:
         go unanswered (seen once in CI as `Timeout expired`).
         """
         closing_run = (await self.latest.describe()).run_id
-        await self._act(await self.producer(), case.APPLY, application)
+        signer = await self.producer(application.dossier.applicant.name)
+        await self._act(signer, case.APPLY, application)
 
         async def next_run() -> bool | None:
             return True if (await self.latest.describe()).run_id != closing_run else None

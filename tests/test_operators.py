@@ -29,6 +29,7 @@ from cli.operators import (
 )
 from contracts.case import CALENDAR_MOVED
 from models import register as tables
+from models.actors import actor_label
 from models.applicants import RegistrationKind
 from models.case import (
     Application,
@@ -47,6 +48,7 @@ from tests.factories import PRODUCER_EMAIL, case_input, document, honey_dossier
 from tests.fixtures import operators as operator_fixtures
 from tests.fixtures.lifecycle import CaseWorld
 from tests.fixtures.operators import OperatorsWorld
+from tests.signing import member, reviewer, secretary
 from tests.waiting import eventually
 
 # The fixtures of the real stack (tests/fixtures/operators.py), made visible to pytest.
@@ -54,6 +56,14 @@ operators_world = operator_fixtures.operators_world
 sqlite_operators_world = operator_fixtures.sqlite_operators_world
 
 REVIEWER = "Phòng Nông nghiệp huyện Bình Liêu"
+# How the register and the story name the verified actors the case driver signs as.
+SIGNED_REVIEWER = actor_label(reviewer("quang-ninh", "binh-lieu", REVIEWER))
+SIGNED_PRODUCER = "HTX Hợp Tiến (producer, "
+SIGNED_SECRETARY = actor_label(secretary("quang-ninh", "district"))
+
+
+def signed_member(member_id: str) -> str:
+    return actor_label(member("quang-ninh", "district", member_id))
 
 
 def _today(status: CaseStatus) -> date:
@@ -394,28 +404,29 @@ async def test_history_tells_a_whole_life_in_order_across_rounds(
         "Case opened: first evaluation under rulebook qd148-2023, cycle 2024.",
         "Dossier submitted by HTX Hợp Tiến for first evaluation; the district review opens.",
         f"sent to {PRODUCER_EMAIL} (250 ",
-        f"{REVIEWER} asked for a supplement (test_results) by ",
+        f"{SIGNED_REVIEWER} asked for a supplement (test_results) by ",
         f"to {PRODUCER_EMAIL} FAILED: 550 Mailbox unavailable",
-        "Supplement given by HTX Hợp Tiến: test_results.pdf.",
-        f"Dossier accepted at the district review by {REVIEWER}.",
+        f"Supplement given by {SIGNED_PRODUCER}",
+        f"Dossier accepted at the district review by {SIGNED_REVIEWER}.",
         "District council session opened; members invited to score.",
-        "district-chair scored 55/100 at district level (attempt 1): A 22 + B 14 + C 19.",
-        "district-m4 scored 75/100 at district level (attempt 1)",
-        "Thư ký hội đồng district closed the district council session; it must re-score: "
+        f"{signed_member('district-chair')} scored 55/100 at district level (attempt 1): "
+        "A 22 + B 14 + C 19.",
+        f"{signed_member('district-m4')} scored 75/100 at district level (attempt 1)",
+        f"{SIGNED_SECRETARY} closed the district council session; it must re-score: "
         "members' totals range from 55 to 75 points",
         "District council session reopened for a re-score (attempt 2): members' totals range",
-        "district-chair scored 60/100 at district level (attempt 2)",
+        f"{signed_member('district-chair')} scored 60/100 at district level (attempt 2)",
         "closed the district council session — mean 62.00 points: 3★.",
         "District council result: mean 62.00 points, 3★: recognised at district level.",
         f"Decision QD-{tag}-1 of UBND district (",
         "The paced calendar moved on to",
         "Expiry reminder: 365 days before expiry.",
-        "HTX Hợp Tiến applied for re-evaluation (cycle 2027); the case continues in a new run.",
+        "applied for re-evaluation (cycle 2027); the case continues in a new run.",
         "Round 1 closes; the case continues as new for the next round.",
         "── Round 2 ──",
         "Round 2 opens in a new run of the case: re-evaluation under rulebook qd148-2023",
         "Dossier submitted by HTX Hợp Tiến for re-evaluation",
-        f"Dossier accepted at the district review by {REVIEWER}.",
+        f"Dossier accepted at the district review by {SIGNED_REVIEWER}.",
         "District council result: mean 64.40 points, 3★",
         f"Certificate CN-{tag}-1 superseded: replaced by certificate CN-{tag}-2.",
         f"Decision QD-{tag}-2 of UBND district (",
@@ -426,7 +437,7 @@ async def test_history_tells_a_whole_life_in_order_across_rounds(
     # where the second attempt succeeded, after the supplement came in.
     retried = _line(lines, 'Sending the "supplement_received" email succeeded on attempt 2')
     assert "421" in lines[retried]
-    assert retried > _line(lines, "Supplement given by HTX Hợp Tiến")
+    assert retried > _line(lines, f"Supplement given by {SIGNED_PRODUCER}")
     assert "Expiry reminder" in lines[_line(lines, "The paced calendar moved on to") + 1]
     # The register's transitions are told in the order (and business time) they happened.
     recorded = [entry.at for entry in story.entries if "register" in entry.sources]
@@ -485,17 +496,19 @@ async def test_every_human_action_reaches_the_register_with_actor_time_and_reaso
         by_action.setdefault(row.action, []).append(row)
         assert row.actor and row.occurred_at.tzinfo is not None
     [request] = by_action["supplement_requested"]
-    assert (request.actor, request.reason) == (REVIEWER, "Thiếu phiếu kết quả kiểm nghiệm")
-    assert by_action["supplement_received"][0].actor == "HTX Hợp Tiến"
-    assert by_action["review_accepted"][0].actor == REVIEWER
+    # Each names its verified actor: name, role and subject, as signed.
+    assert (request.actor, request.reason) == (SIGNED_REVIEWER, "Thiếu phiếu kết quả kiểm nghiệm")
+    assert by_action["supplement_received"][0].actor.startswith(SIGNED_PRODUCER)
+    assert by_action["review_accepted"][0].actor == SIGNED_REVIEWER
     scorers = {(row.actor, row.details["attempt"]) for row in by_action["scorecard_submitted"]}
     members = ["district-chair", *(f"district-m{i}" for i in range(1, 5))]
-    assert scorers == {(member, attempt) for member in members for attempt in (1, 2)}
+    expected = {(signed_member(m), attempt) for m in members for attempt in (1, 2)}
+    assert scorers == expected
     [rescore] = by_action["rescore_requested"]
     assert "55 to 75 points" in (rescore.reason or "")
-    assert by_action["recognised"][0].actor == "UBND district"
+    assert by_action["recognised"][0].actor.startswith("UBND district (authority, ")
     [revoked] = by_action["certificate_revoked"]
-    assert revoked.actor == "UBND tỉnh Quảng Ninh"
+    assert revoked.actor.startswith("UBND tỉnh Quảng Ninh (authority, ")
     assert revoked.reason == "food_safety: Mẫu kiểm tra không đạt chỉ tiêu vi sinh"
     times = [row.occurred_at for row in rows]
     assert times == sorted(times)
@@ -507,7 +520,7 @@ async def test_closing_a_council_session_is_audited_with_who_closed_it(
     case = await _certified(case_world)
     rows = await _audit(case_world, case.workflow_id)
     reopened, closed = [row for row in rows if row.action == "session_closed"]
-    assert reopened.actor == closed.actor == "Thư ký hội đồng district"
+    assert reopened.actor == closed.actor == SIGNED_SECRETARY
     assert "re-score" in (reopened.reason or "") and "3★" in (closed.reason or "")
 
 
@@ -527,4 +540,4 @@ async def test_an_application_is_audited_in_the_round_it_is_filed(
     rows = await _audit(case_world, case.workflow_id)
     recognised = next(i for i, row in enumerate(rows) if row.action == "recognised")
     in_round_1 = [row for row in rows[recognised + 1 :] if row.details.get("round") == 1]
-    assert any(row.actor == "HTX Hợp Tiến" for row in in_round_1)
+    assert any(row.actor.startswith(SIGNED_PRODUCER) for row in in_round_1)
