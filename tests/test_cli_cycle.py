@@ -496,7 +496,12 @@ async def test_the_report_as_json_and_as_tables(cycle_cli: CycleCli) -> None:
     assert closed["closed"] and closed["submissions"] == 2
     # After the close the report is the cycle's result, no longer a query.
     final = json.loads(ok(await cycle_cli.ocop("cycle", "report", province, "2024", "--json")))
-    assert final == closed
+    # The ledger's figures are read at each asking: an email still on its way when the
+    # cycle closed (counted unconfirmed then) may have arrived since.
+    mail = ("emails_unconfirmed", "emails_failed")
+    assert {k: v for k, v in final.items() if k not in mail} == {
+        k: v for k, v in closed.items() if k not in mail
+    }
 
 
 @pytest.mark.devserver
