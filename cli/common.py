@@ -29,7 +29,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from cli.api_client import StepRefused
+from cli.api_client import ApiUnreachable, StepRefused
 from infra.cases import CaseAlreadyOpenError
 from infra.refusals import explain_refusal
 from infra.settings import ConfigurationError, Settings, load_settings
@@ -99,14 +99,23 @@ def run(action: Callable[[Client, Settings], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except WorkflowUpdateFailedError as error:
         fail(f"refused: {explain_refusal(error)}")
-    except StepRefused as error:  # through the API: its problem's detail, the same words
-        fail(f"refused: {error}", EXIT_BAD_INPUT if error.status in (413, 422) else EXIT_REFUSED)
+    except StepRefused as error:
+        api_refusal(error)
     except CaseAlreadyOpenError as error:
         fail(str(error))
     except RequestTooLarge as error:
         fail(str(error), EXIT_BAD_INPUT)
     except RPCError as error:
         fail(f"Temporal answered: {error.message}")
+
+
+def api_refusal(error: StepRefused) -> NoReturn:
+    """The API's refusal as one line: its problem's detail, the same words as ever."""
+    if isinstance(error, ApiUnreachable):
+        fail(f"{error}; is `ocop dev up` running, or OCOP_API_URL set?")
+    if error.status == 401:
+        fail(f"refused: {error}; sign in again with `ocop login`")
+    fail(f"refused: {error}", EXIT_BAD_INPUT if error.status in (413, 422) else EXIT_REFUSED)
 
 
 def read_data(path: Path) -> Any:

@@ -32,36 +32,54 @@ from infra.temporal import connect
 from models.actors import Role, Scope, applicant_key
 
 PROVINCE: Final = "quang-ninh"
-DEV_ACCOUNTS: Final[dict[Role, tuple[str, str, Scope]]] = {
-    Role.ADMINISTRATOR: (
+DISTRICT_COUNCIL: Final = (
+    ("bl-chair", "Phó Chủ tịch UBND huyện Bình Liêu"),
+    ("bl-agri", "Trưởng phòng Nông nghiệp và PTNT"),
+    ("bl-econ", "Trưởng phòng Kinh tế và Hạ tầng"),
+    ("bl-health", "Giám đốc Trung tâm Y tế huyện"),
+    ("bl-culture", "Trưởng phòng Văn hóa và Thông tin"),
+)
+"""The district council of the example case, seat by seat (its `councils` roster)."""
+
+DEV_ACCOUNTS: Final[tuple[tuple[str, str, Role, Scope], ...]] = (
+    (
         "admin",
         "Văn phòng Điều phối OCOP tỉnh Quảng Ninh",
+        Role.ADMINISTRATOR,
         Scope(province=PROVINCE),
     ),
-    Role.OPERATOR: ("operator", "Vận hành hệ thống OCOP", Scope(province=PROVINCE)),
-    Role.PRODUCER: (
+    ("operator", "Vận hành hệ thống OCOP", Role.OPERATOR, Scope(province=PROVINCE)),
+    (
         "hoptien",
         "HTX Hợp Tiến",
+        Role.PRODUCER,
         Scope(province=PROVINCE, applicant=applicant_key("hoptien@example.vn")),
     ),
-    Role.REVIEWER: (
+    (
         "phong-nn-binh-lieu",
         "Phòng Nông nghiệp huyện Bình Liêu",
+        Role.REVIEWER,
         Scope(province=PROVINCE, locality="binh-lieu"),
     ),
-    Role.COUNCIL_MEMBER: (
-        "bl-chair",
-        "Phó Chủ tịch UBND huyện Bình Liêu",
-        Scope(province=PROVINCE, level="district", member_id="bl-chair"),
+    *(
+        (
+            member_id,
+            name,
+            Role.COUNCIL_MEMBER,
+            Scope(province=PROVINCE, level="district", member_id=member_id),
+        )
+        for member_id, name in DISTRICT_COUNCIL
     ),
-    Role.COUNCIL_SECRETARY: (
+    (
         "thu-ky-bl",
         "Thư ký Hội đồng OCOP huyện Bình Liêu",
+        Role.COUNCIL_SECRETARY,
         Scope(province=PROVINCE, level="district"),
     ),
-    Role.AUTHORITY: (
+    (
         "ubnd-binh-lieu",
         "Chủ tịch UBND huyện Bình Liêu",
+        Role.AUTHORITY,
         Scope(
             province=PROVINCE,
             level="district",
@@ -69,8 +87,27 @@ DEV_ACCOUNTS: Final[dict[Role, tuple[str, str, Scope]]] = {
             localities=("binh-lieu",),
         ),
     ),
-}
-"""One account per role, matching examples/case-mat-ong-binh-lieu.yaml."""
+    (
+        "ubnd-quang-ninh",
+        "Chủ tịch UBND tỉnh Quảng Ninh",
+        Role.AUTHORITY,
+        Scope(province=PROVINCE, level="province", authority="UBND tỉnh Quảng Ninh"),
+    ),
+)
+"""The people of examples/case-mat-ong-binh-lieu.yaml: the first account of each role is
+the one `ocop dev token --as ROLE` names; any account can be named by its username."""
+
+
+def dev_account(who: str) -> str:
+    """The username `--as` names: a role's first account, or an account by username."""
+    for username, _, role, _ in DEV_ACCOUNTS:
+        if who in (role.value, username):
+            return username
+    roles = ", ".join(dict.fromkeys(role.value for _, _, role, _ in DEV_ACCOUNTS))
+    usernames = ", ".join(username for username, *_ in DEV_ACCOUNTS)
+    fail(
+        f"--as: {who!r} is neither a role ({roles}) nor a dev account ({usernames})", EXIT_BAD_INPUT
+    )
 
 
 def dev_password(config: Settings) -> str:
@@ -81,7 +118,7 @@ def dev_password(config: Settings) -> str:
     password = secrets.token_urlsafe(12)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    usernames = {role.value: entry[0] for role, entry in DEV_ACCOUNTS.items()}
+    usernames = {username: role.value for username, _, role, _ in DEV_ACCOUNTS}
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         json.dump({"password": password, "usernames": usernames}, out, indent=2)
     return password
@@ -94,8 +131,7 @@ async def serve_api(config: Settings, stop: asyncio.Event, ready: asyncio.Event)
     engine = create_engine(config.register_url)
     try:
         sessions = session_factory(engine)
-        accounts = [(u, n, role, s) for role, (u, n, s) in DEV_ACCOUNTS.items()]
-        await seed_accounts(sessions, dev_password(config), accounts)
+        await seed_accounts(sessions, dev_password(config), list(DEV_ACCOUNTS))
         app = create_app(
             config,
             client=await connect(config),
@@ -113,11 +149,16 @@ async def serve_api(config: Settings, stop: asyncio.Event, ready: asyncio.Event)
 
 
 def dev_token(
-    role: Annotated[Role, typer.Option("--as", help="The seeded account's role.")],
+    who: Annotated[
+        str,
+        typer.Option(
+            "--as", metavar="ROLE|USERNAME", help="A role (its first account) or a username."
+        ),
+    ],
 ) -> None:
-    """Print a token of the seeded account of ROLE (embedded stack only)."""
+    """Print a token of a seeded account (embedded stack only)."""
     config = settings()
-    username = DEV_ACCOUNTS[role][0]
+    username = dev_account(who)
 
     async def find() -> str | None:
         engine = create_engine(config.register_url)

@@ -15,7 +15,7 @@ anyone: the API and the workflow validators verify who the actor is before askin
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Final
+from typing import Final, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -359,6 +359,21 @@ def signing_refusal(
     if scope.localities and locality not in scope.localities:
         return _outside_localities(actor, locality)
     return None
+
+
+NAME_FIELDS: Final = ("reviewer", "submitted_by", "closed_by")
+"""The fields in which a step names the person taking it."""
+
+Step = TypeVar("Step", bound=BaseModel)
+
+
+def in_own_name(step: Step, actor: Actor) -> Step:
+    """The step as the verified actor's own: whatever name the client wrote in it, its
+    name fields hold the name of the person who signed in, so history says who acted."""
+    named: dict[str, str] = {
+        field: actor.display_name for field in NAME_FIELDS if field in type(step).model_fields
+    }
+    return step.model_copy(update=named) if named else step
 
 
 def actor_label(actor: Actor) -> str:

@@ -8,7 +8,8 @@ the submission refusals, so those speak Vietnamese first, then English.
 - `cycle_submission_refusal`: the `submit` Update (closed cycle, window, dossier,
   a product already in the cycle or being submitted); `submission_refusal` (the
   window) and `dossier_refusal` (province, locality, upgrade) word two of its reasons;
-- `cycle_close_refusal`: the `close` Update (closing already, not an administrator);
+- `cycle_close_refusal`: the `close` Update (closing already; who may close is the
+  verified administrator of the province, `models.actors.cycle_administration_refusal`);
 - `continuation_refusal`: what `open_cycle_case` decides about a product whose case
   runs already (an open round, or a certificate and no application), once
   `started_by_cycle` and `round_of_cycle` have said the case is not this submission's
@@ -23,12 +24,12 @@ the submission refusals, so those speak Vietnamese first, then English.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Container, Mapping, Sequence
+from collections.abc import Collection, Container, Mapping
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from models.case import CaseStage, CaseStatus, Contact
+from models.case import CaseStage, CaseStatus
 from models.case_rules import upgrade_refusal
 from models.cycle import CaseProgress
 from models.cycle_calendar import CycleCalendar
@@ -133,19 +134,15 @@ def cycle_submission_refusal(
 # ------------------------------------------------------------------------- close
 
 
-def cycle_close_refusal(
-    request: CloseCycle, closing: CloseCycle | None, administrators: Sequence[Contact]
-) -> Refusal | None:
-    """Only an administrator (by email or name) closes the cycle, and only once."""
+def cycle_close_refusal(closing: CloseCycle | None) -> Refusal | None:
+    """The cycle closes once.
+
+    Who closes it is the signed action's verified administrator of the province
+    (`models.actors.cycle_administration_refusal`), not a name written in the request:
+    the request's `closed_by` is recorded as that administrator.
+    """
     if closing is not None:
         return Refusal("CycleClosed", f"the cycle is already closing (by {closing.closed_by})")
-    who = request.closed_by.strip().casefold()
-    if not any(who in (str(a.email).casefold(), a.name.casefold()) for a in administrators):
-        return Refusal(
-            "NotAnAdministrator",
-            f"only the cycle's administrators may close it: "
-            f"{', '.join(str(a.email) for a in administrators)}",
-        )
     return None
 
 

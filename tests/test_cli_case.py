@@ -1,5 +1,7 @@
 """The per-case command line against the real stack: Temporal's dev server, the worker
-`worker.build_worker` builds, a SQLite register and an SMTP server.
+`worker.build_worker` builds, a SQLite register, an SMTP server and the HTTP API, through
+which each person's command goes with their own token (the example case's people, as
+`ocop dev up` seeds them).
 
 Each `ocop` command runs through Typer's CliRunner in a helper thread (the command
 calls `asyncio.run`, which must not run in the thread of pytest-asyncio's loop; that
@@ -27,24 +29,38 @@ from temporalio.testing import WorkflowEnvironment
 from typer.testing import CliRunner, Result
 
 import cli.common
+from api.local import LocalApi, Person, served_locally
+from cli.identity import DEV_ACCOUNTS
 from contracts.case import product_workflow_id
 from infra.database import create_engine, migrate, session_factory
 from infra.settings import Settings
+from models.actors import Role, Scope
 from starter import app
 from tests.cli_output import ok, refused
 from tests.fixtures.smtp import SmtpTestServer
+from tests.signing import KEYS
 from tests.waiting import eventually
 from worker import build_worker
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 PROVINCE = "quang-ninh"
-REVIEWER = "Phòng Nông nghiệp huyện Bình Liêu"
-PRODUCER = "HTX Hợp Tiến"
-SECRETARY = "Thư ký hội đồng huyện"
+# The example case's people, by the usernames `ocop dev up` seeds (cli/identity.py).
+REVIEWER = "phong-nn-binh-lieu"
+PRODUCER = "hoptien"
+SECRETARY = "thu-ky-bl"
+AUTHORITY = "ubnd-binh-lieu"
 TODAY = "2024-03-01"  # the case's business date (business_start in the example)
 
 DISTRICT = ["bl-chair", "bl-agri", "bl-econ", "bl-health", "bl-culture"]
+
+
+STRANGER: Person = (
+    "stranger",
+    "Người ngoài hội đồng",
+    Role.COUNCIL_MEMBER,
+    Scope(province=PROVINCE, level="district", member_id="stranger"),
+)
 
 
 @dataclass
@@ -52,12 +68,14 @@ class CliWorld:
     env: dict[str, str]
     client: Client
     folder: Path
+    api: LocalApi
     runner: CliRunner = field(default_factory=CliRunner)
     workflow_ids: list[str] = field(default_factory=list)
 
-    async def ocop(self, *args: str) -> Result:
-        """Run `ocop ARGS…` as a person would, in a thread of its own."""
-        return await asyncio.to_thread(self.runner.invoke, app, list(args), env=self.env)
+    async def ocop(self, *args: str, who: str | None = None) -> Result:
+        """Run `ocop ARGS…` in a thread of its own, signed in as the account `who`."""
+        env = {**self.env, "OCOP_TOKEN": self.api.token(who) if who else ""}
+        return await asyncio.to_thread(self.runner.invoke, app, list(args), env=env)
 
     def case_file(self, code: str, **changes: Any) -> Path:
         """The example case, for a product code of this test (the dev server is shared)."""
@@ -85,11 +103,15 @@ async def world(
     url = f"sqlite+aiosqlite:///{tmp_path / 'register.db'}"
     await migrate(url)
     engine = create_engine(url)
+    task_queue = f"cli-case-{uuid.uuid4().hex[:8]}"
     settings = Settings(
-        data_dir=tmp_path, database_url=url, smtp_host=smtp_server.host, smtp_port=smtp_server.port
+        data_dir=tmp_path,
+        database_url=url,
+        smtp_host=smtp_server.host,
+        smtp_port=smtp_server.port,
+        task_queue=task_queue,  # where the API starts what it starts
     )
     client = dev_server_env.client
-    task_queue = f"cli-case-{uuid.uuid4().hex[:8]}"
     env = {
         "OCOP_TEMPORAL_ADDRESS": client.service_client.config.target_host,
         "OCOP_TEMPORAL_NAMESPACE": client.namespace,
@@ -97,9 +119,16 @@ async def world(
         "OCOP_DATA_DIR": str(tmp_path),
         "OCOP_DATABASE_URL": url,
     }
-    world = CliWorld(env=env, client=client, folder=tmp_path)
+    sessions = session_factory(engine)
     try:
-        async with build_worker(client, settings, session_factory(engine), task_queue=task_queue):
+        async with (
+            served_locally(
+                settings, client, sessions, KEYS, [*DEV_ACCOUNTS, STRANGER], "mật-khẩu"
+            ) as api,
+            build_worker(client, settings, sessions, task_queue=task_queue),
+        ):
+            env["OCOP_API_URL"] = api.base_url
+            world = CliWorld(env=env, client=client, folder=tmp_path, api=api)
             yield world
             for workflow_id in world.workflow_ids:
                 await _settle_and_end(client, workflow_id)
@@ -143,13 +172,13 @@ async def test_a_case_from_opening_to_certificate_upgrade_and_revocation(
 
     # The district review: the test results are missing, so they are asked for and supplied.
     refused(
-        await world.ocop("review", *at, "accept", "--by", REVIEWER),
+        await world.ocop("review", *at, "accept", who=REVIEWER),
         1,
         "refused: the dossier cannot be accepted while documents are missing: test_results",
     )
     ok(
         await world.ocop(
-            "review", *at, "request-supplement", "--by", REVIEWER, "--reason", "Thiếu kiểm nghiệm"
+            "review", *at, "request-supplement", "--reason", "Thiếu kiểm nghiệm", who=REVIEWER
         ),
         "supplement requested (documents: test_results)",
         "now awaiting a supplement from the producer at district level",
@@ -157,57 +186,56 @@ async def test_a_case_from_opening_to_certificate_upgrade_and_revocation(
     results = world.folder / "phieu-kiem-nghiem.pdf"
     results.write_bytes(b"%PDF-1.7 phieu ket qua kiem nghiem mat ong" * 100)
     ok(
-        await world.ocop("supply", *at, str(results), "--kind", "test-results", "--by", PRODUCER),
+        await world.ocop("supply", *at, str(results), "--kind", "test-results", who=PRODUCER),
         "received: phieu-kiem-nghiem.pdf (test_results); still missing: nothing",
         "now in dossier review at district level",
     )
     ok(
-        await world.ocop("review", *at, "accept", "--by", REVIEWER),
+        await world.ocop("review", *at, "accept", who=REVIEWER),
         "accepted; now in council scoring at district level",
     )
 
-    # Scorecards: refusals first, then the whole council at once.
+    # Scorecards: refusals first, then each member's own card, with their own token.
+    async def score(member: str, a: int, b: int, c: int, *, who: str | None = None) -> Result:
+        card = str(world.scorecard(member, a, b, c))
+        return await world.ocop("score", *at, card, who=who or member)
+
+    refused(await score("bl-chair", 45, 15, 20), 1, "part_a has 45 points but its maximum is 40")
+    refused(await score("stranger", 20, 15, 20), 1, "is not on the roster of the district council")
+    refused(await score("bl-chair", -1, 15, 20), 2, "part_a: Input should be greater than or")
+    # The chair cannot send another member's card, nor can anyone without a token.
+    refused(await score("bl-agri", 26, 15, 21, who="bl-chair"), 1, "refused:", "bl-agri")
     refused(
-        await world.ocop("score", *at, str(world.scorecard("bl-chair", 45, 15, 20))),
+        await world.ocop("score", *at, str(world.scorecard("bl-agri", 26, 15, 21))),
         1,
-        "part_a has 45 points but its maximum is 40",
+        "ocop score is a person's step and needs their sign-in: run `ocop login`",
     )
+    ok(await score("bl-chair", 20, 12, 18), "= 50 points")
+    ok(await score("bl-agri", 26, 15, 21), "= 62 points")
     refused(
-        await world.ocop("score", *at, str(world.scorecard("stranger", 20, 15, 20))),
-        1,
-        "'stranger' is not a member of the district council",
-    )
-    refused(
-        await world.ocop("score", *at, str(world.scorecard("bl-chair", -1, 15, 20))),
-        2,
-        "part_a: Input should be greater than or equal to 0",
-    )
-    first = [
-        world.scorecard("bl-chair", 20, 12, 18),  # 50
-        world.scorecard("bl-agri", 26, 15, 21),  # 62
-    ]
-    ok(await world.ocop("score", *at, *(str(p) for p in first)), "= 50 points", "= 62 points")
-    refused(
-        await world.ocop("close-session", *at, "--level", "district", "--by", SECRETARY),
+        await world.ocop("close-session", *at, "--level", "district", who=SECRETARY),
         1,
         "quorum not reached: 2 of the 4 scorecards needed",
     )
-    rest = [
-        world.scorecard("bl-econ", 27, 16, 21),  # 64
-        world.scorecard("bl-health", 27, 17, 22),  # 66
-        world.scorecard("bl-culture", 28, 18, 24),  # 70
-    ]
-    ok(
-        await world.ocop("score", *at, *(str(p) for p in rest)),
-        "5 scorecards in for session attempt 1",
+    for member, parts in (
+        ("bl-econ", (27, 16, 21)),  # 64
+        ("bl-health", (27, 17, 22)),  # 66
+        ("bl-culture", (28, 18, 24)),  # 70
+    ):
+        last = ok(await score(member, *parts))
+    assert "5 scorecards in for session attempt 1" in last
+    refused(
+        await world.ocop("close-session", *at, "--level", "province", who=SECRETARY),
+        1,
+        "belongs to the 'district' council, not the 'province' one",
     )
     refused(
-        await world.ocop("close-session", *at, "--level", "province", "--by", SECRETARY),
+        await world.ocop("close-session", *at, "--level", "district", who="bl-agri"),
         1,
-        "the open session is at district level, not province",
+        "refused:",
     )
     ok(
-        await world.ocop("close-session", *at, "--level", "district", "--by", SECRETARY),
+        await world.ocop("close-session", *at, "--level", "district", who=SECRETARY),
         "The district council must re-score: members' totals range from 50 to 70 points",
         "Session attempt 2 is open",
     )
@@ -222,13 +250,14 @@ async def test_a_case_from_opening_to_certificate_upgrade_and_revocation(
         start=1,
     ):
         in_so_far = "1 scorecard in" if count == 1 else f"{count} scorecards in"
+        card = str(world.scorecard(member, *parts))
         ok(
-            await world.ocop("score", "--id", workflow_id, str(world.scorecard(member, *parts))),
+            await world.ocop("score", "--id", workflow_id, card, who=member),
             f"Scorecard of {member} at district level",
             f"{in_so_far} for session attempt 2;",
         )
     ok(
-        await world.ocop("close-session", *at, "--level", "district", "--by", SECRETARY),
+        await world.ocop("close-session", *at, "--level", "district", who=SECRETARY),
         "The district council's result: mean 62.00 points → 3★",
         "bl-chair 60",
         "now awaiting a recognition decision at district level",
@@ -237,23 +266,48 @@ async def test_a_case_from_opening_to_certificate_upgrade_and_revocation(
     # Recognition: refused for the wrong level or a date to come, then recorded.
     decision = ["--authority", "UBND huyện Bình Liêu", "--decision", "1024/QĐ-UBND"]
     certificate = ["--certificate", "BL-OCOP-2024-017"]
+    provincial = ["--authority", "UBND tỉnh Quảng Ninh", "--decision", "1024/QĐ-UBND"]
     refused(
         await world.ocop(
-            "recognise", *at, "--level", "province", *decision, "--date", TODAY, *certificate
+            "recognise",
+            *at,
+            "--level",
+            "province",
+            *provincial,
+            "--date",
+            TODAY,
+            *certificate,
+            who="ubnd-quang-ninh",
         ),
         1,
         "to be recognised at district level, not province",
     )
     refused(
         await world.ocop(
-            "recognise", *at, "--level", "district", *decision, "--date", "2030-01-01", *certificate
+            "recognise",
+            *at,
+            "--level",
+            "district",
+            *decision,
+            "--date",
+            "2030-01-01",
+            *certificate,
+            who=AUTHORITY,
         ),
         1,
         "a decision dated 2030-01-01 is in the future (today is 2024-03-01)",
     )
     ok(
         await world.ocop(
-            "recognise", *at, "--level", "district", *decision, "--date", TODAY, *certificate
+            "recognise",
+            *at,
+            "--level",
+            "district",
+            *decision,
+            "--date",
+            TODAY,
+            *certificate,
+            who=AUTHORITY,
         ),
         "recognised 3★ at district level by decision 1024/QĐ-UBND",
         "certificate BL-OCOP-2024-017, valid 2024-03-01 to 2027-03-01",
@@ -272,20 +326,22 @@ async def test_a_case_from_opening_to_certificate_upgrade_and_revocation(
     reevaluation = yaml.safe_load((EXAMPLES / "reevaluation-mat-ong.yaml").read_text("utf-8"))
     reevaluation["product_code"] = product
     refused(
-        await world.ocop("apply", *at, str(world.write("reeval.yaml", reevaluation))),
+        await world.ocop("apply", *at, str(world.write("reeval.yaml", reevaluation)), who=PRODUCER),
         1,
         "re-evaluation opens on 2026-",
         "apply for an upgrade",
     )
     upgrade = {**reevaluation, "registration_kind": "upgrade"}
     ok(
-        await world.ocop("apply", *at, str(world.write("upgrade.yaml", upgrade)), "--year", "2025"),
+        await world.ocop(
+            "apply", *at, str(world.write("upgrade.yaml", upgrade)), "--year", "2025", who=PRODUCER
+        ),
         f"Application for upgrade of product {product} of {PROVINCE} received (cycle 2025)",
         "now in dossier review at district level (round 2)",
     )
 
-    # A post-inspection: the province revokes the 3★ certificate.
-    revoke = ["--authority", "UBND tỉnh Quảng Ninh", "--decision", "QD-THUHOI-07"]
+    # A post-inspection: the district that issued the 3★ certificate revokes it.
+    revoke = ["--authority", "UBND huyện Bình Liêu", "--decision", "QD-THUHOI-07"]
     refused(
         await world.ocop("revoke", *at, *revoke, "--date", TODAY, "--grounds", "bad-honey"),
         2,
@@ -293,7 +349,9 @@ async def test_a_case_from_opening_to_certificate_upgrade_and_revocation(
         "food_safety, quality_mismatch",
     )
     refused(
-        await world.ocop("revoke", *at, *revoke, "--date", "2024-02-01", "--grounds", "other"),
+        await world.ocop(
+            "revoke", *at, *revoke, "--date", "2024-02-01", "--grounds", "other", who=AUTHORITY
+        ),
         1,
         "precedes the certificate it revokes",
     )
@@ -308,6 +366,7 @@ async def test_a_case_from_opening_to_certificate_upgrade_and_revocation(
             "quality-mismatch",
             "--details",
             "Mẫu kiểm tra không đạt chỉ tiêu vi sinh",
+            who=AUTHORITY,
         ),
         "revoked by decision QD-THUHOI-07 (quality_mismatch)",
     )
@@ -315,15 +374,15 @@ async def test_a_case_from_opening_to_certificate_upgrade_and_revocation(
     assert status["certificate"] is None and status["round_number"] == 2
     assert [d["kind"] for d in status["decisions"]] == ["recognition", "revocation"]
 
-    # Every human step names its verified actor: the role the command signed as, and the
-    # server's command line with the user who ran it.
+    # Every human step names its verified actor: the token's holder, by name, role and
+    # subject (nothing the command line was told).
     history = ok(await world.ocop("history", *at))
     for signed in (
-        f"{REVIEWER} (reviewer, cli:",
-        f"{PRODUCER} (producer, cli:",
-        "(council_member, cli:",
-        "(council_secretary, cli:",
-        "(authority, cli:",
+        "Phòng Nông nghiệp huyện Bình Liêu (reviewer, local-phong-nn-binh-lieu)",
+        "HTX Hợp Tiến (producer, local-hoptien)",
+        "Trưởng phòng Nông nghiệp và PTNT (council_member, local-bl-agri)",
+        "Thư ký Hội đồng OCOP huyện Bình Liêu (council_secretary, local-thu-ky-bl)",
+        "Chủ tịch UBND huyện Bình Liêu (authority, local-ubnd-binh-lieu)",
     ):
         assert signed in history, f"{signed!r} not in:\n{history}"
     assert "unverified" not in history
@@ -354,32 +413,34 @@ async def test_bad_input_is_one_line_and_exit_2(world: CliWorld, tmp_path: Path)
         "dossier.applicant.email: value is not a valid email address",
     )
     refused(
-        await world.ocop("review", *at, "approve", "--by", REVIEWER),
+        await world.ocop("review", *at, "approve"),
         2,
         "ACTION: 'approve' is not accepted; accepted values: accept, request-supplement, reject",
     )
-    refused(await world.ocop("review", *at, "--by", REVIEWER), 2, "ACTION is missing")
-    refused(await world.ocop("review", PROVINCE, "--by", REVIEWER), 2, "name the product")
+    refused(await world.ocop("review", *at), 2, "ACTION is missing")
+    refused(await world.ocop("review", PROVINCE), 2, "name the product")
     refused(
-        await world.ocop("review", *at, "request-supplement", "--by", REVIEWER, "--document", "x"),
+        await world.ocop("review", *at, "request-supplement", "--document", "x"),
         2,
         "--document: 'x' is not accepted; accepted values: registration_form",
     )
     refused(
-        await world.ocop("review", *at, "reject", "--by", REVIEWER),
+        await world.ocop("review", *at, "reject"),
         2,
         "a rejection must give its reason",
     )
-    refused(await world.ocop("review", *at, "accept", "--by", " "), 2, "--by: must not be empty")
+    # Who acts is the token's holder: the command line cannot be told a name.
+    told = await world.ocop("review", *at, "accept", "--by", "Ai đó")
+    assert told.exit_code == 2 and "No such option: --by" in told.output, told.output
     document = tmp_path / "kiem-nghiem.pdf"
     document.write_bytes(b"%PDF")
     refused(
-        await world.ocop("supply", *at, missing, "--kind", "test_results", "--by", PRODUCER),
+        await world.ocop("supply", *at, missing, "--kind", "test_results"),
         2,
         "cannot read",
         "missing.yaml",
     )
-    refused(await world.ocop("supply", *at, str(document), "--by", PRODUCER), 2, "--kind")
+    refused(await world.ocop("supply", *at, str(document)), 2, "--kind")
     refused(
         await world.ocop(
             "supply",
@@ -392,8 +453,6 @@ async def test_bad_input_is_one_line_and_exit_2(world: CliWorld, tmp_path: Path)
             "barcode",
             "--kind",
             "other",
-            "--by",
-            PRODUCER,
         ),
         2,
         "2 files but 3 --kind options",
@@ -401,11 +460,11 @@ async def test_bad_input_is_one_line_and_exit_2(world: CliWorld, tmp_path: Path)
     empty = tmp_path / "empty.pdf"
     empty.touch()
     refused(
-        await world.ocop("supply", *at, str(empty), "--kind", "test_results", "--by", PRODUCER),
+        await world.ocop("supply", *at, str(empty), "--kind", "test_results"),
         2,
         "empty.pdf is empty",
     )
-    refused(await world.ocop("supply", *at, "--by", PRODUCER), 2, "no documents")
+    refused(await world.ocop("supply", *at), 2, "no documents")
     refused(
         await world.ocop(
             "recognise",
@@ -457,10 +516,11 @@ async def test_bad_input_is_one_line_and_exit_2(world: CliWorld, tmp_path: Path)
 async def test_unknown_and_ended_cases_and_supplements_from_yaml(world: CliWorld) -> None:
     # Every command that acts on a case says so when the product has none.
     unknown = (PROVINCE, "MO-NONE")
-    for command in (
-        ["review", *unknown, "accept", "--by", REVIEWER],
-        ["close-session", *unknown, "--level", "district", "--by", SECRETARY],
+    for who, *command in (
+        [REVIEWER, "review", *unknown, "accept"],
+        [SECRETARY, "close-session", *unknown, "--level", "district"],
         [
+            AUTHORITY,
             "recognise",
             *unknown,
             "--level",
@@ -475,6 +535,7 @@ async def test_unknown_and_ended_cases_and_supplements_from_yaml(world: CliWorld
             "C-1",
         ],
         [
+            AUTHORITY,
             "revoke",
             *unknown,
             "--authority",
@@ -487,7 +548,11 @@ async def test_unknown_and_ended_cases_and_supplements_from_yaml(world: CliWorld
             "other",
         ],
     ):
-        refused(await world.ocop(*command), 1, "no case exists for product MO-NONE of quang-ninh")
+        refused(
+            await world.ocop(*command, who=who),
+            1,
+            "no case exists for product MO-NONE of quang-ninh",
+        )
     refused(
         await world.ocop("status", "--id", "ocop-product-nowhere-x"),
         1,
@@ -503,12 +568,11 @@ async def test_unknown_and_ended_cases_and_supplements_from_yaml(world: CliWorld
             "review",
             *at,
             "request-supplement",
-            "--by",
-            REVIEWER,
             "--document",
             "test_results",
             "--document",
             "barcode",
+            who=REVIEWER,
         )
     )
     (world.folder / "kiem-nghiem.pdf").write_bytes(b"%PDF kiem nghiem")
@@ -525,24 +589,24 @@ async def test_unknown_and_ended_cases_and_supplements_from_yaml(world: CliWorld
         ],
     )
     ok(
-        await world.ocop("supply", *at, "--refs", str(refs), "--by", PRODUCER),
+        await world.ocop("supply", *at, "--refs", str(refs), who=PRODUCER),
         "kiem-nghiem.pdf (test_results), ma-vach-gs1.pdf (barcode); still missing: nothing",
     )
     refused(
-        await world.ocop("supply", *at, "--refs", str(refs), "--by", PRODUCER),
+        await world.ocop("supply", *at, "--refs", str(refs), who=PRODUCER),
         1,
         "refused: no supplement has been requested for this case (stage: local_review)",
     )
 
     # A rejected case has ended: it says so, and its status still reads.
     ok(
-        await world.ocop("review", *at, "reject", "--by", REVIEWER, "--reason", "Trùng sản phẩm"),
+        await world.ocop("review", *at, "reject", "--reason", "Trùng sản phẩm", who=REVIEWER),
         "rejected; now rejected",
     )
     ended = world.client.get_workflow_handle(product_workflow_id(PROVINCE, product))
     await ended.result()  # its last emails are out
     refused(
-        await world.ocop("review", *at, "accept", "--by", REVIEWER),
+        await world.ocop("review", *at, "accept", who=REVIEWER),
         1,
         f"the case of product {product} of {PROVINCE} has ended (stage rejected, round 1)",
     )
@@ -575,7 +639,7 @@ async def test_a_case_without_a_worker_is_one_line_not_a_hang(
         # An Update: the same line, and how to see later whether it was applied after all
         # (it used to end in a traceback: the SDK turns the cancelled call into its own error).
         monkeypatch.setattr(cli.common, "UPDATE_TIMEOUT", 1.0)
-        line = refused(await world.ocop("review", *at, "accept", "--by", REVIEWER), 1)
+        line = refused(await world.ocop("review", *at, "accept", who=REVIEWER), 1)
         assert line == (
             f"error: no worker answered within 1 s: {no_worker}; the update may still be "
             f"applied when a worker starts: check with `ocop status {PROVINCE} {product}`"
@@ -631,4 +695,4 @@ def test_a_file_that_cannot_be_read_is_one_line_naming_it(case: str, tmp_path: P
         line = refused(_offline(*command), 2, expected)
         assert "\\" not in line, line
     if case not in ("a-list", "empty"):  # a list is what --refs takes
-        refused(_offline("supply", *at, "--refs", str(path), "--by", PRODUCER), 2, expected)
+        refused(_offline("supply", *at, "--refs", str(path)), 2, expected)

@@ -21,8 +21,11 @@ import pytest
 import yaml
 from typer.testing import CliRunner, Result
 
+from infra.cycles import opened_by, start_cycle_workflow
+from models.cycle_settings import CycleInput
 from tests.cli_output import ok, refused
 from tests.fixtures.cycle import EXAMPLES, CycleCli
+from tests.signing import KEYS, administrator
 
 EXAMPLE_CYCLE = EXAMPLES / "cycle-quang-ninh-2024.yaml"
 ADMIN = "vanphong.ocop@quangninh.example.vn"
@@ -44,8 +47,11 @@ def ocop(*args: str, env: dict[str, str]) -> Result:
 
 
 def offline(*args: str) -> Result:
-    """`ocop ARGS…` with Temporal unreachable: only checks made before connecting pass."""
-    return ocop(*args, env={"OCOP_TEMPORAL_ADDRESS": f"127.0.0.1:{closed_port()}"})
+    """`ocop ARGS…` with Temporal unreachable and no sign-in: only checks made before
+    connecting pass."""
+    return ocop(
+        *args, env={"OCOP_TEMPORAL_ADDRESS": f"127.0.0.1:{closed_port()}", "OCOP_TOKEN": ""}
+    )
 
 
 def example_cycle(*, drop: tuple[str, ...] = (), **changes: Any) -> dict[str, Any]:
@@ -292,12 +298,29 @@ def test_cycle_schedule_refuses_bad_input(case: str, tmp_path: Path) -> None:
     refused(result, 2, message)
 
 
-def test_cycle_close_needs_someone_to_close_it() -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["cycle", "close", PROVINCE, "2024"],
+        ["cycle", "start", "-p", PROVINCE, "-y", "2024", "-c", str(EXAMPLE_CYCLE)],
+        ["submit", str(EXAMPLES / "dossier-mam-ngu-dai-yen.yaml"), "-p", PROVINCE, "-y", "2024"],
+    ],
+    ids=["close", "start", "submit"],
+)
+def test_a_persons_step_without_a_sign_in_is_refused_before_anything_is_sent(
+    command: list[str],
+) -> None:
+    step = "ocop submit" if command[0] == "submit" else f"ocop cycle {command[1]}"
     refused(
-        offline("cycle", "close", PROVINCE, "2024", "--by", "  "),
-        2,
-        "--by/--reason: closed_by:",
+        offline(*command),
+        1,
+        f"{step} is a person's step and needs their sign-in: run `ocop login`",
     )
+
+
+def test_the_office_closing_the_cycle_is_the_tokens_holder_not_a_name_given() -> None:
+    told = offline("cycle", "close", PROVINCE, "2024", "--by", ADMIN)
+    assert told.exit_code == 2 and "No such option: --by" in told.output, told.output
 
 
 # ------------------------------------------------------------ Temporal unreachable
@@ -306,8 +329,7 @@ def test_cycle_close_needs_someone_to_close_it() -> None:
 UNREACHABLE_COMMANDS = {
     "status": ["cycle", "status", PROVINCE, "2024"],
     "report": ["cycle", "report", PROVINCE, "2024", "--json"],
-    "close": ["cycle", "close", PROVINCE, "2024", "--by", ADMIN],
-    "start": ["cycle", "start", "--province", PROVINCE, "--year", "2024", "-c", str(EXAMPLE_CYCLE)],
+    "close": ["cycle", "close", PROVINCE, "2024"],
     "submit": [
         "submit",
         str(EXAMPLES / "dossier-mam-ngu-dai-yen.yaml"),
@@ -325,7 +347,8 @@ def test_an_unreachable_temporal_is_one_line_at_once(command: str) -> None:
     began = time.monotonic()
 
     result = ocop(
-        *UNREACHABLE_COMMANDS[command], env={"OCOP_TEMPORAL_ADDRESS": f"127.0.0.1:{port}"}
+        *UNREACHABLE_COMMANDS[command],
+        env={"OCOP_TEMPORAL_ADDRESS": f"127.0.0.1:{port}", "OCOP_TOKEN": "a-token"},
     )
 
     assert time.monotonic() - began < 5, "gave up only after retrying"
@@ -334,6 +357,23 @@ def test_an_unreachable_temporal_is_one_line_at_once(command: str) -> None:
         1,
         f"cannot reach Temporal at 127.0.0.1:{port}",
         "start it with `ocop dev up` or set OCOP_TEMPORAL_ADDRESS",
+    )
+
+
+@pytest.mark.parametrize("command", ["start", "schedule"])
+def test_an_unreachable_api_is_one_line_at_once(command: str, tmp_path: Path) -> None:
+    port = closed_port()
+    config = EXAMPLE_CYCLE if command == "start" else write(tmp_path, "standing.yaml", STANDING)
+    args = ["cycle", command, "-p", PROVINCE, "-c", str(config)]
+    env = {"OCOP_API_URL": f"http://127.0.0.1:{port}", "OCOP_TOKEN": "a-token"}
+
+    result = ocop(*args, *(["-y", "2024"] if command == "start" else []), env=env)
+
+    refused(
+        result,
+        1,
+        f"the API at http://127.0.0.1:{port} cannot be reached",
+        "is `ocop dev up` running, or OCOP_API_URL set?",
     )
 
 
@@ -359,7 +399,7 @@ async def test_a_cycle_that_was_never_started_is_named_with_how_to_start_it(
     refused(await cycle_cli.ocop("cycle", "status", province, "2024", "--json"), 1, hint)
     refused(await cycle_cli.ocop("cycle", "report", province, "2024"), 1, hint)
     refused(await cycle_cli.ocop("cycle", "report", province, "2024", "--json"), 1, hint)
-    refused(await cycle_cli.ocop("cycle", "close", province, "2024", "--by", ADMIN), 1, hint)
+    refused(await cycle_cli.ocop("cycle", "close", province, "2024", who="admin"), 1, hint)
 
 
 @pytest.mark.devserver
@@ -382,7 +422,16 @@ async def test_calendar_dates_in_the_config_override_the_official_ones(
     started = json.loads(
         ok(
             await cycle_cli.ocop(
-                "cycle", "start", "-p", province, "-y", "2024", "-c", str(config), "--json"
+                "cycle",
+                "start",
+                "-p",
+                province,
+                "-y",
+                "2024",
+                "-c",
+                str(config),
+                "--json",
+                who="admin",
             )
         )
     )
@@ -425,13 +474,13 @@ async def test_the_report_as_json_and_as_tables(cycle_cli: CycleCli) -> None:
         "cycle.yaml",
         example_cycle(start_cases=False, targets={"submissions": 3, "three_stars_or_more": 2}),
     )
-    ok(await cycle_cli.ocop("cycle", "start", *where, "--config", str(config)))
-    for count, example in enumerate(
-        ("dossier-mam-ngu-dai-yen.yaml", "dossier-mat-ong-binh-lieu.yaml"), start=1
+    ok(await cycle_cli.ocop("cycle", "start", *where, "--config", str(config), who="admin"))
+    for count, (example, producer) in enumerate(
+        (("dossier-mam-ngu-dai-yen.yaml", "daiyen"), ("dossier-mat-ong-binh-lieu.yaml", "hoptien")),
+        start=1,
     ):
-        receipt = ok(
-            await cycle_cli.ocop("submit", str(cycle_cli.dossier_file(example)), *where, "--json")
-        )
+        dossier = str(cycle_cli.dossier_file(example))
+        receipt = ok(await cycle_cli.ocop("submit", dossier, *where, "--json", who=producer))
         assert json.loads(receipt)["action"] == "recorded"  # start_cases: false
         if count == 1:
             ok(
@@ -447,6 +496,7 @@ async def test_the_report_as_json_and_as_tables(cycle_cli: CycleCli) -> None:
             province,
             "--year",
             "2025",
+            who="daiyen",
         ),
         1,
         f"no 2025 cycle for {province}",
@@ -489,7 +539,7 @@ async def test_the_report_as_json_and_as_tables(cycle_cli: CycleCli) -> None:
     closed = json.loads(
         ok(
             await cycle_cli.ocop(
-                "cycle", "close", province, "2024", "--by", ADMIN, "--reason", "Hết đợt", "--json"
+                "cycle", "close", province, "2024", "--reason", "Hết đợt", "--json", who="admin"
             )
         )
     )
@@ -509,7 +559,7 @@ async def test_a_terminated_cycle_says_it_ended_without_a_report(cycle_cli: Cycl
     province = cycle_cli.province
     where = ("--province", province, "--year", "2024")
     config = write(cycle_cli.folder, "cycle.yaml", example_cycle(start_cases=False))
-    ok(await cycle_cli.ocop("cycle", "start", *where, "--config", str(config)))
+    ok(await cycle_cli.ocop("cycle", "start", *where, "--config", str(config), who="admin"))
     ok(await cycle_cli.ocop("cycle", "status", province, "2024"), "đang diễn ra / open")
     await cycle_cli.client.get_workflow_handle(f"ocop-cycle-{province}-2024").terminate(
         reason="opened by mistake"
@@ -519,20 +569,23 @@ async def test_a_terminated_cycle_says_it_ended_without_a_report(cycle_cli: Cycl
     refused(await cycle_cli.ocop("cycle", "status", province, "2024"), 1, ended)
     refused(await cycle_cli.ocop("cycle", "report", province, "2024", "--json"), 1, ended)
     refused(
-        await cycle_cli.ocop("cycle", "close", province, "2024", "--by", ADMIN),
+        await cycle_cli.ocop("cycle", "close", province, "2024", who="admin"),
         1,
         "is closed already",
     )
     refused(
         await cycle_cli.ocop(
-            "submit", str(cycle_cli.dossier_file("dossier-mam-ngu-dai-yen.yaml")), *where
+            "submit",
+            str(cycle_cli.dossier_file("dossier-mam-ngu-dai-yen.yaml")),
+            *where,
+            who="daiyen",
         ),
         1,
         f"the 2024 cycle of {province} is closed",
     )
     # A year's cycle id is used once: it cannot be started again.
     refused(
-        await cycle_cli.ocop("cycle", "start", *where, "--config", str(config)),
+        await cycle_cli.ocop("cycle", "start", *where, "--config", str(config), who="admin"),
         1,
         f"the 2024 cycle of {province} exists already",
     )
@@ -547,20 +600,23 @@ async def test_scheduling_again_replaces_the_schedule(cycle_cli: CycleCli) -> No
     schedule = ("cycle", "schedule", "--province", province, "--config", str(config))
 
     ok(
-        await cycle_cli.ocop(*schedule),
+        await cycle_cli.ocop(*schedule, who="admin"),
         f"Schedule {schedule_id} created: each year on 01-02 at 08:00 (Vietnam time).",
         "Next runs",
         "-01-02T08:00:00+07:00",
     )
     again = json.loads(
-        ok(await cycle_cli.ocop(*schedule, "--on", "02-15", "--at", "07:30", "--json"))
+        ok(await cycle_cli.ocop(*schedule, "--on", "02-15", "--at", "07:30", "--json", who="admin"))
     )
     assert (again["schedule_id"], again["created"]) == (schedule_id, False)
     assert len(again["next_runs"]) == 3
     assert all(run[4:] == "-02-15T07:30:00+07:00" for run in again["next_runs"]), again
     years = [int(run[:4]) for run in again["next_runs"]]
     assert years == [years[0], years[0] + 1, years[0] + 2]
-    ok(await cycle_cli.ocop(*schedule, "--on", "03-01"), f"Schedule {schedule_id} replaced")
+    ok(
+        await cycle_cli.ocop(*schedule, "--on", "03-01", who="admin"),
+        f"Schedule {schedule_id} replaced",
+    )
     described = await cycle_cli.client.get_schedule_handle(schedule_id).describe()
     [calendar] = described.schedule.spec.calendars
     assert (calendar.month[0].start, calendar.day_of_month[0].start) == (3, 1)
@@ -574,10 +630,12 @@ async def test_a_cycle_without_a_worker_is_one_line_not_a_hang(
 
     province = cycle_cli.province
     queue = f"nobody-{uuid.uuid4().hex[:6]}"
-    cycle_cli.env["OCOP_TASK_QUEUE"] = queue  # the cycle runs there; no worker polls it
+    cycle_cli.env["OCOP_TASK_QUEUE"] = queue  # the commands look there; no worker polls it
     where = ("--province", province, "--year", "2024")
-    config = write(cycle_cli.folder, "cycle.yaml", example_cycle(start_cases=False))
-    ok(await cycle_cli.ocop("cycle", "start", *where, "--config", str(config)))
+    # Opened on that queue (the API opens cycles on its workers' queue), as the office.
+    settings = {**example_cycle(start_cases=False), "province": province, "year": 2024}
+    cycle = opened_by(KEYS, administrator(province), CycleInput.model_validate(settings))
+    await start_cycle_workflow(cycle_cli.client, cycle, queue, existing_ok=False)
     no_worker = (
         f"no worker seems to be polling task queue {queue}; start one with `ocop dev up` "
         f"or `python worker.py` (OCOP_TASK_QUEUE={queue})"
@@ -596,14 +654,17 @@ async def test_a_cycle_without_a_worker_is_one_line_not_a_hang(
         f"error: no worker answered within 1 s: {no_worker}",
     )
     # Updates: the same line, and how to see later whether one was applied after all.
-    line = refused(await cycle_cli.ocop("cycle", "close", province, "2024", "--by", ADMIN), 1)
+    line = refused(await cycle_cli.ocop("cycle", "close", province, "2024", who="admin"), 1)
     assert line == (
         f"error: no worker answered within 1 s: {no_worker}; the update may still be applied "
         f"when a worker starts: check with `ocop cycle status {province} 2024`"
     )
     refused(
         await cycle_cli.ocop(
-            "submit", str(cycle_cli.dossier_file("dossier-mam-ngu-dai-yen.yaml")), *where
+            "submit",
+            str(cycle_cli.dossier_file("dossier-mam-ngu-dai-yen.yaml")),
+            *where,
+            who="daiyen",
         ),
         1,
         f"error: no worker answered within 1 s: {no_worker}; the update may still be applied",

@@ -48,13 +48,13 @@ async def awaiting_scores(world: CliWorld) -> str:
     ok(await world.ocop("open", str(world.case_file(product))))
     ok(
         await world.ocop(
-            "review", *at, "request-supplement", "--by", REVIEWER, "--reason", "Thiếu kiểm nghiệm"
+            "review", *at, "request-supplement", "--reason", "Thiếu kiểm nghiệm", who=REVIEWER
         )
     )
     results = world.folder / "phieu-kiem-nghiem.pdf"
     results.write_bytes(b"%PDF-1.7 phieu ket qua kiem nghiem mat ong" * 100)
-    ok(await world.ocop("supply", *at, str(results), "--kind", "test-results", "--by", PRODUCER))
-    ok(await world.ocop("review", *at, "accept", "--by", REVIEWER), "council scoring")
+    ok(await world.ocop("supply", *at, str(results), "--kind", "test-results", who=PRODUCER))
+    ok(await world.ocop("review", *at, "accept", who=REVIEWER), "council scoring")
     return product
 
 
@@ -107,7 +107,13 @@ async def test_hundreds_of_ocop_processes_end_with_their_own_exit_status(
         str(PARALLEL),
         str(tmp_path / "calls"),
         cwd=ROOT,
-        env={**os.environ, **world.env, "COLUMNS": "200"},
+        # The chair's token: each `score` goes through the API as the chair.
+        env={
+            **os.environ,
+            **world.env,
+            "OCOP_TOKEN": world.api.token("bl-chair"),
+            "COLUMNS": "200",
+        },
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         start_new_session=True,

@@ -20,6 +20,7 @@ from models.actors import (
     close_session_refusal,
     cycle_administration_refusal,
     decision_refusal,
+    in_own_name,
     operator_read_refusal,
     own_case_refusal,
     review_refusal,
@@ -27,6 +28,8 @@ from models.actors import (
     signing_refusal,
     submission_refusal,
 )
+from models.case import ReviewAction, ReviewDecision
+from models.cycle_messages import CloseCycle
 from models.cycle_settings import DecisionAuthority
 from models.errors import Refusal
 from tests.factories import PRODUCER_EMAIL, council, honey_dossier
@@ -324,3 +327,16 @@ def test_a_certificates_public_status_reads_the_record_then_the_calendar() -> No
     assert public_status(active, until, until) == PublicStatus.EXPIRED
     assert public_status(CertificateStatus.REVOKED, until, date(2025, 1, 1)) == PublicStatus.REVOKED
     assert public_status(CertificateStatus.LAPSED, until, until) == PublicStatus.LAPSED
+
+
+def test_a_step_names_its_verified_actor_whatever_the_client_wrote() -> None:
+    office = actor(Role.REVIEWER, "Phòng Nông nghiệp huyện Bình Liêu", locality="binh-lieu")
+    claimed = ReviewDecision(action=ReviewAction.ACCEPT, reviewer="Kẻ Mạo Danh (impostor)")
+    assert in_own_name(claimed, office).reviewer == "Phòng Nông nghiệp huyện Bình Liêu"
+    closing = in_own_name(
+        CloseCycle(closed_by="Ai đó", reason="Hết năm"), actor(Role.ADMINISTRATOR)
+    )
+    assert (closing.closed_by, closing.reason) == ("Nguyễn Văn An", "Hết năm")
+    # A step without a name field is left as it is.
+    dossier = honey_dossier()
+    assert in_own_name(dossier, producer()) is dossier

@@ -206,8 +206,22 @@ async def test_only_an_administrator_closes_the_cycle_and_every_administrator_ge
     await submit(fake_world, cycle, dossier("MO-BINHLIEU"))
     closing = contract.CLOSE.argument
 
-    not_admin = await refused(close(fake_world, cycle, closing(closed_by="producer@example.vn")))
-    assert "only the cycle's administrators may close it" in not_admin
+    # The signed actor decides, not the name the request writes: a producer who writes
+    # the office's address is refused, and so is the office of another province.
+    as_producer = act_on(
+        fake_world.env,
+        cycle,
+        producer_of(dossier("MO-BINHLIEU")),
+        contract.CLOSE,
+        closing(closed_by=ADMIN_EMAIL),
+    )
+    assert "may not administer the OCOP cycle; required role: administrator" in (
+        await refused(as_producer)
+    )
+    elsewhere = act_on(
+        fake_world.env, cycle, administrator("hai-duong"), contract.CLOSE, closing(closed_by="x")
+    )
+    assert "of province 'quang-ninh'; their scope is 'hai-duong'" in await refused(elsewhere)
     assert fake_world.fakes.mail.calls == []
 
     report = await close(fake_world, cycle, closing(closed_by=ADMIN_EMAIL, reason="Hết năm"))

@@ -310,7 +310,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
     def _validate_close(self, request: CloseCycle, signed: SignedAction | None = None) -> None:
         actor = self._signed.verified(signed, cycle.CLOSE.name, request)
         refuse(cycle_administration_refusal(actor, self._input.province))
-        refuse(cycle_close_refusal(request, self._close, self._input.administrators))
+        refuse(cycle_close_refusal(self._close))
 
     @workflow.signal(name=cycle.CASE_PROGRESS.name)
     def case_progress(self, progress: CaseProgress) -> None:

@@ -2,7 +2,8 @@
 
 Each step checks the caller's scope with the rule of `models/actors.py` against the
 case's own facts (its `access_facts` query), answers 403 with an audit line when it
-does not fit, and otherwise sends the Update signed in the caller's name.
+does not fit, and otherwise sends the Update signed in the caller's name — with that
+name in its name field (reviewer, submitted_by, closed_by), whatever the client wrote.
 """
 
 from __future__ import annotations
@@ -58,7 +59,8 @@ async def _step(
     refusal: Refusal | None,
 ) -> Out:
     await permit(svc, actor, refusal, ref.name, handle.id)
-    return await answered(act(handle, svc.action_keys, actor, ref, payload), ref.name)
+    step = access.in_own_name(payload, actor)
+    return await answered(act(handle, svc.action_keys, actor, ref, step), ref.name)
 
 
 def _place(found: CaseAccess) -> tuple[str, str]:

@@ -153,7 +153,8 @@ async def close(
     await permit(svc, actor, refusal, cycle.CLOSE.name, handle.id)
     if not running:
         raise _closed(province, year)
-    return await answered(act(handle, svc.action_keys, actor, cycle.CLOSE, request), "close")
+    closing = access.in_own_name(request, actor)
+    return await answered(act(handle, svc.action_keys, actor, cycle.CLOSE, closing), "close")
 
 
 @router.get("/{province}/{year}/report", response_model=CycleReport, summary="The cycle's report")

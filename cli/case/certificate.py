@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
-from cli import acting
 from cli.acting import on_case
 from cli.case.inputs import bad_input, build, choice, no_extra, parse_date
 from cli.case.target import (
@@ -75,8 +74,7 @@ def recognise_command(
             "certificate_number": certificate.strip(),
         },
     )
-    signer = acting.authority(recognition.authority, recognition.level)
-    _, status = act(target, on_case(case.RECOGNISE, recognition, signer))
+    _, status = act(target, on_case(case.RECOGNISE, recognition, "ocop recognise"))
     issued = status.certificate
     if issued is None:
         say(f"Recognition of {target.label} recorded; {where_now(status)}.")
@@ -129,8 +127,7 @@ def apply_command(
         application = build(Application, {"dossier": dossier, "cycle_year": cycle_year})
         latest = client.get_workflow_handle(target.workflow_id)
         closing_run = (await latest.describe()).run_id
-        producer = acting.producer(application.dossier.applicant.name)
-        await call(client, target, on_case(case.APPLY, application, producer))
+        await call(client, target, on_case(case.APPLY, application, "ocop apply"))
         # The new round is a new run of the case: wait (briefly) until the server names
         # it, then ask it. A query sent meanwhile could land on the closing run.
         status = before
@@ -194,8 +191,7 @@ def revoke_command(
             "details": details,
         },
     )
-    signer = acting.authority(revocation.authority)
-    _, status = act(target, on_case(case.REVOKE, revocation, signer))
+    _, status = act(target, on_case(case.REVOKE, revocation, "ocop revoke"))
     say(
         f"Certificate of {target.label} revoked by decision {revocation.decision_number} "
         f"({revocation.grounds.value}); {where_now(status)}."

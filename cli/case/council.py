@@ -10,12 +10,10 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
-from cli import acting
-from cli.acting import on_case
+from cli.acting import SIGNED_IN, on_case
 from cli.case.inputs import bad_input, build, no_extra
 from cli.case.target import (
     PANEL,
-    ByOption,
     CodeArg,
     Handle,
     IdOption,
@@ -57,15 +55,17 @@ def score_command(
     ] = None,
     workflow_id: IdOption = None,
 ) -> None:
-    """Send council members' scorecards; sending a member's card again replaces it."""
+    """Send your scorecard as the signed-in council member; sending it again replaces it."""
     target, paths = find_target(province, product_code, workflow_id, *(scorecards or ()))
     if not paths:
         bad_input("give at least one SCORECARD.yaml (see examples/scorecard-district-chair.yaml)")
     cards = [load_model(Path(path), Scorecard, "scorecard fields") for path in paths]
 
+    steps = [(card, _scorecard_update(card)) for card in cards]
+
     async def action(client: Client, _: Settings) -> CaseStatus:
-        for card in cards:
-            score = await call(client, target, _scorecard_update(card))
+        for card, step in steps:
+            score = await call(client, target, step)
             met = "met" if score.mandatory_criteria_met else "NOT met"
             say(
                 f"Scorecard of {score.member_id} at {card.level} level for {target.label}: "
@@ -83,9 +83,7 @@ def score_command(
 
 
 def _scorecard_update(card: Scorecard) -> Callable[[Handle], Awaitable[MemberScore]]:
-    submission = ScorecardSubmission(scorecard=card)
-    member = acting.council_member(card.member_id, card.level)
-    return on_case(case.SUBMIT_SCORECARD, submission, member)
+    return on_case(case.SUBMIT_SCORECARD, ScorecardSubmission(scorecard=card), "ocop score")
 
 
 # ------------------------------------------------------------- close-session
@@ -93,7 +91,6 @@ def _scorecard_update(card: Scorecard) -> Callable[[Handle], Awaitable[MemberSco
 
 @case_app.command("close-session", rich_help_panel=PANEL)
 def close_session_command(
-    by: ByOption,
     level: Annotated[
         str, typer.Option("--level", metavar="LEVEL", help="The session's level, e.g. district.")
     ],
@@ -105,9 +102,8 @@ def close_session_command(
     """Close the council session: the result (mean, stars), or a re-score when totals diverge."""
     target, positionals = find_target(province, product_code, workflow_id)
     no_extra(positionals, "close-session")
-    request = build(CloseSessionRequest, {"level": level.strip(), "closed_by": by})
-    secretary = acting.secretary(by, request.level)
-    closed, status = act(target, on_case(case.CLOSE_SESSION, request, secretary))
+    request = build(CloseSessionRequest, {"level": level.strip(), "closed_by": SIGNED_IN})
+    closed, status = act(target, on_case(case.CLOSE_SESSION, request, "ocop close-session"))
     if as_json:
         print_json(closed)
         return

@@ -21,9 +21,6 @@ E = TypeVar("E", bound=StrEnum)
 
 # Model fields as the options that fill them, so a refusal names what the user typed.
 FLAGS = {
-    "reviewer": "--by",
-    "submitted_by": "--by",
-    "closed_by": "--by",
     "reason": "--reason",
     "documents_requested": "--document",
     "level": "--level",

@@ -14,12 +14,10 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
-from cli import acting
-from cli.acting import on_case
+from cli.acting import SIGNED_IN, on_case
 from cli.case.inputs import bad_input, build, choice, no_extra
 from cli.case.target import (
     PANEL,
-    ByOption,
     CodeArg,
     IdOption,
     ProvinceArg,
@@ -79,7 +77,7 @@ def open_command(
         f"Opened case {workflow_id} for {dossier.product_name} ({dossier.product_code} of "
         f"{dossier.province}); its dossier awaits the {first} review: "
         f"ocop review {dossier.province} {dossier.product_code} "
-        "accept|request-supplement|reject --by NAME"
+        "accept|request-supplement|reject"
     )
 
 
@@ -99,7 +97,6 @@ def _load_case(path: Path) -> LifecycleInput:
 
 @case_app.command("review", rich_help_panel=PANEL)
 def review_command(
-    by: ByOption,
     province: ProvinceArg = None,
     product_code: CodeArg = None,
     action: Annotated[
@@ -140,9 +137,14 @@ def review_command(
         bad_input(f"{no_reason.message}: add --reason '…'")
     decision = build(
         ReviewDecision,
-        {"action": chosen, "reviewer": by, "reason": reason, "documents_requested": kinds},
+        {
+            "action": chosen,
+            "reviewer": SIGNED_IN,
+            "reason": reason,
+            "documents_requested": kinds,
+        },
     )
-    _, status = act(target, on_case(case.REVIEW, decision, acting.reviewer(by)))
+    _, status = act(target, on_case(case.REVIEW, decision, "ocop review"))
     done = {
         ReviewAction.ACCEPT: "accepted",
         ReviewAction.REQUEST_SUPPLEMENT: "supplement requested",
@@ -162,7 +164,7 @@ Give the files themselves: the command computes each file's SHA-256 and size and
 these with the file name (the files stay where they are). Say what each file is with
 [bold]--kind[/], once per file in the same order, or once for all of them:
 
-  ocop supply quang-ninh MO-BINHLIEU kiem-nghiem.pdf --kind test_results --by "HTX Hợp Tiến"
+  ocop supply quang-ninh MO-BINHLIEU kiem-nghiem.pdf --kind test_results
 
 Or list them in a YAML file ([bold]--refs[/]): each item is [bold]path[/] + [bold]kind[/]
 (a path relative to the YAML file), or a full reference as in a dossier
@@ -172,7 +174,6 @@ Or list them in a YAML file ([bold]--refs[/]): each item is [bold]path[/] + [bol
 
 @case_app.command("supply", rich_help_panel=PANEL, help=SUPPLY_HELP)
 def supply_command(
-    by: ByOption,
     province: ProvinceArg = None,
     product_code: CodeArg = None,
     files: Annotated[
@@ -205,8 +206,8 @@ def supply_command(
         documents += _documents_from_yaml(refs)
     elif not paths:
         bad_input("no documents: give FILE… with --kind, or --refs DOCS.yaml")
-    supplement = build(SupplementSubmission, {"submitted_by": by, "documents": documents})
-    _, status = act(target, on_case(case.SUPPLY_SUPPLEMENT, supplement, acting.producer(by)))
+    supplement = build(SupplementSubmission, {"submitted_by": SIGNED_IN, "documents": documents})
+    _, status = act(target, on_case(case.SUPPLY_SUPPLEMENT, supplement, "ocop supply"))
     names = ", ".join(f"{d.file_name} ({d.kind.value})" for d in supplement.documents)
     missing = ", ".join(status.missing_documents) or "nothing"
     say(

@@ -24,6 +24,7 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
+from cli.api_client import StepRefused
 from cli.case.inputs import bad_input
 from cli.common import answer_query, answer_update, fail, run
 from contracts.case import product_workflow_id
@@ -82,7 +83,6 @@ IdOption = Annotated[
         show_default=False,
     ),
 ]
-ByOption = Annotated[str, typer.Option("--by", metavar="NAME", help="Who acts (name or office).")]
 
 
 def find_target(
@@ -109,7 +109,7 @@ def find_target(
     )
 
 
-async def _unknown(client: Client, target: Target, error: RPCError) -> NoReturn:
+async def _unknown(client: Client, target: Target, error: Exception) -> NoReturn:
     """Explain an RPC 'not found': no such case, or a case that has ended."""
     handle = case_handle(client, target.workflow_id)
     try:
@@ -148,6 +148,10 @@ async def call(
         return await answer_query(client, handle, work(handle))
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
+            await _unknown(client, target, error)
+        raise
+    except StepRefused as error:  # the API found no case, or none running: say which
+        if error.status in (404, 409):
             await _unknown(client, target, error)
         raise
 

@@ -1,21 +1,19 @@
 """Opening a year's cycle: ``ocop cycle start`` now, or ``schedule`` every year.
 
 Both read the province's standing settings from a file that may repeat --province
-(and, for ``start``, --year) but must not contradict them.
+(and, for ``start``, --year) but must not contradict them, and both are the province
+administrator's steps: they go through the API with the signed-in administrator's
+token, so the cycle is opened (and its decisions later signed) in their name.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Annotated, Any
 
 import typer
-from temporalio.client import (
-    Client,
-)
-from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from cli.acting import action_keys, administrator
+from api.routes.cycles import ScheduleAnswer, ScheduleRequest
+from cli.acting import take_step
 from cli.common import (
     EXIT_BAD_INPUT,
     JsonOption,
@@ -23,16 +21,10 @@ from cli.common import (
     print_json,
     print_table,
     read_mapping,
-    run,
     validated,
 )
 from cli.cycle.target import ConfigOption, ProvinceOption, YearOption, cycle_app
 from cli.cycle.wording import say, when
-from contracts.cycle import cycle_workflow_id
-from contracts.cycle import schedule_id as cycle_schedule_id
-from infra.cycles import opened_by, scheduled_by, start_cycle_workflow
-from infra.schedules import YearlyLaunch, set_yearly_schedule
-from infra.settings import Settings
 from models.cycle_rules import schedule_settings_refusal, yearly_day_refusal
 from models.cycle_settings import CycleInput, CycleSettings, ScheduledCycles
 
@@ -59,23 +51,10 @@ def start_command(
     _same(data, "province", province, where)
     _same(data, "year", year, where)
     cycle = validated(CycleInput, {**data, "province": province, "year": year}, where)
-    # Signed as opened by the province's office: only then are its decisions signed.
-    cycle = opened_by(action_keys(), administrator(province), cycle)
-
-    async def action(client: Client, settings: Settings) -> str:
-        try:
-            handle, _ = await start_cycle_workflow(
-                client, cycle, settings.task_queue, existing_ok=False
-            )
-        except WorkflowAlreadyStartedError:
-            fail(
-                f"the {year} cycle of {province} exists already "
-                f"({cycle_workflow_id(province, year)}); "
-                f"see `ocop cycle status {province} {year}`"
-            )
-        return handle.id
-
-    workflow_id = run(action)
+    # The API signs the opening in the administrator's name: only then are the cycle's
+    # decisions signed.
+    opened = take_step("ocop cycle start", "POST", "/api/v1/cycles", cycle)
+    workflow_id = str(opened["workflow_id"])
     if json_output:
         print_json({"workflow_id": workflow_id, "calendar": cycle.calendar.model_dump(mode="json")})
         return
@@ -131,34 +110,25 @@ def schedule_command(
         fail(f"{where}: {own_calendar.message}", EXIT_BAD_INPUT)
     data.pop("province", None)
     standing = validated(CycleSettings, data, where)
-    launch = validated(
+    validated(
         ScheduledCycles, {"province": province, "settings": standing.model_dump()}, "--province"
     )
-    launch = scheduled_by(action_keys(), administrator(province), launch)
     month, day = _parse_pair(on, "-", "--on", "MM-DD, e.g. 01-02", (1, 12), (1, 31))
     not_every_year = yearly_day_refusal(month, day, written=on)
     if not_every_year is not None:
         fail(f"--on: {not_every_year.message}", EXIT_BAD_INPUT)
     hour, minute = _parse_pair(at, ":", "--at", "HH:MM, e.g. 08:00", (0, 23), (0, 59))
-    schedule_id = cycle_schedule_id(province)
-
-    async def action(client: Client, settings: Settings) -> dict[str, Any]:
-        done = await set_yearly_schedule(
-            client,
-            settings.task_queue,
-            launch,
-            YearlyLaunch(month, day, hour, minute),
-            trigger_now=now,
-        )
-        return dataclasses.asdict(done)
-
-    answer = run(action)
+    request = ScheduleRequest(
+        settings=standing, on=f"{month:02d}-{day:02d}", at=f"{hour:02d}:{minute:02d}", now=now
+    )
+    set_at = f"/api/v1/cycles/{province}/schedule"
+    answer = ScheduleAnswer.model_validate(take_step("ocop cycle schedule", "PUT", set_at, request))
     if json_output:
         print_json(answer)
         return
-    verb = "created" if answer["created"] else "replaced"
-    say(f"Schedule {schedule_id} {verb}: each year on {on} at {at} (Vietnam time).")
-    print_table("Next runs", ("opens the cycle on",), [(moment,) for moment in answer["next_runs"]])
+    verb = "created" if answer.created else "replaced"
+    say(f"Schedule {answer.schedule_id} {verb}: each year on {on} at {at} (Vietnam time).")
+    print_table("Next runs", ("opens the cycle on",), [(moment,) for moment in answer.next_runs])
 
 
 def _parse_pair(

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
-from cli.acting import cli_actor, on_cycle
+from cli.acting import SIGNED_IN, on_cycle
 from cli.common import JsonOption, load_model, print_json, print_table, run, validated
 from cli.cycle.report import counted, print_report
 from cli.cycle.target import (
@@ -23,7 +23,6 @@ from cli.cycle.target import (
 from cli.cycle.wording import say, when
 from contracts import cycle
 from infra.settings import Settings
-from models.actors import Role, Scope, applicant_key
 from models.cycle import CycleReport
 from models.cycle_messages import CloseCycle, SubmissionReceipt
 from models.dossier import Dossier
@@ -35,26 +34,22 @@ from models.dossier import Dossier
 def close_command(
     province: ProvinceArg,
     year: YearArg,
-    by: Annotated[
-        str, typer.Option("--by", metavar="EMAIL", help="The administrator closing the cycle.")
-    ],
     reason: Annotated[str, typer.Option("--reason", help="A note for the report.")] = "",
     json_output: JsonOption = False,
 ) -> None:
     """Close the cycle: closing decisions for products still awaiting, then the report
     is emailed to the administrators and recorded in the register."""
-    request = validated(CloseCycle, {"closed_by": by, "reason": reason}, "--by/--reason")
+    request = validated(CloseCycle, {"closed_by": SIGNED_IN, "reason": reason}, "--reason")
 
     closed = f"the {year} cycle of {province} is closed already; see `ocop cycle report`"
-
-    administrator = cli_actor(Role.ADMINISTRATOR, by, Scope(province=province))
+    step = on_cycle(cycle.CLOSE, request, "ocop cycle close")
 
     async def action(client: Client, config: Settings) -> CycleReport:
         closing = update_open_cycle(
             client,
             province,
             year,
-            on_cycle(cycle.CLOSE, request, administrator),
+            step,
             closed,
             f"`ocop cycle status {province} {year}`",
         )
@@ -100,19 +95,15 @@ def submit(
         "is closed"
     )
 
-    # The dossier's applicant submits it (the cycle refuses one of another province).
-    producer = cli_actor(
-        Role.PRODUCER,
-        dossier.applicant.name,
-        Scope(province=dossier.province, applicant=applicant_key(str(dossier.applicant.email))),
-    )
+    # The signed-in producer submits it: the API refuses a dossier of someone else's.
+    step = on_cycle(cycle.SUBMIT, dossier, "ocop submit")
 
     async def action(client: Client, _: Settings) -> SubmissionReceipt:
         return await update_open_cycle(
             client,
             province,
             year,
-            on_cycle(cycle.SUBMIT, dossier, producer),
+            step,
             closed,
             f"`ocop cycle report {province} {year}`",
         )

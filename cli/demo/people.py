@@ -3,7 +3,7 @@
 They act through the HTTP API, each with a token of their own account (`door.py`): a
 producer submits to the province's cycle, the district office reviews, council members
 send scorecards and the secretary closes the session, the province revokes. Each is
-the role of their step, scoped to its case (`cli/acting.py` names who that is). What the
+the role of their step, scoped to its case (`cli/demo/cast.py` names who that is). What the
 system does by itself (batch decisions, reminders, lapses) is told by `narrator`.
 """
 
@@ -18,10 +18,9 @@ from rich.markup import escape
 from temporalio.client import Client, WorkflowHandle
 from temporalio.service import RPCError
 
-from cli import acting
-from cli.acting import cli_actor
 from cli.api_client import StepRefused
 from cli.common import new_console
+from cli.demo import cast
 from cli.demo.chronicle import Chronicle
 from cli.demo.door import ApiDoor, cycle_year
 from cli.demo.pacer import Pacer
@@ -182,7 +181,7 @@ class ProductCase:
         self, cycle: WorkflowHandle[AnnualCycleWorkflow, CycleReport], dossier: Dossier
     ) -> SubmissionReceipt:
         try:
-            producer = cli_actor(
+            producer = cast.person(
                 Role.PRODUCER,
                 dossier.applicant.name,
                 Scope(
@@ -220,7 +219,7 @@ class ProductCase:
         return f"Phòng Nông nghiệp, UBND {self.entry.district.name}"
 
     def _office(self) -> Callable[[CaseAccess], Actor]:
-        return acting.reviewer(self._reviewer())
+        return cast.reviewer(self._reviewer())
 
     async def review(self, first: bool = True) -> bool:
         """The district reviews the dossier; False when the case ends here.
@@ -264,7 +263,7 @@ class ProductCase:
             supplement = SupplementSubmission(
                 submitted_by=entry.applicant, documents=(document(entry.missing, entry.code),)
             )
-            producer = acting.producer(entry.applicant)
+            producer = cast.producer(entry.applicant)
             await self._update("the supplement", case.SUPPLY_SUPPLEMENT, supplement, producer)
             self.say(f"[yellow]supplement requested[/] ({escape(doc)}) and brought the same week")
         accept = ReviewDecision(action=ReviewAction.ACCEPT, reviewer=self._reviewer())
@@ -286,14 +285,14 @@ class ProductCase:
                     f"the scorecard of {member.member_id}",
                     case.SUBMIT_SCORECARD,
                     ScorecardSubmission(scorecard=card),
-                    acting.council_member(member.member_id, level, member.name),
+                    cast.council_member(member.member_id, level, member.name),
                 )
             secretary = f"Thư ký Hội đồng OCOP {level_label(level)}"
             closed = await self._update(
                 f"closing the {level} council session",
                 case.CLOSE_SESSION,
                 CloseSessionRequest(level=level, closed_by=secretary),
-                acting.secretary(secretary, level),
+                cast.secretary(secretary, level),
             )
             if closed.result is None:
                 spread = max(totals) - min(totals)
@@ -354,7 +353,7 @@ class ProductCase:
             details=details,
         )
         held = (await self.status()).certificate
-        await self._update("the revocation", case.REVOKE, decision, acting.authority(authority))
+        await self._update("the revocation", case.REVOKE, decision, cast.authority(authority))
         certificate = f"certificate {escape(held.number)} ({stars(held.stars)}) " if held else ""
         self.say(
             f"[red]revoked[/] by {escape(authority)} (decision {escape(number)}): "

@@ -20,9 +20,9 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError
 
-from cli.acting import administrator, cli_actor
 from cli.api_client import StepRefused
 from cli.cycle import print_report
+from cli.demo.cast import administrator, person
 from cli.demo.chronicle import Chronicle
 from cli.demo.door import ApiDoor, cycle_year
 from cli.demo.narrator import Narrator
@@ -161,7 +161,7 @@ async def _refused(
     """A dossier the cycle must refuse, and the one line the producer reads."""
     await pacer.at(business_start_of(day, 10))
     try:
-        producer = cli_actor(
+        producer = person(
             Role.PRODUCER,
             dossier_.applicant.name,
             Scope(
