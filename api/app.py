@@ -10,13 +10,14 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api import problems
 from api.identity import TokenVerifier
 from api.limits import BodyLimit
-from api.routes import auth, cases, cycles, reads
+from api.routes import auth, cases, codec, cycles, reads
 from api.services import Services
 from infra.action_keys import ActionKeys
 from infra.database import create_engine, migrate, session_factory
@@ -34,12 +35,21 @@ DESCRIPTION = (
 )
 
 
-def _application(lifespan: Lifespan | None = None) -> FastAPI:
+def _application(lifespan: Lifespan | None = None, ui_origin: str | None = None) -> FastAPI:
     app = FastAPI(title=TITLE, description=DESCRIPTION, version="1.0.0", lifespan=lifespan)
     problems.install(app)
-    for router in (auth.router, cycles.router, cases.router, reads.router):
+    for router in (auth.router, cycles.router, cases.router, reads.router, codec.router):
         app.include_router(router)
-    app.add_middleware(BodyLimit)
+    app.add_middleware(BodyLimit, larger=(("/codec/", codec.MAX_CODEC_BYTES),))
+    if ui_origin:
+        # The Web UI calls the codec server from the browser, with the operator's token.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=[ui_origin],
+            allow_methods=["POST", "OPTIONS"],
+            allow_headers=["Authorization", "Content-Type", "X-Namespace"],
+            allow_credentials=True,
+        )
 
     @app.get("/healthz", tags=["health"], summary="The API answers")
     async def healthz() -> dict[str, str]:
@@ -57,6 +67,7 @@ def _services(
 ) -> Services:
     keys = identity_keys or ActionKeys.load_or_create(settings.identity_keys_path)
     return Services(
+        codec=client.data_converter.payload_codec,
         settings=settings,
         client=client,
         sessions=sessions,
@@ -75,7 +86,7 @@ def create_app(
     identity_keys: ActionKeys | None = None,
 ) -> FastAPI:
     """The API over connections the caller holds (`ocop dev up`, the tests)."""
-    app = _application()
+    app = _application(ui_origin=settings.temporal_ui_origin)
     app.state.services = _services(settings, client, sessions, action_keys, identity_keys)
     return app
 
@@ -97,7 +108,7 @@ def app_from_environment() -> FastAPI:
         finally:
             await engine.dispose()
 
-    return _application(lifespan)
+    return _application(lifespan, ui_origin=settings.temporal_ui_origin)
 
 
 def openapi_document() -> dict[str, Any]:

@@ -53,16 +53,26 @@ def client_address(request: Request) -> str:
 class BodyLimit:
     """ASGI middleware: a body over `limit` bytes is answered 413 and never read whole."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_REQUEST_BYTES) -> None:
-        self.app, self.limit = app, limit
+    def __init__(
+        self,
+        app: ASGIApp,
+        limit: int = MAX_REQUEST_BYTES,
+        larger: tuple[tuple[str, int], ...] = (),
+    ) -> None:
+        self.app, self.default, self.larger = app, limit, larger
+
+    def limit_of(self, path: str) -> int:
+        """The limit of a path: `larger` names prefixes that take more (the codec's)."""
+        return next((size for prefix, size in self.larger if path.startswith(prefix)), self.default)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.limit_of(scope.get("path", ""))
         declared = dict(scope.get("headers") or ()).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(scope, receive, send, int(declared))
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._refuse(scope, receive, send, int(declared), limit)
             return
         received = 0
         too_large = False
@@ -73,7 +83,7 @@ class BodyLimit:
             nonlocal received, too_large
             message = await receive()
             received += len(message.get("body", b""))
-            if received > self.limit:
+            if received > limit:
                 too_large = True
                 return {"type": "http.request", "body": b"", "more_body": False}
             return message
@@ -84,16 +94,18 @@ class BodyLimit:
 
         await self.app(scope, counted, unless_too_large)
         if too_large:
-            await self._refuse(scope, receive, send, received)
+            await self._refuse(scope, receive, send, received, limit)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send, size: int) -> None:
+    async def _refuse(
+        self, scope: Scope, receive: Receive, send: Send, size: int, limit: int
+    ) -> None:
         response = problem_response(
             Request(scope, receive),
             413,
             "request-too-large",
             "Yêu cầu quá lớn — request too large",
-            f"yêu cầu quá lớn ({size // 1024} KB, tối đa {self.limit // 1024} KB) — the request "
-            f"is too large ({size // 1024} KB; at most {self.limit // 1024} KB accepted): "
+            f"yêu cầu quá lớn ({size // 1024} KB, tối đa {limit // 1024} KB) — the request "
+            f"is too large ({size // 1024} KB; at most {limit // 1024} KB accepted): "
             "send fewer documents or shorter texts",
         )
         await response(scope, receive, send)

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle
+from temporalio.converter import PayloadCodec
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.identity import TokenRefused, TokenVerifier
@@ -42,6 +43,7 @@ class Services:
     action_keys: ActionKeys
     identity_keys: ActionKeys
     verifier: TokenVerifier
+    codec: PayloadCodec | None = None
     limits: RateLimits = field(default_factory=RateLimits)
 
 

@@ -73,7 +73,16 @@ class ReadableFailureConverter(DefaultFailureConverter):
         super().to_failure(readable_failure(exception), payload_converter, failure)
 
 
+class EncodedFailureConverter(ReadableFailureConverter):
+    """The same wording, with each failure's message and stack trace moved into an
+    encoded attribute: with the payload codec they are encrypted like any payload."""
+
+    def __init__(self) -> None:
+        super().__init__(encode_common_attributes=True)
+
+
 DATA_CONVERTER: Final = dataclasses.replace(
     pydantic_data_converter, failure_converter_class=ReadableFailureConverter
 )
-"""The data converter of every client and worker of ocop."""
+"""The converter without encryption: payloads as pydantic JSON (what recorded histories
+hold). Processes connect with `infra.temporal.data_converter`, which adds the codec."""

@@ -82,6 +82,25 @@ class Settings(BaseSettings):
         "action-keys.json in data_dir, created on first start.",
     )
 
+    payload_encryption: bool = Field(
+        default=True,
+        description="Encrypt every payload sent to Temporal (infra/payload_codec.py); "
+        "false only to read a stack that never had it.",
+    )
+    payload_keys_file: Path | None = Field(
+        default=None,
+        description="The AES keys that encrypt payloads (worker, API, commands); default: "
+        "payload-keys.json in data_dir, created on first start.",
+    )
+    payload_keys: SecretStr | None = Field(
+        default=None,
+        description="The payload key set itself (the key file's JSON), instead of the file.",
+    )
+    temporal_ui_origin: str = Field(
+        default="http://localhost:8233",
+        description="The Temporal Web UI's origin, which the codec server answers (CORS).",
+    )
+
     api_url: str | None = Field(
         default=None,
         pattern=r"^https?://[^\s/]+(/[^\s]*)?$",
@@ -142,6 +161,10 @@ class Settings(BaseSettings):
     @property
     def action_keys_path(self) -> Path:
         return self.action_keys_file or self.data_dir / "action-keys.json"
+
+    @property
+    def payload_keys_path(self) -> Path:
+        return self.payload_keys_file or self.data_dir / "payload-keys.json"
 
     @property
     def identity_keys_path(self) -> Path:

@@ -10,6 +10,7 @@ And with the connection's protection from settings (`infra.temporal_tls`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -26,15 +27,54 @@ from temporalio.client import (
     WorkflowHandle,
     WorkflowUpdateHandle,
 )
+from temporalio.converter import DataConverter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 
 from contracts.case import SEARCH_ATTRIBUTES
-from contracts.wire import DATA_CONVERTER
-from infra.settings import Settings
+from contracts.wire import DATA_CONVERTER, EncodedFailureConverter
+from infra.payload_codec import EncryptionCodec, PayloadKeyError, PayloadKeys
+from infra.settings import ConfigurationError, Settings
 from infra.temporal_tls import connection_security
 from models.bounds import request_size_refusal
 
-__all__ = ["DATA_CONVERTER", "RequestSizeGuard", "RequestTooLarge", "connect"]
+__all__ = [
+    "DATA_CONVERTER",
+    "RequestSizeGuard",
+    "RequestTooLarge",
+    "connect",
+    "data_converter",
+    "encrypted_converter",
+]
+
+
+def payload_keys(settings: Settings) -> PayloadKeys:
+    """The payload key set the settings name: OCOP_PAYLOAD_KEYS, or the key file (made
+    in the data folder on first start)."""
+    try:
+        if settings.payload_keys is not None:
+            return PayloadKeys.from_json(
+                settings.payload_keys.get_secret_value(), "OCOP_PAYLOAD_KEYS"
+            )
+        return PayloadKeys.load_or_create(settings.payload_keys_path)
+    except PayloadKeyError as error:
+        raise ConfigurationError(f"{error} (OCOP_PAYLOAD_KEYS_FILE, OCOP_PAYLOAD_KEYS)") from None
+
+
+def encrypted_converter(keys: PayloadKeys) -> DataConverter:
+    """The pydantic converter with every payload, and every failure's message and stack
+    trace, encrypted under `keys` (`infra/payload_codec.py`)."""
+    return dataclasses.replace(
+        DATA_CONVERTER,
+        payload_codec=EncryptionCodec(keys),
+        failure_converter_class=EncodedFailureConverter,
+    )
+
+
+def data_converter(settings: Settings) -> DataConverter:
+    """The converter of every process of ocop: encrypted unless the settings say not."""
+    if not settings.payload_encryption:
+        return DATA_CONVERTER
+    return encrypted_converter(payload_keys(settings))
 
 
 class RequestTooLarge(ValueError):
@@ -107,15 +147,17 @@ async def connect(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         api_key=security.api_key,
         tls=security.tls,
-        data_converter=DATA_CONVERTER,
+        data_converter=data_converter(settings),
         interceptors=[RequestSizeGuard()],
     )
 
 
-def with_ocop_converter(client: Client) -> Client:
-    """The same connection, speaking pydantic and checking sizes (for test environments)."""
+def with_ocop_converter(client: Client, converter: DataConverter | None = None) -> Client:
+    """The same connection checking sizes, speaking `converter` (default: its own) — for
+    test environments."""
     config = client.config()
-    config["data_converter"] = DATA_CONVERTER
+    if converter is not None:
+        config["data_converter"] = converter
     if not any(isinstance(i, RequestSizeGuard) for i in config["interceptors"]):
         config["interceptors"] = [*config["interceptors"], RequestSizeGuard()]
     return Client(**config)

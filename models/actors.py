@@ -327,6 +327,17 @@ def operator_read_refusal(actor: Actor, province: str) -> Refusal | None:
     )
 
 
+def payload_read_refusal(actor: Actor) -> Refusal | None:
+    """Decode (or encode) Temporal payloads through the codec server: an operator. A
+    payload is not a province's (a history mixes them), so the role alone decides."""
+    return _role_refusal(
+        actor,
+        (Role.OPERATOR,),
+        "giải mã dữ liệu lịch sử Temporal",
+        "decode Temporal payloads (personal data in history)",
+    )
+
+
 def _outside_localities(actor: Actor, locality: str) -> Refusal:
     return _refused(
         actor,

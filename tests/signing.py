@@ -1,8 +1,10 @@
-"""Signed actions in tests: the suite's one key file, and the people who act on cases.
+"""Signed actions in tests: the suite's key files, and the people who act on cases.
 
-The key file is made once per test run (its path in OCOP_ACTION_KEYS_FILE, set before
-any Settings is read, so every worker the tests start trusts it, in this process or a
-child). `act` sends an Update the way the API does: signed in an actor's name. The
+The key files are made once per test run (their paths in OCOP_ACTION_KEYS_FILE and
+OCOP_PAYLOAD_KEYS_FILE, set before any Settings is read, so every worker and command
+the tests start trusts the same action keys and encrypts payloads with the same key
+set, in this process or a child; `CONVERTER` is what the test servers' clients speak).
+`act` sends an Update the way the API does: signed in an actor's name. The
 actors are the ones the scenario needs, each scoped to the case they act on.
 """
 
@@ -22,6 +24,8 @@ from temporalio.testing import WorkflowEnvironment
 from contracts.refs import UpdateRef
 from infra.action_keys import ActionKeys
 from infra.actions import act as signed_act
+from infra.payload_codec import PayloadKeys
+from infra.temporal import encrypted_converter
 from models.actors import Actor, Role, Scope, applicant_key
 from models.assertions import SignedAction
 from models.dossier import Dossier
@@ -31,10 +35,15 @@ In = TypeVar("In", bound=BaseModel)
 Out = TypeVar("Out")
 
 _ENV = "OCOP_ACTION_KEYS_FILE"
-if _ENV not in os.environ:
-    os.environ[_ENV] = str(Path(tempfile.mkdtemp(prefix="ocop-test-keys-")) / "action-keys.json")
+_PAYLOAD_ENV = "OCOP_PAYLOAD_KEYS_FILE"
+_FOLDER = Path(tempfile.mkdtemp(prefix="ocop-test-keys-"))
+os.environ.setdefault(_ENV, str(_FOLDER / "action-keys.json"))
+os.environ.setdefault(_PAYLOAD_ENV, str(_FOLDER / "payload-keys.json"))
 KEY_FILE = Path(os.environ[_ENV])
 KEYS = ActionKeys.load_or_create(KEY_FILE)
+PAYLOAD_KEYS = PayloadKeys.load_or_create(Path(os.environ[_PAYLOAD_ENV]))
+CONVERTER = encrypted_converter(PAYLOAD_KEYS)
+"""The converter of the suite's clients and workers: payloads encrypted, as by default."""
 # Workers built without `worker.build_worker` (the fake activities' worlds) trust them too.
 trust(KEYS.public_jwks())
 

@@ -2,9 +2,15 @@
 
 The histories in tests/histories were recorded from the lifecycle tests (run them with
 OCOP_RECORD_HISTORIES=1 to add more; a new recording is given a prefix, as `i12-signed-`
-for the first ones whose human Updates carry signed actions). A change that would break
-a running case fails here with a non-determinism error; guard such changes with
-workflow.patched.
+for the first ones whose human Updates carry signed actions, `i13-encrypted-` for the
+first whose payloads are encrypted). A change that would break a running case fails
+here with a non-determinism error; guard such changes with workflow.patched.
+
+The encrypted ones were recorded with OCOP_PAYLOAD_KEYS_FILE pointing at
+`tests/fixtures/history-payload-keys.json`, a key made for them and for nothing else
+(a stack's real keys are never in the repository). Replay decodes with a key set that
+holds it and a newer key, as a stack does after a rotation; the older histories, from
+before payloads were encrypted, pass through the codec unchanged.
 """
 
 from __future__ import annotations
@@ -15,11 +21,24 @@ import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
-from infra.temporal import DATA_CONVERTER
+from infra.payload_codec import EncryptionCodec, PayloadKeyError, PayloadKeys, new_key
+from infra.temporal import encrypted_converter
+from tests.factories import PRODUCER_EMAIL
+from tests.plaintext import clear_payloads, readable_without_key
 from worker import SANDBOX, WORKFLOWS
 
-HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+HERE = Path(__file__).parent
+HISTORIES = sorted((HERE / "histories").glob("*.json"))
 HISTORY_TEXT = {path: path.read_text(encoding="utf-8") for path in HISTORIES}
+ENCRYPTED = [path for path in HISTORIES if path.name.startswith("i13-encrypted-")]
+RECORDED_UNDER = PayloadKeys.load(HERE / "fixtures" / "history-payload-keys.json")
+ROTATED = PayloadKeys((*RECORDED_UNDER.keys, new_key()))  # a newer key encrypts now
+
+
+def replayer(keys: PayloadKeys) -> Replayer:
+    return Replayer(
+        workflows=list(WORKFLOWS), data_converter=encrypted_converter(keys), workflow_runner=SANDBOX
+    )
 
 
 def test_histories_are_recorded_for_the_main_paths() -> None:
@@ -31,13 +50,38 @@ def test_histories_are_recorded_for_the_main_paths() -> None:
     signed = [path.name for path in HISTORIES if path.name.startswith("i12-signed-")]
     for part in ("ten_apart", "revocation", "run2"):
         assert any(part in name for name in signed), f"no signed history covers {part!r}"
+    encrypted = " ".join(path.name for path in ENCRYPTED)
+    for part in ("revocation", "run2"):
+        assert part in encrypted, f"no encrypted history covers {part!r}"
 
 
 @pytest.mark.parametrize("history_file", HISTORIES, ids=[path.stem for path in HISTORIES])
 async def test_recorded_history_replays_without_nondeterminism(history_file: Path) -> None:
     history = WorkflowHistory.from_json(history_file.stem, HISTORY_TEXT[history_file])
-    replayer = Replayer(
-        workflows=list(WORKFLOWS), data_converter=DATA_CONVERTER, workflow_runner=SANDBOX
-    )
-    result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    result = await replayer(ROTATED).replay_workflow(history, raise_on_replay_failure=False)
     assert result.replay_failure is None, f"{history_file.name}: {result.replay_failure}"
+
+
+@pytest.mark.parametrize("history_file", ENCRYPTED, ids=[path.stem for path in ENCRYPTED])
+def test_an_encrypted_history_keeps_no_personal_data_in_clear(history_file: Path) -> None:
+    text = HISTORY_TEXT[history_file]
+    assert clear_payloads(text) == []
+    readable = readable_without_key(text)
+    for personal in (PRODUCER_EMAIL, "HTX Hợp Tiến", "Mật ong rừng Bình Liêu"):
+        assert personal not in readable, f"{personal!r} in clear in {history_file.name}"
+    # The same kind of history before the codec: the producer's email in clear.
+    before = HERE / "histories" / history_file.name.removeprefix("i13-encrypted-")
+    assert PRODUCER_EMAIL in readable_without_key(HISTORY_TEXT[before])
+
+
+async def test_a_history_needs_the_key_it_was_written_under() -> None:
+    [history_file, *_] = ENCRYPTED
+    history = WorkflowHistory.from_json(history_file.stem, HISTORY_TEXT[history_file])
+    # A key set from which the recording's key was retired: nothing decodes, and the
+    # codec says which key it needs.
+    retired = PayloadKeys((new_key(),))
+    result = await replayer(retired).replay_workflow(history, raise_on_replay_failure=False)
+    assert result.replay_failure is not None
+    started = history.events[0].workflow_execution_started_event_attributes
+    with pytest.raises(PayloadKeyError, match=RECORDED_UNDER.newest[0]):
+        await EncryptionCodec(retired).decode(list(started.input.payloads))
