@@ -35,17 +35,17 @@ DESCRIPTION = (
 )
 
 
-def _application(lifespan: Lifespan | None = None, ui_origin: str | None = None) -> FastAPI:
+def _application(lifespan: Lifespan | None = None, ui_origins: list[str] | None = None) -> FastAPI:
     app = FastAPI(title=TITLE, description=DESCRIPTION, version="1.0.0", lifespan=lifespan)
     problems.install(app)
     for router in (auth.router, cycles.router, cases.router, reads.router, codec.router):
         app.include_router(router)
     app.add_middleware(BodyLimit, larger=(("/codec/", codec.MAX_CODEC_BYTES),))
-    if ui_origin:
+    if ui_origins:
         # The Web UI calls the codec server from the browser, with the operator's token.
         app.add_middleware(
             CORSMiddleware,
-            allow_origins=[ui_origin],
+            allow_origins=ui_origins,
             allow_methods=["POST", "OPTIONS"],
             allow_headers=["Authorization", "Content-Type", "X-Namespace"],
             allow_credentials=True,
@@ -86,7 +86,7 @@ def create_app(
     identity_keys: ActionKeys | None = None,
 ) -> FastAPI:
     """The API over connections the caller holds (`ocop dev up`, the tests)."""
-    app = _application(ui_origin=settings.temporal_ui_origin)
+    app = _application(ui_origins=settings.ui_origins)
     app.state.services = _services(settings, client, sessions, action_keys, identity_keys)
     return app
 
@@ -108,7 +108,7 @@ def app_from_environment() -> FastAPI:
         finally:
             await engine.dispose()
 
-    return _application(lifespan, ui_origin=settings.temporal_ui_origin)
+    return _application(lifespan, ui_origins=settings.ui_origins)
 
 
 def openapi_document() -> dict[str, Any]:

@@ -246,7 +246,12 @@ def _print_endpoints(settings: Settings, server: DevServer, with_worker: bool) -
     table.add_row(
         "Temporal gRPC", f"{settings.temporal_address}  (namespace {settings.temporal_namespace})"
     )
-    table.add_row("Temporal Web UI", server.ui_url)
+    codec = (
+        f"; payloads decoded by {settings.public_api_url}/codec for operators"
+        if settings.payload_encryption
+        else ""
+    )
+    table.add_row("Temporal Web UI", f"{server.ui_url}{codec}")
     table.add_row("Temporal state", str(server.db_path))
     table.add_row("SMTP mail sink", f"{settings.smtp_host}:{settings.smtp_port}")
     table.add_row("Mail folder", str(mail_dir_for(settings).resolve()))

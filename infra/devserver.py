@@ -172,6 +172,9 @@ def dev_server_command(
     if ui:
         # No news feed: the embedded stack must work without internet.
         command += ["--ui-port", str(settings.temporal_ui_port), "--ui-disable-news-fetch"]
+        if settings.payload_encryption:
+            # The UI asks the API's codec server to decode payloads (operators only).
+            command += ["--ui-codec-endpoint", f"{settings.public_api_url}/codec"]
     else:
         command += ["--headless"]
     return command

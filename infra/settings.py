@@ -96,9 +96,10 @@ class Settings(BaseSettings):
         default=None,
         description="The payload key set itself (the key file's JSON), instead of the file.",
     )
-    temporal_ui_origin: str = Field(
-        default="http://localhost:8233",
-        description="The Temporal Web UI's origin, which the codec server answers (CORS).",
+    temporal_ui_origin: str | None = Field(
+        default=None,
+        description="The Temporal Web UI's origin, which the codec server answers (CORS); "
+        "default: the embedded UI's (localhost and 127.0.0.1 on OCOP_TEMPORAL_UI_PORT).",
     )
 
     api_url: str | None = Field(
@@ -161,6 +162,13 @@ class Settings(BaseSettings):
     @property
     def action_keys_path(self) -> Path:
         return self.action_keys_file or self.data_dir / "action-keys.json"
+
+    @property
+    def ui_origins(self) -> list[str]:
+        if self.temporal_ui_origin:
+            return [self.temporal_ui_origin.rstrip("/")]
+        port = self.temporal_ui_port
+        return [f"http://localhost:{port}", f"http://127.0.0.1:{port}"]
 
     @property
     def payload_keys_path(self) -> Path:

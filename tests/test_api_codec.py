@@ -67,13 +67,13 @@ async def test_the_web_ui_origin_may_call_the_codec_from_the_browser(api_world: 
     preflight = await api_world.http.options(
         "/codec/decode",
         headers={
-            "Origin": api_world.settings.temporal_ui_origin,
+            "Origin": api_world.settings.ui_origins[0],
             "Access-Control-Request-Method": "POST",
             "Access-Control-Request-Headers": "authorization,content-type,x-namespace",
         },
     )
     assert preflight.status_code == 200
-    assert preflight.headers["access-control-allow-origin"] == api_world.settings.temporal_ui_origin
+    assert preflight.headers["access-control-allow-origin"] == api_world.settings.ui_origins[0]
     elsewhere = await api_world.http.options(
         "/codec/decode",
         headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},

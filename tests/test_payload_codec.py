@@ -119,3 +119,27 @@ def test_keys_from_settings_file_or_variable_and_a_bad_one_named(tmp_path: Path)
     broken.write_text("not json", encoding="utf-8")
     with pytest.raises(ConfigurationError, match="is not a payload key set"):
         data_converter(Settings(data_dir=tmp_path, payload_keys_file=broken))
+
+
+def test_ocop_admin_payload_keys_creates_rotates_and_retires(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from starter import app
+
+    path = tmp_path / "payload-keys.json"
+    env = {"OCOP_PAYLOAD_KEYS_FILE": str(path), "COLUMNS": "300"}
+
+    def ocop(*args: str) -> str:
+        result = CliRunner().invoke(app, ["admin", "payload-keys", *args], env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "created" in ocop("init") and "kept" in ocop("init")
+    first = PayloadKeys.load(path).newest[0]
+    assert f"encrypting with {first}" in ocop("list")
+    ocop("rotate")
+    second = PayloadKeys.load(path).newest[0]
+    assert second != first and PayloadKeys.load(path).ids == [first, second]
+    assert f"decrypting with {second}" in ocop("retire", first)
+    refused = CliRunner().invoke(app, ["admin", "payload-keys", "retire", second], env=env)
+    assert refused.exit_code == 2 and "rotate before retiring" in refused.output
