@@ -165,6 +165,27 @@ def test_the_api_and_the_worker_share_the_action_keys() -> None:
     assert "action-keys" in _compose()["volumes"]
 
 
+def test_payloads_are_encrypted_with_shared_keys_and_the_ui_decodes_through_the_api() -> None:
+    services = _compose()["services"]
+    for name in ("ocop-api", "ocop-worker", "ocop-keys"):
+        environment = services[name]["environment"]
+        assert environment["OCOP_PAYLOAD_KEYS_FILE"] == "/keys/payload-keys.json", name
+        assert environment.get("OCOP_PAYLOAD_ENCRYPTION", "true") != "false", name
+    assert "ocop admin payload-keys init" in " ".join(services["ocop-keys"]["command"])
+    ui = services["temporal-ui"]["environment"]
+    assert ui["TEMPORAL_CODEC_ENDPOINT"] == "http://localhost:${OCOP_API_PORT:-8000}/codec"
+    assert ui["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"] == "true"  # the operator's own token
+    assert ui["TEMPORAL_AUTH_CLIENT_ID"] == "temporal-ui"
+    # The codec server answers the UI's origin, and the UI's tokens are the API's audience.
+    ui_origin = services["ocop-api"]["environment"]["OCOP_TEMPORAL_UI_ORIGIN"]
+    assert ui_origin == "http://localhost:${TEMPORAL_UI_PORT:-8080}"
+    [client] = [c for c in _realm()["clients"] if c["clientId"] == "temporal-ui"]
+    audiences = [m["config"].get("included.client.audience") for m in client["protocolMappers"]]
+    assert "ocop-api" in audiences
+    claims = {m["config"].get("claim.name") for m in client["protocolMappers"]}
+    assert {"ocop_role", "ocop_scope.province"} <= claims
+
+
 def test_the_realm_has_every_role_as_a_realm_role() -> None:
     realm = _realm()
     assert realm["realm"] == "ocop"
