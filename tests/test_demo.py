@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from temporalio.client import Client
 from temporalio.testing import WorkflowEnvironment
 
 from cli.demo.command import run_demo
@@ -25,6 +26,7 @@ from infra.database import create_engine
 from infra.settings import Settings
 from models.register import CertificateRow, ProductRow
 from tests.fixtures.smtp import SmtpTestServer
+from tests.plaintext import clear_payloads, readable_without_key
 
 # About 30 s on two idle cores; a saturated machine takes a few times as long.
 pytestmark = [pytest.mark.devserver, pytest.mark.timeout(600)]
@@ -101,3 +103,26 @@ async def test_the_demo_runs_a_province_year_and_the_certificates_after_it(
     # The administrators received both cycle reports.
     admin = f"vpdp@{story.run.province}.example.vn"
     assert len([s for s in subjects(smtp_server, admin) if "2024" in s or "2027" in s]) >= 2
+
+    # Every history the run wrote, read without the payload key: no producer's email, name
+    # or phone, and no payload in clear but the search attributes.
+    histories = await every_history(client, story.run.province)
+    assert len(histories) >= len(FIVE) + 2  # each case's runs, two cycles at least
+    for workflow_id, text in histories:
+        assert clear_payloads(text) == [], workflow_id
+        readable = readable_without_key(text)
+        for entry in FIVE:
+            for personal in (entry.email, entry.applicant, entry.phone):
+                assert personal not in readable, f"{personal!r} in clear in {workflow_id}"
+
+
+async def every_history(client: Client, province: str) -> list[tuple[str, str]]:
+    """Each run's history (JSON) of the province's cycles and cases."""
+    found = []
+    async for execution in client.list_workflows(
+        f"WorkflowId STARTS_WITH 'ocop-cycle-{province}' "
+        f"OR WorkflowId STARTS_WITH 'ocop-product-{province}'"
+    ):
+        handle = client.get_workflow_handle(execution.id, run_id=execution.run_id)
+        found.append((execution.id, (await handle.fetch_history()).to_json()))
+    return found

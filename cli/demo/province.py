@@ -101,6 +101,12 @@ class Entry:
     def email(self) -> str:
         return f"{self.code.lower()}@ocop-quangninh.example.vn"
 
+    @property
+    def phone(self) -> str:
+        """An invented landline of Quảng Ninh (area code 0203), the same on every run."""
+        digits = int.from_bytes(hashlib.sha256(self.code.encode()).digest()[:4]) % 10**7
+        return f"0203 {digits:07d}"
+
 
 HH = ApplicantKind.HOUSEHOLD
 COOP = ApplicantKind.COOPERATIVE
@@ -350,7 +356,9 @@ def dossier(
         locality=entry.locality,
         product_code=entry.code,
         product_name=entry.name,
-        applicant=Applicant(name=entry.applicant, kind=entry.kind, email=entry.email),
+        applicant=Applicant(
+            name=entry.applicant, kind=entry.kind, email=entry.email, phone=entry.phone
+        ),
         group=entry.group,
         product_set=entry.product_set,
         registration_kind=kind,
