@@ -19,6 +19,7 @@ from activities.notify import NotificationActivities
 from activities.register import RegisterActivities
 from infra.action_keys import ActionKeys
 from infra.database import create_engine, migrate, session_factory
+from infra.log_privacy import mask_addresses_everywhere
 from infra.settings import Settings, load_settings
 from infra.temporal import connect
 from workflows.annual_cycle import AnnualCycleWorkflow
@@ -85,6 +86,7 @@ async def run_worker(settings: Settings, stop: asyncio.Event | None = None) -> N
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    mask_addresses_everywhere()
     asyncio.run(run_worker(load_settings()))
 
 

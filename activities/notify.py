@@ -78,6 +78,7 @@ from infra.settings import Settings
 from models.dossier import Language
 from models.events import CaseEvent, CycleReported, DeliveryFailed, Notification, Recipient
 from models.mail_delivery import AlertRoute, SmtpStage, alert_route, excerpt
+from models.personal import masked_address, without_addresses
 
 __all__ = ["DeliveryResult", "LedgerStatus", "NotificationActivities", "NotificationLedger"]
 
@@ -138,7 +139,7 @@ class NotificationActivities:
                 activity.logger.exception(
                     "Notification %s to %s failed; it will be retried",
                     notification.key,
-                    recipient.email,
+                    masked_address(str(recipient.email)),
                 )
                 retry.append((str(recipient.email), error))
         if retry:
@@ -207,7 +208,7 @@ class NotificationActivities:
             activity.logger.warning(
                 "Notification %s: no answer after DATA (%s); unconfirmed, %s",
                 entry.key,
-                error.answer,
+                without_addresses(error.answer),
                 "given up" if latest.settled else "to be sent again with the same Message-ID",
             )
             if latest.settled:
@@ -221,7 +222,9 @@ class NotificationActivities:
             entry.key, entry.attempts, error.answer, error.code, entry
         )
         activity.logger.warning(
-            "Notification %s: temporary failure, will retry: %s", entry.key, error.answer
+            "Notification %s: temporary failure, will retry: %s",
+            entry.key,
+            without_addresses(error.answer),
         )
         raise error
 
@@ -240,7 +243,9 @@ class NotificationActivities:
         if route == AlertRoute.EMAIL_ADMINISTRATORS:
             alert = Alert(entry.key, route, entry.key, workflow_id, code, detail)
             await self._ledger.mark_failed(entry.key, entry.attempts, answer, code, entry, alert)
-            activity.logger.warning("Notification %s failed permanently: %s", entry.key, answer)
+            activity.logger.warning(
+                "Notification %s failed permanently: %s", entry.key, without_addresses(answer)
+            )
         else:
             await self._ledger.mark_failed(entry.key, entry.attempts, answer, code, entry)
             await self._server_alert(entry.key, workflow_id, code, detail)
@@ -269,7 +274,9 @@ class NotificationActivities:
                 key,
             )
         else:
-            activity.logger.warning("Notification %s failed permanently: %s", key, detail)
+            activity.logger.warning(
+                "Notification %s failed permanently: %s", key, without_addresses(detail)
+            )
 
     async def _email_alert(self, notification: Notification, failed: DeliveryResult) -> None:
         """Email the administrators about `failed`, once (its alert row says if done)."""
@@ -342,9 +349,12 @@ def _settled_or_retry(entry: LedgerEntry, recipient: Recipient) -> DeliveryResul
 def _retry_error(
     notification: Notification, failures: Sequence[tuple[str, BaseException]]
 ) -> ApplicationError:
-    described = "; ".join(
-        f"{email}: {error.answer if isinstance(error, DeliveryError) else repr(error)}"
-        for email, error in failures
+    # Worker logs repeat failure messages: addresses masked (models/personal.py).
+    described = without_addresses(
+        "; ".join(
+            f"{email}: {error.answer if isinstance(error, DeliveryError) else repr(error)}"
+            for email, error in failures
+        )
     )
     error = ApplicationError(
         f"notification {notification.key}: {len(failures)} recipient(s) to retry — {described}",
@@ -358,7 +368,9 @@ def _final_error(
     notification: Notification, undelivered: Sequence[DeliveryResult]
 ) -> ApplicationError:
     failed = any(r.status == LedgerStatus.FAILED for r in undelivered)
-    described = "; ".join(f"{r.recipient}: {r.status} ({r.smtp_response})" for r in undelivered)
+    described = without_addresses(
+        "; ".join(f"{r.recipient}: {r.status} ({r.smtp_response})" for r in undelivered)
+    )
     return ApplicationError(
         f"notification {notification.key}: {len(undelivered)} recipient(s) not delivered, "
         f"not retried — {excerpt(described, 1000)}",

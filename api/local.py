@@ -37,7 +37,11 @@ class LocalApi:
 
     def token(self, username: str) -> str:
         """A bearer token of the account `username`."""
-        return issue_token(self.settings, self.identity, self.accounts[username])[0]
+        return self.token_as(self.accounts[username])
+
+    def token_as(self, account: Account) -> str:
+        """A bearer token naming `account`, enrolled or not (tokens are self-contained)."""
+        return issue_token(self.settings, self.identity, account)[0]
 
 
 @contextlib.asynccontextmanager

@@ -18,7 +18,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 from temporalio.client import WorkflowHandle
 
-from cli.api_client import StepRefused, post_step, send
+from cli.api_client import StepRefused, get, post_step, send
 from cli.common import EXIT_REFUSED, api_refusal, fail, settings
 from contracts import cycle
 from contracts.refs import UpdateRef
@@ -43,16 +43,31 @@ def api_token() -> str | None:
     return kept.read_text(encoding="utf-8").strip() if kept.exists() else None
 
 
-def signed_in(step: str) -> str:
+def signed_in(step: str, needs: str = "is a person's step and needs their sign-in") -> str:
     """The caller's token, or one line saying how to sign in (a person's step needs one)."""
     token = api_token()
     if not token:
         fail(
-            f"{step} is a person's step and needs their sign-in: run `ocop login` "
+            f"{step} {needs}: run `ocop login` "
             "(on the dev stack `ocop dev token --as ROLE`) or set OCOP_TOKEN",
             EXIT_REFUSED,
         )
     return token
+
+
+def read_through_api(what: str, path: str, needs: str) -> Any:
+    """A read only the API may answer (it holds personal data): its JSON answer, or the
+    API's refusal as the command's one line."""
+    token = signed_in(what, needs)
+
+    async def fetch() -> Any:
+        async with httpx.AsyncClient(base_url=settings().public_api_url, timeout=90.0) as http:
+            return await get(http, path, token)
+
+    try:
+        return asyncio.run(fetch())
+    except StepRefused as error:
+        api_refusal(error)
 
 
 async def through_api(token: str, method: str, path: str, payload: BaseModel) -> Any:

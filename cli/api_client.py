@@ -55,11 +55,25 @@ async def send(http: httpx.AsyncClient, method: str, path: str, token: str, body
     except httpx.HTTPError as error:
         where = str(http.base_url).rstrip("/")
         raise ApiUnreachable(503, f"the API at {where} cannot be reached ({error})") from None
+    return _answer(answer)
+
+
+def _answer(answer: httpx.Response) -> Any:
     if answer.status_code >= 400:
         is_json = answer.headers.get("content-type", "").endswith("json")
         problem = answer.json() if is_json else {}
         raise StepRefused(answer.status_code, str(problem.get("detail") or answer.text))
     return answer.json()
+
+
+async def get(http: httpx.AsyncClient, path: str, token: str) -> Any:
+    """GET `path` as the token's holder; the JSON answer, or StepRefused."""
+    try:
+        answer = await http.get(path, headers={"Authorization": f"Bearer {token}"})
+    except httpx.HTTPError as error:
+        where = str(http.base_url).rstrip("/")
+        raise ApiUnreachable(503, f"the API at {where} cannot be reached ({error})") from None
+    return _answer(answer)
 
 
 async def post(http: httpx.AsyncClient, path: str, token: str, body: BaseModel) -> Any:

@@ -35,6 +35,7 @@ from infra.devserver import (
     SearchAttributeConflictError,
     register_search_attributes,
 )
+from infra.log_privacy import mask_addresses_everywhere
 from infra.mail_ledger import UndeliveredMail, undelivered_mail
 from infra.mailsink import (
     MailSink,
@@ -234,6 +235,7 @@ def _configure_logging() -> None:
         handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
         handler.setFormatter(logging.Formatter("%(message)s"))
         root.addHandler(handler)
+    mask_addresses_everywhere()
     root.setLevel(logging.INFO)
     # aiosmtpd logs every SMTP command at INFO; keep the console readable.
     logging.getLogger("mail.log").setLevel(logging.WARNING)

@@ -19,12 +19,12 @@ import typer
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from temporalio.client import Client
 
+from cli.acting import read_through_api
 from cli.common import EXIT_BAD_INPUT, JsonOption, console, fail, print_json, print_table, run
 from cli.keys import keys_app
 from cli.payload_keys import payload_keys_app
 from contracts import case as sa  # the search-attribute keys
 from contracts.case import WORKFLOW_TYPE, product_workflow_id
-from infra.database import create_engine, session_factory
 from infra.devserver import SearchAttributeConflictError, register_search_attributes
 from infra.settings import Settings
 from infra.unfreeze import CannotUnfreezeError, unfreeze_case
@@ -36,7 +36,6 @@ from models.dossier import Code
 from models.rulebook import RULEBOOKS
 from models.stars import CERTIFIED_STARS
 from models.text import text_refusal
-from presentation.story import CaseNotFoundError, Story, case_story, render_story
 
 PANEL = "Operators"
 operators_app = typer.Typer(rich_markup_mode="rich")
@@ -340,7 +339,8 @@ def history(
     """Tell a case's story in words: every round, human step, email, timer and retry.
 
     Merges the workflow's history across its runs (rounds) with the register's audit and
-    the mail ledger; works for running and closed cases.
+    the mail ledger; works for running and closed cases. The story names producers and
+    officials, so it is read through the API with an operator's token (`ocop login`).
     """
     if workflow_id is None:
         if province is None or code is None:
@@ -348,22 +348,15 @@ def history(
         workflow_id = product_workflow_id(province, code)
     elif province is not None:
         fail("give either PROVINCE CODE or --id, not both", EXIT_BAD_INPUT)
-    case = workflow_id
-
-    async def action(client: Client, settings: Settings) -> Story:
-        engine = create_engine(settings.register_url)
-        try:
-            return await case_story(client, case, session_factory(engine))
-        except CaseNotFoundError as error:
-            fail(str(error))
-        finally:
-            await engine.dispose()
-
-    story = run(action)
+    answer = read_through_api(
+        "ocop history",
+        f"/api/v1/cases/{workflow_id}/history",
+        "shows producers' and officials' personal data and needs an operator's sign-in",
+    )
     if as_json:
-        print_json(story)
+        print_json(answer["story"])
         return
-    for line in render_story(story):
+    for line in answer["lines"]:
         typer.echo(line)
 
 

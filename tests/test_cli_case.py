@@ -376,7 +376,7 @@ async def test_a_case_from_opening_to_certificate_upgrade_and_revocation(
 
     # Every human step names its verified actor: the token's holder, by name, role and
     # subject (nothing the command line was told).
-    history = ok(await world.ocop("history", *at))
+    history = ok(await world.ocop("history", *at, who="operator"))
     for signed in (
         "Phòng Nông nghiệp huyện Bình Liêu (reviewer, local-phong-nn-binh-lieu)",
         "HTX Hợp Tiến (producer, local-hoptien)",

@@ -297,13 +297,20 @@ async def test_list_filters_return_exactly_the_matching_cases(
     registered = await world.ocop("admin", "search-attributes")
     assert registered.exit_code == 0, registered.output
     assert "already registered" in registered.output
-    unknown = await world.ocop("history", p1, "NO-SUCH-PRODUCT")
+    unknown = await world.ocop("history", p1, "NO-SUCH-PRODUCT", operator_of=p1)
     assert unknown.exit_code == 1
     assert "neither Temporal nor the register knows it" in unknown.output
     # A running case's story, told while it waits for its provincial council.
-    told = await world.ocop("history", "--id", ids["provincial"])
+    told = await world.ocop("history", "--id", ids["provincial"], operator_of=p1)
     assert told.exit_code == 0, told.output
     assert "Province council session opened" in told.output
+    # The story names people: without a sign-in, or as another province's operator,
+    # nothing of it is shown.
+    unsigned = await world.ocop("history", "--id", ids["provincial"])
+    assert unsigned.exit_code == 1 and "needs an operator's sign-in" in unsigned.output
+    assert "Province council" not in unsigned.output
+    elsewhere = await world.ocop("history", "--id", ids["provincial"], operator_of=p2)
+    assert elsewhere.exit_code == 1 and f"their scope is '{p2}'" in elsewhere.output
 
 
 # ---------------------------------------------------------------- history (devserver)
@@ -445,10 +452,12 @@ async def test_history_tells_a_whole_life_in_order_across_rounds(
     assert not [line for line in lines if "not found in the register" in line]
 
     # The command line tells the same story, in words and in JSON.
-    told = await world.ocop("history", "--id", case.workflow_id)
+    told = await world.ocop("history", "--id", case.workflow_id, operator_of="quang-ninh")
     assert told.exit_code == 0, told.output
     assert "FAILED: 550 Mailbox unavailable" in told.output
-    as_json = await world.ocop("history", "--id", case.workflow_id, "--json")
+    as_json = await world.ocop(
+        "history", "--id", case.workflow_id, "--json", operator_of="quang-ninh"
+    )
     assert as_json.exit_code == 0, as_json.output
     data = json.loads(as_json.output)
     assert len(data["entries"]) == len(story.entries)

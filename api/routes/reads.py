@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from api.limits import LOOKUP_PER_ADDRESS, client_address
@@ -21,7 +21,7 @@ from models.clock import VIETNAM
 from models.public_certificate import STATUS_VI, PublicCertificate, public_status
 from models.records import CertificateStatus
 from models.register import ApplicantRow, CertificateRow, DecisionRow, ProductRow
-from presentation.story import CaseNotFoundError, case_story, render_story
+from presentation.story import CaseNotFoundError, Story, case_story, render_story
 
 router = APIRouter(tags=["reads"])
 
@@ -45,7 +45,8 @@ class CaseRow(BaseModel):
 
 class StoryAnswer(BaseModel):
     workflow_id: str
-    lines: list[str]
+    lines: list[str] = Field(description="The story in words, as `ocop history` prints it")
+    story: Story = Field(description="The same story as data (`ocop history --json`)")
 
 
 @router.get("/api/v1/me/cases", response_model=list[ProductCase], summary="My products' cases")
@@ -114,14 +115,24 @@ async def list_cases(
     summary="The case's whole story, as `ocop history` tells it",
 )
 async def history(workflow_id: CaseId, actor: CurrentActor, svc: Svc) -> StoryAnswer:
-    _, found = await case_access(svc, workflow_id)
+    try:
+        _, found = await case_access(svc, workflow_id)
+    except ApiProblem as problem:
+        if problem.status == 404:  # the words `ocop history` has always said
+            raise ApiProblem(
+                404,
+                "not-found",
+                "Không tìm thấy — not found",
+                f"no case {workflow_id!r}: neither Temporal nor the register knows it",
+            ) from None
+        raise
     refusal = access.operator_read_refusal(actor, found.facts.province)
     await permit(svc, actor, refusal, "history", workflow_id)
     try:
         story = await case_story(svc.client, workflow_id, svc.sessions)
     except CaseNotFoundError:
         raise not_found(f"case {workflow_id!r}") from None
-    return StoryAnswer(workflow_id=workflow_id, lines=render_story(story))
+    return StoryAnswer(workflow_id=workflow_id, lines=render_story(story), story=story)
 
 
 Number = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[\w./-]+$")]

@@ -44,6 +44,7 @@ from cli.demo.stack import DemoError, DemoStack, demo_stack, one_line
 from infra.binaries import BinaryNotFoundError
 from infra.database import create_engine, migrate
 from infra.devserver import DevServerError, SearchAttributeConflictError, ui_url
+from infra.log_privacy import mask_addresses_everywhere
 from infra.ports import PortInUseError
 from infra.settings import ConfigurationError, Settings, load_settings
 from infra.temporal import quiet_core_runtime
@@ -310,6 +311,7 @@ def _configure_logging(verbose: bool) -> None:
         handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=False)
         handler.setFormatter(logging.Formatter("%(message)s"))
         root.addHandler(handler)
+    mask_addresses_everywhere()
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     quiet_core_runtime("WARN" if verbose else "ERROR")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+from google.protobuf.message import Message
 from temporalio.api.enums.v1 import WorkflowTaskFailedCause
 from temporalio.api.failure.v1 import Failure
 from temporalio.api.history.v1 import HistoryEvent
@@ -138,6 +139,7 @@ class _RunReader:
     async def read(self, run: RunHistory) -> list[HistoryFact]:
         handlers = self._handlers()
         for event in run.events:
+            await open_failures(self.converter, event)
             which = event.WhichOneof("attributes")
             at = event.event_time.ToDatetime(tzinfo=UTC)
             if which in _ACTIVITY_ENDINGS:
@@ -147,6 +149,7 @@ class _RunReader:
             elif which in handlers:
                 await handlers[which](event, at)
         for info in run.pending:
+            await open_failures(self.converter, info)
             self._still_pending(info)
         facts = list(self.facts)
         if self.start is not None:
@@ -404,6 +407,42 @@ async def _decode_items(converter: DataConverter, items: list[Any], hint: type[A
     except Exception:  # an old or foreign payload: the story goes on without it
         return None
     return values[0] if values else None
+
+
+async def open_failures(converter: DataConverter, message: Message) -> None:
+    """Every failure in `message`, readable: decrypted by the converter's codec, and its
+    message and stack trace taken back out of the encoded attributes (failures are
+    written with `encode_common_attributes`, so history holds only "Encoded failure")."""
+    for failure in _failures_in(message):
+        if converter.payload_codec is not None:
+            await converter.payload_codec.decode_failure(failure)
+        current: Failure | None = failure
+        while current is not None:
+            if current.HasField("encoded_attributes"):
+                [attributes] = converter.payload_converter.from_payloads(
+                    [current.encoded_attributes]
+                )
+                if isinstance(attributes, dict):
+                    current.message = str(attributes.get("message", current.message))
+                    current.stack_trace = str(attributes.get("stack_trace", ""))
+                current.ClearField("encoded_attributes")
+            current = current.cause if current.HasField("cause") else None
+
+
+def _failures_in(message: Message) -> list[Failure]:
+    """The outermost failures a history event (or a pending activity) holds."""
+    if isinstance(message, Failure):
+        return [message]
+    found: list[Failure] = []
+    for descriptor, value in message.ListFields():
+        if descriptor.message_type is None:
+            continue
+        if isinstance(value, Message):
+            found += _failures_in(value)
+        elif not hasattr(value, "items"):  # a repeated field; maps hold no failures
+            for item in value:
+                found += _failures_in(item)
+    return found
 
 
 def _failure_text(failure: Failure) -> str:
