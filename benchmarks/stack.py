@@ -13,14 +13,16 @@ from typing import Final
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 from contracts.case import SEARCH_ATTRIBUTES
 from infra.binaries import temporal_cli
 from infra.database import create_engine, migrate, session_factory
 from infra.mailsink import MailSink
+from infra.payload_codec import PayloadKeys, new_key
 from infra.settings import Settings
-from infra.temporal import DATA_CONVERTER
+from infra.temporal import encrypted_converter
 from worker import build_worker
 
 DEV_SERVER_STARTUP: Final = timedelta(seconds=60)
@@ -35,7 +37,7 @@ class LocalStack:
     sessions: async_sessionmaker[AsyncSession]
 
 
-async def start_dev_server() -> WorkflowEnvironment:
+async def start_dev_server(converter: DataConverter | None = None) -> WorkflowEnvironment:
     """Temporal's dev server on free ports, in memory, with ocop's search attributes."""
     return await WorkflowEnvironment.start_local(
         namespace="default",
@@ -44,14 +46,17 @@ async def start_dev_server() -> WorkflowEnvironment:
         dev_server_startup_timeout=DEV_SERVER_STARTUP,
         dev_server_log_level="error",
         ui=False,
-        data_converter=DATA_CONVERTER,
+        # Encrypted, as every stack is by default (a key of this run only, unless given).
+        data_converter=converter or encrypted_converter(PayloadKeys((new_key(),))),
     )
 
 
 @contextlib.asynccontextmanager
 async def local_stack(folder: Path, task_queue: str) -> AsyncIterator[LocalStack]:
     """Everything started in order and stopped in reverse, whatever happens in between."""
-    env = await start_dev_server()
+    # The key file of the folder: `ocop` commands run with OCOP_DATA_DIR there read it too.
+    keys = PayloadKeys.load_or_create(folder / "payload-keys.json")
+    env = await start_dev_server(encrypted_converter(keys))
     try:
         url = f"sqlite+aiosqlite:///{folder / 'register.db'}"
         await migrate(url)

@@ -9,6 +9,7 @@ after each one the case still answers its status query and takes a valid Update.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import socket
 from pathlib import Path
@@ -37,8 +38,15 @@ REVIEWER = "Phòng Nông nghiệp huyện Bình Liêu"
 
 
 def raw_handle(client: Client, workflow_id: str) -> WorkflowHandle[Any, Any]:
+    """Temporal's default JSON, unchecked by ocop's converter; through the stack's codec,
+    so the refusal it reads back is decrypted (without the key it reads "Encoded failure")."""
     config = client.config()
-    config["data_converter"] = plain_json()
+    stack = config["data_converter"]
+    config["data_converter"] = dataclasses.replace(
+        plain_json(),
+        payload_codec=stack.payload_codec,
+        failure_converter_class=stack.failure_converter_class,
+    )
     config["interceptors"] = []
     return Client(**config).get_workflow_handle(workflow_id)
 

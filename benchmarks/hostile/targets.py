@@ -16,6 +16,7 @@ sending; keeping raw clients off the frontend is the deployment's part.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
@@ -87,9 +88,16 @@ class Outcome:
 
 
 def outside_client(client: Client) -> Client:
-    """The same connection with Temporal's default converter: no ocop checks on the way out."""
+    """The same connection with Temporal's default converter: no ocop checks on the way out.
+
+    It keeps the stack's codec, so the refusals it reads back are decrypted."""
     config = client.config()
-    config["data_converter"] = DataConverter.default
+    stack = config["data_converter"]
+    config["data_converter"] = dataclasses.replace(
+        DataConverter.default,
+        payload_codec=stack.payload_codec,
+        failure_converter_class=stack.failure_converter_class,
+    )
     config["interceptors"] = []
     return Client(**config)
 
