@@ -33,6 +33,7 @@ from infra.devserver import (
     DevServer,
     DevServerError,
     SearchAttributeConflictError,
+    codec_url,
     register_search_attributes,
 )
 from infra.log_privacy import mask_addresses_everywhere
@@ -249,7 +250,7 @@ def _print_endpoints(settings: Settings, server: DevServer, with_worker: bool) -
         "Temporal gRPC", f"{settings.temporal_address}  (namespace {settings.temporal_namespace})"
     )
     codec = (
-        f"; payloads decoded by {settings.public_api_url}/codec for operators"
+        f"; operators sign in at {codec_url(settings)}/sign-in to read payloads"
         if settings.payload_encryption
         else ""
     )

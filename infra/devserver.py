@@ -174,10 +174,18 @@ def dev_server_command(
         command += ["--ui-port", str(settings.temporal_ui_port), "--ui-disable-news-fetch"]
         if settings.payload_encryption:
             # The UI asks the API's codec server to decode payloads (operators only).
-            command += ["--ui-codec-endpoint", f"{settings.public_api_url}/codec"]
+            command += ["--ui-codec-endpoint", codec_url(settings)]
     else:
         command += ["--headless"]
     return command
+
+
+def codec_url(settings: Settings) -> str:
+    """Where the embedded UI's browser reaches the codec server: on `localhost` like the
+    UI itself, so the operator's sign-in cookie (`/codec/sign-in`) is same-site."""
+    if settings.api_url is None and settings.api_host in {"", "0.0.0.0", "::", "127.0.0.1", "::1"}:
+        return f"http://localhost:{settings.api_port}/codec"
+    return f"{settings.public_api_url}/codec"
 
 
 def ui_url(settings: Settings) -> str:

@@ -8,6 +8,7 @@ import base64
 import json
 import os
 
+import httpx
 import pytest
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payloads
@@ -16,7 +17,7 @@ from temporalio.client import Client
 from infra.binaries import temporal_cli
 from infra.payload_codec import ENCODING
 from tests.factories import PRODUCER_EMAIL
-from tests.fixtures.api import ApiWorld
+from tests.fixtures.api import PASSWORD, ApiWorld
 from tests.plaintext import readable_without_key
 from tests.test_api_case import opened
 
@@ -126,3 +127,42 @@ async def test_the_temporal_cli_shows_a_history_decoded_with_an_operators_token(
     denied = await temporal_show(world, workflow_id, *endpoint, "--codec-auth", producer)
     # The codec server refuses (403); the CLI gives up rather than show anything decoded.
     assert denied.startswith("Error:") and PRODUCER_EMAIL not in denied
+
+
+async def test_an_operator_signed_in_at_the_codec_decodes_by_cookie_and_others_cannot(
+    api_world: ApiWorld,
+) -> None:
+    """The embedded Web UI sends no bearer token: the operator signs in at /codec/sign-in
+    and the UI's requests carry the cookie."""
+    world = api_world
+    workflow_id, _ = await opened(world)
+    body = json_format.MessageToJson(await started_payloads(world.client, workflow_id))
+    json_body = {"Content-Type": "application/json"}
+    page = await world.http.get("/codec/sign-in")
+    assert page.status_code == 200 and 'action="/codec/sign-in"' in page.text
+
+    async with httpx.AsyncClient(base_url=world.base_url, timeout=60.0) as browser:
+        refused = await browser.post(
+            "/codec/sign-in", data={"username": "producer", "password": PASSWORD}
+        )
+        assert refused.status_code == 403 and "ocop_codec" not in browser.cookies
+        wrong = await browser.post(
+            "/codec/sign-in", data={"username": "operator", "password": "sai"}
+        )
+        assert wrong.status_code == 401
+        assert (
+            await browser.post("/codec/decode", content=body, headers=json_body)
+        ).status_code == 401
+
+        signed = await browser.post(
+            "/codec/sign-in", data={"username": "operator", "password": PASSWORD}
+        )
+        assert signed.status_code == 200 and "Vận hành hệ thống" in signed.text
+        cookie = signed.headers["set-cookie"]
+        assert "HttpOnly" in cookie and "Path=/codec" in cookie and "SameSite=lax" in cookie
+        decoded = await browser.post("/codec/decode", content=body, headers=json_body)
+        assert decoded.status_code == 200, decoded.text
+        [plain] = json_format.ParseDict(decoded.json(), Payloads()).payloads
+        assert PRODUCER_EMAIL in plain.data.decode()
+        # The cookie is the codec's only: the rest of the API still wants a bearer token.
+        assert (await browser.get("/api/v1/me")).status_code == 401

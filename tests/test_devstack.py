@@ -120,7 +120,7 @@ def test_dev_server_command_persists_state_and_registers_search_attributes(
     assert command[command.index("--namespace") + 1] == "ocop"
     # The UI decodes payloads through the API's codec server.
     codec = command[command.index("--ui-codec-endpoint") + 1]
-    assert codec == f"{settings.public_api_url}/codec"
+    assert codec == f"http://localhost:{settings.api_port}/codec"  # same-site with the UI
     pairs = {command[i + 1] for i, arg in enumerate(command) if arg == "--search-attribute"}
     assert pairs >= {"OcopProvince=Keyword", "OcopStars=Int", "OcopValidUntil=Datetime"}
     assert len(pairs) == len(ALL_KEYS)
