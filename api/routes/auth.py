@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
 
 from api.accounts import authenticate
-from api.identity import LOCAL_ALGORITHM, issue_token
+from api.identity import LOCAL_ALGORITHM, Account, issue_token
 from api.limits import TOKEN_PER_ADDRESS, TOKEN_PER_USERNAME, client_address
 from api.problems import ApiProblem
 from api.services import CurrentActor, Svc
@@ -21,6 +21,23 @@ class TokenAnswer(BaseModel):
     access_token: str
     token_type: str = "Bearer"
     expires_in: int
+
+
+async def local_account(request: Request, svc: Svc, username: str, password: str) -> Account:
+    """The local account these credentials open, within the sign-in rate limits; 401
+    otherwise (the same answer for an unknown name and a wrong password)."""
+    svc.limits.check(TOKEN_PER_ADDRESS, "token-address", client_address(request))
+    svc.limits.check(TOKEN_PER_USERNAME, "token-username", username.lower())
+    account = await authenticate(svc.sessions, username, password)
+    if account is None:
+        raise ApiProblem(
+            401,
+            "invalid-credentials",
+            "Sai tên đăng nhập hoặc mật khẩu — wrong username or password",
+            "tên đăng nhập hoặc mật khẩu không đúng — wrong username or password",
+            headers={"WWW-Authenticate": 'Bearer realm="ocop"'},
+        )
+    return account
 
 
 @router.post("/auth/token", response_model=TokenAnswer, summary="Sign in (OAuth 2 password grant)")
@@ -39,17 +56,7 @@ async def token(
             "Đăng nhập qua nhà cung cấp định danh — sign in at the identity provider",
             f"tokens are issued by {svc.settings.oidc_issuer}, not by this API",
         )
-    svc.limits.check(TOKEN_PER_ADDRESS, "token-address", client_address(request))
-    svc.limits.check(TOKEN_PER_USERNAME, "token-username", username.lower())
-    account = await authenticate(svc.sessions, username, password)
-    if account is None:
-        raise ApiProblem(
-            401,
-            "invalid-credentials",
-            "Sai tên đăng nhập hoặc mật khẩu — wrong username or password",
-            "tên đăng nhập hoặc mật khẩu không đúng — wrong username or password",
-            headers={"WWW-Authenticate": 'Bearer realm="ocop"'},
-        )
+    account = await local_account(request, svc, username, password)
     access_token, lifetime = issue_token(svc.settings, svc.identity_keys, account)
     return TokenAnswer(access_token=access_token, expires_in=lifetime)
 

@@ -24,10 +24,9 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from google.protobuf import json_format
 from temporalio.api.common.v1 import Payload, Payloads
 
-from api.accounts import authenticate
 from api.identity import TokenRefused, issue_token
-from api.limits import TOKEN_PER_ADDRESS, TOKEN_PER_USERNAME, client_address
 from api.problems import ApiProblem
+from api.routes.auth import local_account
 from api.services import Svc, current_actor, permit, services
 from infra.payload_codec import PayloadKeyError
 from models import actors as access
@@ -165,16 +164,14 @@ async def sign_in(
     password: Annotated[str, Form(min_length=1, max_length=256)],
 ) -> HTMLResponse:
     """An operator's local account: its token kept in a cookie for `/codec` only."""
-    svc.limits.check(TOKEN_PER_ADDRESS, "token-address", client_address(request))
-    svc.limits.check(TOKEN_PER_USERNAME, "token-username", username.lower())
-    account = await authenticate(svc.sessions, username, password)
-    if account is None:
+    if svc.settings.oidc_issuer is not None:  # the UI signs in at the provider instead
         raise ApiProblem(
-            401,
-            "invalid-credentials",
-            "Sai tên đăng nhập hoặc mật khẩu — wrong username or password",
-            "tên đăng nhập hoặc mật khẩu không đúng — wrong username or password",
+            400,
+            "unsupported-grant",
+            "Đăng nhập qua nhà cung cấp định danh — sign in at the identity provider",
+            f"the Web UI signs in at {svc.settings.oidc_issuer} and passes its token",
         )
+    account = await local_account(request, svc, username, password)
     operator = access.Actor(
         subject=account.subject,
         display_name=account.display_name,
