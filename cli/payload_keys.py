@@ -2,10 +2,12 @@
 retire.
 
 Every process encrypts new payloads with the newest key and decrypts with any key of
-the set, read when it connects. Rotate, then restart every process that holds the set
-(workers, the API with its codec server): until each has restarted, one still on the
-old set cannot read what the restarted ones wrote. Retire an old key only when no
-history kept for its retention holds payloads under it — they would no longer decode.
+the set, read when it connects. To change keys with nothing unreadable on the way:
+`stage` (a new key that only decrypts), restart every process that holds the set
+(workers, the API with its codec server), `promote` it, restart them again. (`rotate`
+does both at once: until every process has restarted, one still on the old set cannot
+read what the restarted ones wrote.) Retire an old key only when no history kept for
+its retention holds payloads under it — they would no longer decode.
 """
 
 from __future__ import annotations
@@ -63,6 +65,25 @@ def rotate() -> None:
     keys = _loaded().rotated()
     keys.save(settings().payload_keys_path)
     _show(keys, "rotated")
+
+
+@payload_keys_app.command("stage")
+def stage() -> None:
+    """Add a new key that only decrypts, for now; `promote` it once every process has it."""
+    keys = _loaded().staged()
+    keys.save(settings().payload_keys_path)
+    _show(keys, f"staged {keys.keys[0][0]}")
+
+
+@payload_keys_app.command("promote")
+def promote(key_id: Annotated[str, typer.Argument(help="The staged key id.")]) -> None:
+    """Make a key the encrypting one (restart every process afterwards)."""
+    try:
+        keys = _loaded().promoted(key_id)
+    except PayloadKeyError as error:
+        fail(str(error), EXIT_BAD_INPUT)
+    keys.save(settings().payload_keys_path)
+    _show(keys, "promoted " + key_id)
 
 
 @payload_keys_app.command("retire")

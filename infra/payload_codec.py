@@ -122,6 +122,19 @@ class PayloadKeys:
         """The set with a new newest key: it encodes from now on; the others still decode."""
         return PayloadKeys((*self.keys, new_key()))
 
+    def staged(self) -> PayloadKeys:
+        """The set with a new key that only decodes (first, so not the newest): once every
+        process holds it, `promoted` lets it encode, and no process meets a payload it
+        cannot read on the way."""
+        return PayloadKeys((new_key(), *self.keys))
+
+    def promoted(self, key_id: str) -> PayloadKeys:
+        """The set with `key_id` as the newest: it encodes from now on."""
+        key = self.key(key_id)
+        if key is None:
+            raise PayloadKeyError(f"no payload key {key_id!r}; keys: {', '.join(self.ids)}")
+        return PayloadKeys((*(e for e in self.keys if e[0] != key_id), (key_id, key)))
+
     def retired(self, key_id: str) -> PayloadKeys:
         """The set without `key_id`: what it encrypted no longer decodes."""
         if key_id == self.newest[0]:

@@ -62,6 +62,19 @@ async def test_after_a_rotation_new_payloads_use_the_new_key_and_old_ones_still_
         after.retired(after.newest[0])
 
 
+async def test_a_staged_key_decrypts_before_it_encrypts() -> None:
+    before = PayloadKeys((new_key(),))
+    staged = before.staged()
+    assert staged.newest == before.newest  # still encrypting with the old key
+    promoted = staged.promoted(staged.keys[0][0])
+    new_payload = await encoded(promoted)
+    # A process still on the staged set reads what a promoted one writes, and back.
+    assert await encrypted_converter(staged).decode([new_payload], [type(DOSSIER)]) == [DOSSIER]
+    assert await encrypted_converter(promoted).decode([await encoded(staged)], [type(DOSSIER)])
+    with pytest.raises(PayloadKeyError, match="no payload key 'pk-nope'"):
+        staged.promoted("pk-nope")
+
+
 async def test_an_altered_payload_or_a_swapped_key_id_does_not_decode() -> None:
     keys = PayloadKeys((new_key(), new_key()))
     payload = await encoded(keys)
@@ -140,6 +153,12 @@ def test_ocop_admin_payload_keys_creates_rotates_and_retires(tmp_path: Path) -> 
     ocop("rotate")
     second = PayloadKeys.load(path).newest[0]
     assert second != first and PayloadKeys.load(path).ids == [first, second]
-    assert f"decrypting with {second}" in ocop("retire", first)
-    refused = CliRunner().invoke(app, ["admin", "payload-keys", "retire", second], env=env)
+    # Staged: the new key decrypts at once but encrypts only once promoted.
+    staged = ocop("stage")
+    third = PayloadKeys.load(path).keys[0][0]
+    assert f"staged {third}" in staged and f"encrypting with {second}" in staged
+    assert f"encrypting with {third}" in ocop("promote", third)
+    assert PayloadKeys.load(path).ids == [first, second, third]
+    assert f"decrypting with {second}, {third}" in ocop("retire", first)
+    refused = CliRunner().invoke(app, ["admin", "payload-keys", "retire", third], env=env)
     assert refused.exit_code == 2 and "rotate before retiring" in refused.output

@@ -25,7 +25,15 @@ class TokenAnswer(BaseModel):
 
 async def local_account(request: Request, svc: Svc, username: str, password: str) -> Account:
     """The local account these credentials open, within the sign-in rate limits; 401
-    otherwise (the same answer for an unknown name and a wrong password)."""
+    otherwise (the same answer for an unknown name and a wrong password). With an OIDC
+    provider there are no local accounts: people sign in there."""
+    if svc.settings.oidc_issuer is not None:
+        raise ApiProblem(
+            400,
+            "unsupported-grant",
+            "Đăng nhập qua nhà cung cấp định danh — sign in at the identity provider",
+            f"tokens are issued by {svc.settings.oidc_issuer}, not by this API",
+        )
     svc.limits.check(TOKEN_PER_ADDRESS, "token-address", client_address(request))
     svc.limits.check(TOKEN_PER_USERNAME, "token-username", username.lower())
     account = await authenticate(svc.sessions, username, password)
@@ -49,13 +57,6 @@ async def token(
     grant_type: Annotated[str, Form(pattern="^password$")] = "password",
 ) -> TokenAnswer:
     """A bearer token for a local account (the embedded stack's issuer)."""
-    if svc.settings.oidc_issuer is not None:
-        raise ApiProblem(
-            400,
-            "unsupported-grant",
-            "Đăng nhập qua nhà cung cấp định danh — sign in at the identity provider",
-            f"tokens are issued by {svc.settings.oidc_issuer}, not by this API",
-        )
     account = await local_account(request, svc, username, password)
     access_token, lifetime = issue_token(svc.settings, svc.identity_keys, account)
     return TokenAnswer(access_token=access_token, expires_in=lifetime)

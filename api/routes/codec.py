@@ -164,13 +164,6 @@ async def sign_in(
     password: Annotated[str, Form(min_length=1, max_length=256)],
 ) -> HTMLResponse:
     """An operator's local account: its token kept in a cookie for `/codec` only."""
-    if svc.settings.oidc_issuer is not None:  # the UI signs in at the provider instead
-        raise ApiProblem(
-            400,
-            "unsupported-grant",
-            "Đăng nhập qua nhà cung cấp định danh — sign in at the identity provider",
-            f"the Web UI signs in at {svc.settings.oidc_issuer} and passes its token",
-        )
     account = await local_account(request, svc, username, password)
     operator = access.Actor(
         subject=account.subject,
