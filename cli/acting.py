@@ -18,7 +18,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 from temporalio.client import WorkflowHandle
 
-from cli.api_client import StepRefused, get, post_step, send
+from cli.api_client import StepRefused, get, send
 from cli.common import EXIT_REFUSED, api_refusal, fail, settings
 from contracts import cycle
 from contracts.refs import UpdateRef
@@ -74,22 +74,6 @@ async def through_api(token: str, method: str, path: str, payload: BaseModel) ->
     """`payload` to the API's `path` as the token's holder: the JSON answer or StepRefused."""
     async with httpx.AsyncClient(base_url=settings().public_api_url, timeout=90.0) as http:
         return await send(http, method, path, token, payload)
-
-
-def on_case(
-    ref: UpdateRef[In, Out], payload: In, step: str
-) -> Callable[[WorkflowHandle[Any, Any]], Awaitable[Out]]:
-    """The Update as the signed-in person's step on a case, through the API.
-
-    The token is looked up now, so a command without one refuses before it connects.
-    """
-    token = signed_in(step)
-
-    async def send_step(handle: WorkflowHandle[Any, Any]) -> Out:
-        async with httpx.AsyncClient(base_url=settings().public_api_url, timeout=90.0) as http:
-            return await post_step(http, token, handle.id, ref, payload)
-
-    return send_step
 
 
 def on_cycle(

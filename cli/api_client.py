@@ -34,9 +34,11 @@ ROUTES: Final = {
 class StepRefused(Exception):
     """The API said no; the message is the problem's detail."""
 
-    def __init__(self, status: int, detail: str) -> None:
+    def __init__(self, status: int, detail: str, kind: str = "") -> None:
         super().__init__(detail)
         self.status = status
+        self.kind = kind
+        """The problem's type, its last path segment (e.g. `ended`, `not-permitted`)."""
 
 
 class ApiUnreachable(StepRefused):
@@ -62,7 +64,8 @@ def _answer(answer: httpx.Response) -> Any:
     if answer.status_code >= 400:
         is_json = answer.headers.get("content-type", "").endswith("json")
         problem = answer.json() if is_json else {}
-        raise StepRefused(answer.status_code, str(problem.get("detail") or answer.text))
+        kind = str(problem.get("type", "")).rstrip("/").rsplit("/", 1)[-1]
+        raise StepRefused(answer.status_code, str(problem.get("detail") or answer.text), kind)
     return answer.json()
 
 

@@ -327,6 +327,45 @@ def operator_read_refusal(actor: Actor, province: str) -> Refusal | None:
     )
 
 
+def case_reader_refusal(actor: Actor, case: CaseAccess) -> Refusal | None:
+    """Read where a case stands: whoever takes part in it — its producer, the province's
+    operators and office, the reviewer of its locality, its councils' members and
+    secretaries, and the authorities who may sign for it."""
+    facts = case.facts
+    councils = case.councils
+    allowed = (
+        own_case_refusal(actor, facts) is None
+        or operator_read_refusal(actor, facts.province) is None
+        or cycle_administration_refusal(actor, facts.province) is None
+        or review_refusal(actor, facts.province, facts.locality) is None
+        or any(close_session_refusal(actor, council) is None for council in councils)
+        or any(
+            scorecard_refusal(actor, council, council.level, actor.scope.member_id or "") is None
+            for council in councils
+        )
+        or (
+            actor.role == Role.AUTHORITY
+            and signing_refusal(
+                actor,
+                level=actor.scope.level or "",
+                authority=actor.scope.authority or "",
+                province=facts.province,
+                locality=facts.locality,
+            )
+            is None
+        )
+    )
+    if allowed:
+        return None
+    if actor.role == Role.PRODUCER:  # the refusal that speaks to a producer
+        return own_case_refusal(actor, facts)
+    return _refused(
+        actor,
+        f"không tham gia hồ sơ {excerpt(facts.workflow_id)!r}",
+        f"takes no part in case {excerpt(facts.workflow_id)!r}",
+    )
+
+
 def payload_read_refusal(actor: Actor) -> Refusal | None:
     """Decode (or encode) Temporal payloads through the codec server: an operator. A
     payload is not a province's (a history mixes them), so the role alone decides."""

@@ -170,6 +170,10 @@ async def test_each_step_by_its_own_person_and_every_impostor_refused(
     # The producer reads their own case; another producer may not.
     assert ok(await world.call("GET", path, "producer"))["workflow_id"] == workflow_id
     forbidden(await world.call("GET", path, "other-producer"), "is not a product of the applicant")
+    # Those who take part read where it stands too; a reviewer elsewhere does not.
+    assert ok(await world.call("GET", path, "reviewer-bl"))["workflow_id"] == workflow_id
+    assert ok(await world.call("GET", path, "district-m1"))["workflow_id"] == workflow_id
+    forbidden(await world.call("GET", path, "reviewer-ty"), "takes no part in case")
 
     # The story names the verified actor of every human step.
     lines = ok(await world.call("GET", f"{path}/history", "operator"))["lines"]
@@ -191,7 +195,7 @@ async def test_each_step_by_its_own_person_and_every_impostor_refused(
             .select_from(AccessRefusalRow)
             .where(AccessRefusalRow.target == workflow_id)
         )
-    assert refused == 10
+    assert refused == 11
 
 
 async def test_an_unknown_case_and_a_body_that_does_not_fit_are_problems(

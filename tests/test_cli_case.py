@@ -639,9 +639,11 @@ async def test_a_case_without_a_worker_is_one_line_not_a_hang(
         # An Update: the same line, and how to see later whether it was applied after all
         # (it used to end in a traceback: the SDK turns the cancelled call into its own error).
         monkeypatch.setattr(cli.common, "UPDATE_TIMEOUT", 1.0)
+        # Through the API the command cannot see the task queue: it says what it can.
         line = refused(await world.ocop("review", *at, "accept", who=REVIEWER), 1)
         assert line == (
-            f"error: no worker answered within 1 s: {no_worker}; the update may still be "
+            "error: no answer within 1 s: no worker seems to be answering for the case "
+            "(start one with `ocop dev up` or `python worker.py`); the update may still be "
             f"applied when a worker starts: check with `ocop status {PROVINCE} {product}`"
         )
     finally:

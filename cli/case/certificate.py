@@ -8,25 +8,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from temporalio.client import Client
 
-from cli.acting import on_case
 from cli.case.inputs import bad_input, build, choice, no_extra, parse_date
 from cli.case.target import (
     PANEL,
     CodeArg,
     IdOption,
     ProvinceArg,
-    act,
-    call,
     case_app,
     find_target,
-    read_status,
 )
+from cli.case.through_api import CaseSession, CaseStep, act, with_case
 from cli.case.wording import say, where_now
-from cli.common import load_model, run
+from cli.common import load_model
 from contracts import case
-from infra.settings import Settings
 from infra.waiting import StillWaitingError, poll_until
 from models.case import (
     Application,
@@ -74,7 +69,7 @@ def recognise_command(
             "certificate_number": certificate.strip(),
         },
     )
-    _, status = act(target, on_case(case.RECOGNISE, recognition, "ocop recognise"))
+    _, status = act(target, "ocop recognise", CaseStep(case.RECOGNISE, recognition))
     issued = status.certificate
     if issued is None:
         say(f"Recognition of {target.label} recorded; {where_now(status)}.")
@@ -121,29 +116,25 @@ def apply_command(
     no_extra(positionals[1:], "apply")
     dossier = load_model(Path(positionals[0]), Dossier, "dossier fields")
 
-    async def action(client: Client, settings: Settings) -> tuple[Application, CaseStatus]:
-        before = await read_status(client, target)
+    async def work(session: CaseSession) -> tuple[Application, CaseStatus]:
+        before = await session.status()
         cycle_year = year if year is not None else before.as_of.astimezone(VIETNAM).year
         application = build(Application, {"dossier": dossier, "cycle_year": cycle_year})
-        latest = client.get_workflow_handle(target.workflow_id)
-        closing_run = (await latest.describe()).run_id
-        await call(client, target, on_case(case.APPLY, application, "ocop apply"))
-        # The new round is a new run of the case: wait (briefly) until the server names
-        # it, then ask it. A query sent meanwhile could land on the closing run.
+        await session.take(CaseStep(case.APPLY, application))
+        # The new round is a new run of the case: wait (briefly) until the case answers
+        # in it. A status read meanwhile may still come from the closing run.
         status = before
 
         async def next_round() -> CaseStatus | None:
             nonlocal status
-            if (await latest.describe()).run_id == closing_run:
-                return None
-            status = await read_status(client, target)
-            return status
+            status = await session.status()
+            return status if status.round_number > before.round_number else None
 
         with contextlib.suppress(StillWaitingError):
             await poll_until(next_round, within=NEW_ROUND_SECONDS, what="the new round")
         return application, status
 
-    application, status = run(action)
+    application, status = with_case(target, "ocop apply", work)
     kind = application.dossier.registration_kind.value
     say(
         f"Application for {kind} of {target.label} received (cycle {application.cycle_year}); "
@@ -191,7 +182,7 @@ def revoke_command(
             "details": details,
         },
     )
-    _, status = act(target, on_case(case.REVOKE, revocation, "ocop revoke"))
+    _, status = act(target, "ocop revoke", CaseStep(case.REVOKE, revocation))
     say(
         f"Certificate of {target.label} revoked by decision {revocation.decision_number} "
         f"({revocation.grounds.value}); {where_now(status)}."

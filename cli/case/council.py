@@ -3,36 +3,29 @@ closes it (a result, or a re-score when the totals diverge)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from temporalio.client import Client
 
-from cli.acting import SIGNED_IN, on_case
+from cli.acting import SIGNED_IN
 from cli.case.inputs import bad_input, build, no_extra
 from cli.case.target import (
     PANEL,
     CodeArg,
-    Handle,
     IdOption,
     ProvinceArg,
-    act,
-    call,
     case_app,
     find_target,
-    read_status,
 )
+from cli.case.through_api import CaseSession, CaseStep, act, with_case
 from cli.case.wording import say, where_now
-from cli.common import JsonOption, load_model, plural, print_json, run
+from cli.common import JsonOption, load_model, plural, print_json
 from contracts import case
-from infra.settings import Settings
 from models.case import (
     CaseStatus,
     CloseSessionRequest,
     CloseSessionResult,
-    MemberScore,
     ScorecardSubmission,
 )
 from models.scorecard import Scorecard
@@ -61,29 +54,25 @@ def score_command(
         bad_input("give at least one SCORECARD.yaml (see examples/scorecard-district-chair.yaml)")
     cards = [load_model(Path(path), Scorecard, "scorecard fields") for path in paths]
 
-    steps = [(card, _scorecard_update(card)) for card in cards]
-
-    async def action(client: Client, _: Settings) -> CaseStatus:
-        for card, step in steps:
-            score = await call(client, target, step)
+    async def work(session: CaseSession) -> CaseStatus:
+        for card in cards:
+            score = await session.take(
+                CaseStep(case.SUBMIT_SCORECARD, ScorecardSubmission(scorecard=card))
+            )
             met = "met" if score.mandatory_criteria_met else "NOT met"
             say(
                 f"Scorecard of {score.member_id} at {card.level} level for {target.label}: "
                 f"A {score.part_a} + B {score.part_b} + C {score.part_c} = {score.total} "
                 f"points; mandatory 3★ criteria {met}."
             )
-        return await read_status(client, target)
+        return await session.status()
 
-    status = run(action)
+    status = with_case(target, "ocop score", work)
     say(
         f"{plural(len(status.scores), 'scorecard')} in for session attempt "
         f"{status.session_attempt}; "
         f"{where_now(status)}."
     )
-
-
-def _scorecard_update(card: Scorecard) -> Callable[[Handle], Awaitable[MemberScore]]:
-    return on_case(case.SUBMIT_SCORECARD, ScorecardSubmission(scorecard=card), "ocop score")
 
 
 # ------------------------------------------------------------- close-session
@@ -103,7 +92,7 @@ def close_session_command(
     target, positionals = find_target(province, product_code, workflow_id)
     no_extra(positionals, "close-session")
     request = build(CloseSessionRequest, {"level": level.strip(), "closed_by": SIGNED_IN})
-    closed, status = act(target, on_case(case.CLOSE_SESSION, request, "ocop close-session"))
+    closed, status = act(target, "ocop close-session", CaseStep(case.CLOSE_SESSION, request))
     if as_json:
         print_json(closed)
         return

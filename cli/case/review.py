@@ -14,17 +14,17 @@ from typing import Annotated
 import typer
 from temporalio.client import Client
 
-from cli.acting import SIGNED_IN, on_case
+from cli.acting import SIGNED_IN
 from cli.case.inputs import bad_input, build, choice, no_extra
 from cli.case.target import (
     PANEL,
     CodeArg,
     IdOption,
     ProvinceArg,
-    act,
     case_app,
     find_target,
 )
+from cli.case.through_api import CaseStep, act
 from cli.case.wording import say, where_now
 from cli.common import read_data, read_mapping, run
 from contracts import case
@@ -144,7 +144,7 @@ def review_command(
             "documents_requested": kinds,
         },
     )
-    _, status = act(target, on_case(case.REVIEW, decision, "ocop review"))
+    _, status = act(target, "ocop review", CaseStep(case.REVIEW, decision))
     done = {
         ReviewAction.ACCEPT: "accepted",
         ReviewAction.REQUEST_SUPPLEMENT: "supplement requested",
@@ -207,7 +207,7 @@ def supply_command(
     elif not paths:
         bad_input("no documents: give FILE… with --kind, or --refs DOCS.yaml")
     supplement = build(SupplementSubmission, {"submitted_by": SIGNED_IN, "documents": documents})
-    _, status = act(target, on_case(case.SUPPLY_SUPPLEMENT, supplement, "ocop supply"))
+    _, status = act(target, "ocop supply", CaseStep(case.SUPPLY_SUPPLEMENT, supplement))
     names = ", ".join(f"{d.file_name} ({d.kind.value})" for d in supplement.documents)
     missing = ", ".join(status.missing_documents) or "nothing"
     say(

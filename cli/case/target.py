@@ -1,16 +1,15 @@
-"""Finding the case a command names, and sending it an Update or a query.
+"""Finding the case a command names, and reading it straight from Temporal.
 
 Every per-case command names its product by ``PROVINCE PRODUCT_CODE`` (or ``--id
-WORKFLOW_ID``): `find_target` turns that into a `Target`. `call` runs one Update (or
-query) on it with the error handling they all share: a case that does not exist or has
-ended, and a worker that does not answer, are one clear line each. `act` sends an
-Update and reads where the case stands afterwards.
+WORKFLOW_ID``): `find_target` turns that into a `Target`. `read_status` is operators'
+direct read, where a case that does not exist or has ended, and a worker that does not
+answer, are one clear line each. People's steps go through the API
+(`cli/case/through_api.py`).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -24,12 +23,10 @@ from temporalio.client import (
 )
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli.api_client import StepRefused
 from cli.case.inputs import bad_input
-from cli.common import answer_query, answer_update, fail, run
+from cli.common import answer_query, fail
 from contracts.case import product_workflow_id
 from infra.cases import case_handle
-from infra.settings import Settings
 from models.case import CaseStatus
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
@@ -130,46 +127,13 @@ async def _unknown(client: Client, target: Target, error: Exception) -> NoReturn
     )
 
 
-async def call(
-    client: Client,
-    target: Target,
-    work: Callable[[Handle], Awaitable[T]],
-    *,
-    update: bool = True,
-) -> T:
-    """Run one Update (or query) on the case, turning 'not found' and a missing worker
-    into one clear line."""
+async def read_status(client: Client, target: Target) -> CaseStatus:
+    """Where the case stands, read straight from Temporal (operators' reads: `ocop
+    status`); 'not found' and a missing worker are one clear line each."""
     handle = case_handle(client, target.workflow_id)
     try:
-        if update:
-            return await answer_update(
-                client, handle, work(handle), f"`ocop status {target.address}`"
-            )
-        return await answer_query(client, handle, work(handle))
+        return await answer_query(client, handle, handle.query(ProductLifecycleWorkflow.status))
     except RPCError as error:
         if error.status == RPCStatusCode.NOT_FOUND:
             await _unknown(client, target, error)
         raise
-    except StepRefused as error:  # the API found no case, or none running: say which
-        if error.status in (404, 409):
-            await _unknown(client, target, error)
-        raise
-
-
-async def read_status(client: Client, target: Target) -> CaseStatus:
-    return await call(
-        client, target, lambda h: h.query(ProductLifecycleWorkflow.status), update=False
-    )
-
-
-def act(
-    target: Target,
-    update: Callable[[Handle], Awaitable[T]],
-) -> tuple[T, CaseStatus]:
-    """Send one Update, then read where the case stands."""
-
-    async def action(client: Client, _: Settings) -> tuple[T, CaseStatus]:
-        answer = await call(client, target, update)
-        return answer, await read_status(client, target)
-
-    return run(action)
