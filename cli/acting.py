@@ -11,13 +11,12 @@ sends anything, and nothing it is told (a name, a file) can change who acts.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
 from typing import Any, Final, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
-from temporalio.client import WorkflowHandle
 
+import cli.common as common
 from cli.api_client import StepRefused, get, send
 from cli.common import EXIT_REFUSED, api_refusal, fail, settings
 from contracts import cycle
@@ -77,18 +76,46 @@ async def through_api(token: str, method: str, path: str, payload: BaseModel) ->
 
 
 def on_cycle(
-    ref: UpdateRef[In, Out], payload: In, step: str
-) -> Callable[[WorkflowHandle[Any, Any]], Awaitable[Out]]:
-    """The Update as the signed-in person's step on a cycle, through the API."""
-    token = signed_in(step)
+    province: str,
+    year: int,
+    ref: UpdateRef[In, Out],
+    payload: In,
+    what: str,
+    *,
+    closed: str,
+    check: str,
+) -> Out:
+    """The signed-in person's step on a province's cycle of a year, through the API only.
 
-    async def send_step(handle: WorkflowHandle[Any, Any]) -> Out:
-        province, year = handle.id.removeprefix("ocop-cycle-").rsplit("-", 1)
-        path = f"/api/v1/cycles/{province}/{year}/{CYCLE_ROUTES[ref.name]}"
-        answer = await through_api(token, "POST", path, payload)
-        return TypeAdapter(ref.result).validate_python(answer)
+    A missing cycle, a closed one (the line `closed`) and one no worker answers (with
+    `check`, to see later whether the step was applied) are one line each.
+    """
+    token = signed_in(what)
+    path = f"/api/v1/cycles/{province}/{year}/{CYCLE_ROUTES[ref.name]}"
 
-    return send_step
+    async def send_step() -> Any:
+        try:
+            async with asyncio.timeout(common.UPDATE_TIMEOUT):
+                return await through_api(token, "POST", path, payload)
+        except TimeoutError:
+            fail(
+                f"no answer within {common.UPDATE_TIMEOUT:g} s: no worker seems to be "
+                "answering for the cycle (start one with `ocop dev up` or `python worker.py`); "
+                f"the update may still be applied when a worker starts: check with {check}"
+            )
+
+    try:
+        answer = asyncio.run(send_step())
+    except StepRefused as error:
+        if error.status == 404:
+            fail(
+                f"no {year} cycle for {province}; start it with "
+                f"`ocop cycle start --province {province} --year {year}`"
+            )
+        if error.kind in ("cycle-closed", "ended"):
+            fail(closed)
+        api_refusal(error)
+    return TypeAdapter(ref.result).validate_python(answer)
 
 
 def take_step(step: str, method: str, path: str, payload: BaseModel) -> Any:

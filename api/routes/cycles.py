@@ -18,6 +18,7 @@ from contracts.cycle import cycle_workflow_id
 from contracts.refs import query
 from infra.actions import act
 from infra.cycles import opened_by, scheduled_by, start_cycle_workflow
+from infra.mail_ledger import with_mail_figures
 from infra.schedules import YearlyLaunch, set_yearly_schedule
 from models import actors as access
 from models.cycle import CycleReport
@@ -154,7 +155,8 @@ async def close(
     if not running:
         raise _closed(province, year)
     closing = access.in_own_name(request, actor)
-    return await answered(act(handle, svc.action_keys, actor, cycle.CLOSE, closing), "close")
+    report = await answered(act(handle, svc.action_keys, actor, cycle.CLOSE, closing), "close")
+    return await with_mail_figures(report, svc.sessions)
 
 
 @router.get("/{province}/{year}/report", response_model=CycleReport, summary="The cycle's report")
@@ -165,6 +167,8 @@ async def report(province: Province, year: Year, actor: CurrentActor, svc: Svc) 
     operator = access.operator_read_refusal(actor, province)
     await permit(svc, actor, admin and operator, cycle.REPORT.name, handle.id)
     if running:
-        return await answered(query(handle, cycle.REPORT), "report")
-    final: CycleReport = await handle.result()
-    return final
+        report = await answered(query(handle, cycle.REPORT), "report")
+    else:
+        report = await handle.result()
+    # The workflow counts without the register: the ledger's mail figures, at each asking.
+    return await with_mail_figures(report, svc.sessions)

@@ -1,14 +1,12 @@
-"""Finding a province's cycle of a year, and sending it an Update or reading its report.
+"""Finding a province's cycle of a year and reading it straight from Temporal (the
+operators' reads; people's steps on a cycle go through the API, `cli.acting.on_cycle`).
 
 `find_cycle` says in one line that a cycle does not exist (and how to start it);
-`update_open_cycle` turns a cycle that has closed, before or while the Update met it,
-into the caller's own line; `read_report` reads the report of a running cycle, or the
-result of an ended one.
+`read_report` reads the report of a running cycle, or the result of an ended one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -16,7 +14,7 @@ import typer
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from cli.common import answer_query, answer_update, fail
+from cli.common import answer_query, fail
 from contracts.cycle import cycle_workflow_id
 from models.cycle import CycleReport
 from workflows.annual_cycle import AnnualCycleWorkflow
@@ -65,28 +63,6 @@ async def find_cycle(client: Client, province: str, year: int) -> tuple[CycleHan
             )
         raise
     return handle, description.status == WorkflowExecutionStatus.RUNNING
-
-
-async def update_open_cycle(
-    client: Client,
-    province: str,
-    year: int,
-    update: Callable[[CycleHandle], Awaitable[T]],
-    closed: str,
-    check: str,
-) -> T:
-    """The outcome of `update` on a running cycle; a closed cycle (before, or as the
-    Update met it completing) is the line `closed`; one no worker completes in time is
-    one line with `check`, to see what came of it."""
-    handle, running = await find_cycle(client, province, year)
-    if not running:
-        fail(closed)
-    try:
-        return await answer_update(client, handle, update(handle), check)
-    except RPCError:
-        if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING:
-            fail(closed)
-        raise
 
 
 async def read_report(client: Client, province: str, year: int) -> CycleReport:

@@ -7,24 +7,20 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from temporalio.client import Client
 
 from cli.acting import SIGNED_IN, on_cycle
-from cli.common import JsonOption, load_model, print_json, print_table, run, validated
-from cli.cycle.report import counted, print_report
+from cli.common import JsonOption, load_model, print_json, print_table, validated
+from cli.cycle.report import print_report
 from cli.cycle.target import (
     ProvinceArg,
     ProvinceOption,
     YearArg,
     YearOption,
     cycle_app,
-    update_open_cycle,
 )
 from cli.cycle.wording import say, when
 from contracts import cycle
-from infra.settings import Settings
-from models.cycle import CycleReport
-from models.cycle_messages import CloseCycle, SubmissionReceipt
+from models.cycle_messages import CloseCycle
 from models.dossier import Dossier
 
 # ------------------------------------------------------------------------ close
@@ -41,21 +37,16 @@ def close_command(
     is emailed to the administrators and recorded in the register."""
     request = validated(CloseCycle, {"closed_by": SIGNED_IN, "reason": reason}, "--reason")
 
-    closed = f"the {year} cycle of {province} is closed already; see `ocop cycle report`"
-    step = on_cycle(cycle.CLOSE, request, "ocop cycle close")
-
-    async def action(client: Client, config: Settings) -> CycleReport:
-        closing = update_open_cycle(
-            client,
-            province,
-            year,
-            step,
-            closed,
-            f"`ocop cycle status {province} {year}`",
-        )
-        return await counted(closing, config)  # as `ocop cycle report` shows it
-
-    report = run(action)
+    # The API's answer counts the ledger's mail figures, as `ocop cycle report` does.
+    report = on_cycle(
+        province,
+        year,
+        cycle.CLOSE,
+        request,
+        "ocop cycle close",
+        closed=f"the {year} cycle of {province} is closed already; see `ocop cycle report`",
+        check=f"`ocop cycle status {province} {year}`",
+    )
     if json_output:
         print_json(report)
         return
@@ -90,25 +81,19 @@ def submit(
     """
     dossier = load_model(dossier_file, Dossier, "dossier fields")
 
-    closed = (
-        f"chu trình OCOP {year} của {province} đã kết thúc — the {year} cycle of {province} "
-        "is closed"
-    )
-
     # The signed-in producer submits it: the API refuses a dossier of someone else's.
-    step = on_cycle(cycle.SUBMIT, dossier, "ocop submit")
-
-    async def action(client: Client, _: Settings) -> SubmissionReceipt:
-        return await update_open_cycle(
-            client,
-            province,
-            year,
-            step,
-            closed,
-            f"`ocop cycle report {province} {year}`",
-        )
-
-    receipt = run(action)
+    receipt = on_cycle(
+        province,
+        year,
+        cycle.SUBMIT,
+        dossier,
+        "ocop submit",
+        closed=(
+            f"chu trình OCOP {year} của {province} đã kết thúc — the {year} cycle of "
+            f"{province} is closed"
+        ),
+        check=f"`ocop cycle report {province} {year}`",
+    )
     if json_output:
         print_json(receipt)
         return
