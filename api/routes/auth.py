@@ -23,6 +23,10 @@ class TokenAnswer(BaseModel):
     expires_in: int
 
 
+Username = Annotated[str, Form(min_length=1, max_length=64)]
+Password = Annotated[str, Form(min_length=1, max_length=256)]
+
+
 async def local_account(request: Request, svc: Svc, username: str, password: str) -> Account:
     """The local account these credentials open, within the sign-in rate limits; 401
     otherwise (the same answer for an unknown name and a wrong password). With an OIDC
@@ -52,8 +56,8 @@ async def local_account(request: Request, svc: Svc, username: str, password: str
 async def token(
     request: Request,
     svc: Svc,
-    username: Annotated[str, Form(min_length=1, max_length=64)],
-    password: Annotated[str, Form(min_length=1, max_length=256)],
+    username: Username,
+    password: Password,
     grant_type: Annotated[str, Form(pattern="^password$")] = "password",
 ) -> TokenAnswer:
     """A bearer token for a local account (the embedded stack's issuer)."""

@@ -18,7 +18,7 @@ import html
 import logging
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Header, Request
+from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from google.protobuf import json_format
@@ -26,7 +26,7 @@ from temporalio.api.common.v1 import Payload, Payloads
 
 from api.identity import TokenRefused, issue_token
 from api.problems import ApiProblem
-from api.routes.auth import local_account
+from api.routes.auth import Password, Username, local_account
 from api.services import Svc, current_actor, permit, services
 from infra.payload_codec import PayloadKeyError
 from models import actors as access
@@ -160,8 +160,8 @@ async def sign_in_page() -> str:
 async def sign_in(
     request: Request,
     svc: Svc,
-    username: Annotated[str, Form(min_length=1, max_length=64)],
-    password: Annotated[str, Form(min_length=1, max_length=256)],
+    username: Username,
+    password: Password,
 ) -> HTMLResponse:
     """An operator's local account: its token kept in a cookie for `/codec` only."""
     account = await local_account(request, svc, username, password)
