@@ -5,12 +5,12 @@ refusal is the command's one line."""
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from activities.mailer import EVENT_HEADER, REFERENCE_HEADER
+from infra.ports import find_free_port
 from tests.factories import PRODUCER_EMAIL
 from tests.fixtures.api import ApiWorld
 from tests.test_api_case import opened
@@ -20,12 +20,6 @@ pytestmark = pytest.mark.devserver
 
 REVIEWER_BL = "Phòng Nông nghiệp huyện Bình Liêu"
 EVENT = "supplement_requested"
-
-
-def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def ocop(world: ApiWorld, who: str, *args: str, temporal: str | None = None) -> Result:
@@ -65,7 +59,7 @@ async def test_a_review_goes_through_the_api_as_the_tokens_holder(api_world: Api
     workflow_id, case = await opened(world)
     at = ("--id", workflow_id)
     # From outside the stack: Temporal does not answer there, the API does.
-    nowhere = f"127.0.0.1:{closed_port()}"
+    nowhere = f"127.0.0.1:{find_free_port()}"  # nothing listens there
     # The token is Tiên Yên's: the API refuses a review of a Bình Liêu dossier.
     wrong = await ocop(world, "reviewer-ty", "review", *at, "accept", temporal=nowhere)
     assert wrong.exit_code == 1, wrong.output
