@@ -35,13 +35,14 @@ from typing import Any, Final, get_args
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context
 from jinja2.runtime import Context
 
+from models.admin_units import coordination_office, unit_name
 from models.applicants import ApplicantKind, RegistrationKind
 from models.case import CaseStage, RevocationGround
 from models.catalogue import DocumentKind
 from models.cycle_calendar import TargetKind
 from models.dates import format_day
 from models.dossier import Language
-from models.events import CaseEvent, DeliveryFailed, Recipient
+from models.events import CaseEvent, CaseFacts, DeliveryFailed, Recipient
 from models.labels import label, level_label
 from models.scorecard import ScorePart
 
@@ -124,6 +125,9 @@ def _environment(fmt: str) -> Environment:
         applicant=_applicant,
         target=_target,
         reflow=_reflow,
+        unit=_unit,
+        office=_office,
+        sentence_case=_sentence_case,
     )
     env.globals["base"] = f"_base.{fmt}.j2"
     env.globals["ui"] = env.get_template(f"_ui.{fmt}.j2").module
@@ -157,6 +161,24 @@ def _stars(context: Context, value: int) -> str:
 @pass_context
 def _level(context: Context, value: str) -> str:
     return level_label(str(value), _lang(context))
+
+
+@pass_context
+def _unit(context: Context, value: str) -> str:
+    """A locality or province by its proper name (`ha-long` → `thành phố Hạ Long`)."""
+    return unit_name(str(value), _lang(context))
+
+
+def _sentence_case(value: str) -> str:
+    """The first letter in capitals, the rest as it is (Jinja's `capitalize` lowers it)."""
+    return value[:1].upper() + value[1:]
+
+
+@pass_context
+def _office(context: Context, case: CaseFacts) -> str:
+    """The coordination office that writes on the letter's date: the successor's, for a
+    unit merged since (a Hải Dương product in 2027: Hải Phòng's)."""
+    return coordination_office(case.province, case.occurred_on, _lang(context))
 
 
 @pass_context

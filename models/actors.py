@@ -19,6 +19,7 @@ from typing import Final, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from models.admin_units import lineage
 from models.bounds import (
     MAX_EMAIL_CHARS,
     MAX_ID_CHARS,
@@ -183,7 +184,9 @@ def _role_refusal(actor: Actor, allowed: tuple[Role, ...], vi: str, en: str) -> 
 
 
 def _province_refusal(actor: Actor, province: str, vi: str, en: str) -> Refusal | None:
-    if actor.scope.province == province:
+    """A province's people act on its cases, and so do those of the unit it became part
+    of (Hải Phòng's office on a certificate Hải Dương issued)."""
+    if actor.scope.province is not None and actor.scope.province in lineage(province):
         return None
     return _refused(
         actor,

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from models.admin_units import province_on, unit_name
 from models.case import CaseStage, CaseStatus
 from models.case_rules import upgrade_refusal
 from models.cycle import CaseProgress
@@ -37,7 +38,7 @@ from models.cycle_decisions import PlannedDecision
 from models.cycle_messages import CloseCycle, OpenAction
 from models.cycle_settings import CycleInput
 from models.dates import format_day
-from models.dossier import Dossier
+from models.dossier import Dossier, Language
 from models.errors import Refusal
 from models.stars import TOP_STARS
 
@@ -66,15 +67,23 @@ def submission_refusal(calendar: CycleCalendar, day: date) -> str | None:
 
 
 def dossier_refusal(cycle: CycleInput, dossier: Dossier) -> str | None:
-    """Domain checks on a dossier the cycle receives (pydantic checked its shape)."""
-    if dossier.province.lower() != cycle.province.lower():
+    """Domain checks on a dossier the cycle receives (pydantic checked its shape).
+
+    A cycle takes the dossiers of its province, and of the units merged into it by the
+    day its window opens (a Hải Dương product re-evaluated in Hải Phòng's 2027 cycle);
+    such a product keeps its unit and locality codes, the ones its certificate names.
+    """
+    opens = cycle.calendar.submission_opens
+    if province_on(dossier.province, opens) != cycle.province:
         return (
-            f"hồ sơ thuộc tỉnh {dossier.province}, không thuộc chu trình OCOP {cycle.year} "
-            f"của tỉnh {cycle.province} — the dossier is for province {dossier.province}, "
-            f"this is {cycle.province}'s {cycle.year} cycle"
+            f"hồ sơ thuộc {unit_name(dossier.province)} ({dossier.province}), không thuộc "
+            f"chu trình OCOP {cycle.year} của {unit_name(cycle.province)} — the dossier is "
+            f"for {unit_name(dossier.province, Language.EN)} ({dossier.province}), this is "
+            f"the {cycle.year} cycle of {unit_name(cycle.province, Language.EN)}"
         )
     first = cycle.rulebook.levels[0].name
-    if cycle.localities and dossier.locality not in cycle.localities:
+    inherited = dossier.province != cycle.province
+    if cycle.localities and dossier.locality not in cycle.localities and not inherited:
         return (
             f"địa bàn {dossier.locality!r} không có trong danh sách đơn vị cấp {first} của "
             f"chu trình — locality {dossier.locality!r} is not a {first} of this cycle; "

@@ -66,7 +66,7 @@ async def test_the_demo_runs_a_province_year_and_the_certificates_after_it(
     assert "reused the Temporal server" in shown
     # The cycle refused a second copy, another province's dossier and a late one.
     assert "refused: sản phẩm MO-BINHLIEU đã đăng ký trong chu trình OCOP 2024" in shown
-    assert "refused: hồ sơ thuộc tỉnh hai-duong" in shown
+    assert "refused: hồ sơ thuộc tỉnh Hải Dương (hai-duong)" in shown
     assert "refused: đã hết thời gian nhận hồ sơ" in shown
     # Batch decisions bear their calendar dates and each district's own numbering.
     assert "2024-10-15  UBND huyện Bình Liêu" in shown

@@ -90,7 +90,7 @@ def test_a_dossier_that_is_not_the_cycles_is_refused_as_invalid() -> None:
     other = honey_dossier().model_copy(update={"province": "hai-duong"})
     refusal = submit(other)
     assert refusal is not None and refusal.type == "InvalidDossier"
-    assert refusal.message.startswith("hồ sơ thuộc tỉnh hai-duong")
+    assert refusal.message.startswith("hồ sơ thuộc tỉnh Hải Dương (hai-duong)")
 
     elsewhere = submit(honey_dossier(locality="tien-yen"), localities=("binh-lieu", "ha-long"))
     assert elsewhere is not None and elsewhere.type == "InvalidDossier"

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
+from models.admin_units import ministry_on
 from models.applicants import ApplicantKind, RegistrationKind
 from models.case import CasePolicy, Contact
 from models.catalogue import DocumentKind, required_documents
@@ -31,7 +32,6 @@ from models.scorecard import PartMaxima, Scorecard
 RULEBOOK: Rulebook = QD148_2023
 PROVINCE_VI = "Quảng Ninh"
 PROVINCE_AUTHORITY = "UBND tỉnh Quảng Ninh"
-MINISTRY = "Bộ Nông nghiệp và Phát triển nông thôn"
 REMINDER_DAYS = (180, 90, 30)
 """Official minimum is 30 days; the province also writes when re-evaluation opens."""
 
@@ -291,9 +291,11 @@ def councils(province: str) -> tuple[Council, ...]:
     )
 
 
-def authorities(run: int) -> tuple[DecisionAuthority, ...]:
-    """Each district decides for itself; numbers move on with every run."""
+def authorities(run: int, year: int) -> tuple[DecisionAuthority, ...]:
+    """Each district decides for itself; numbers move on with every run. The ministry is
+    the one of the cycle's year (Bộ Nông nghiệp và Môi trường from 1 March 2025)."""
     shift = 10 * (run % 500)
+    ministry = ministry_on(date(year, 12, 31))
     return (
         *(
             DecisionAuthority(
@@ -308,12 +310,15 @@ def authorities(run: int) -> tuple[DecisionAuthority, ...]:
             level="province", authority=PROVINCE_AUTHORITY, first_number=2650 + shift
         ),
         DecisionAuthority(
-            level="central", authority=MINISTRY, prefix="QĐ-BNN", first_number=410 + shift
+            level="central",
+            authority=ministry.name_vi,
+            prefix=ministry.decision_suffix,
+            first_number=410 + shift,
         ),
     )
 
 
-def cycle_settings(run: int, province: str, targets: CycleTargets) -> CycleSettings:
+def cycle_settings(run: int, province: str, year: int, targets: CycleTargets) -> CycleSettings:
     """The rehearsal's cycle: official durations on a paced calendar (see `pacer`)."""
     return CycleSettings(
         rulebook=RULEBOOK,
@@ -321,7 +326,7 @@ def cycle_settings(run: int, province: str, targets: CycleTargets) -> CycleSetti
         administrators=administrators(province),
         targets=targets,
         policy=CasePolicy(paced_calendar=True, reminder_days=REMINDER_DAYS),
-        authorities=authorities(run),
+        authorities=authorities(run, year),
         localities=tuple(DISTRICTS),
         recognition_concurrency=20,
     )

@@ -116,7 +116,7 @@ async def start_cycle(
     run: DemoRun, pacer: Pacer, year: int, targets: CycleTargets
 ) -> tuple[CycleHandle, CycleInput]:
     """Open a cycle on the rehearsal's calendar, standing where the pacer stands."""
-    settings = cycle_settings(run.number, run.province, targets)
+    settings = cycle_settings(run.number, run.province, year, targets)
     cycle = cycle_input(run.province, year, settings, business_start=pacer.now)
     try:  # the province's office opens it through the API, signed in its name
         workflow_id = await run.door.open_cycle(cycle, administrator(run.province))
