@@ -75,7 +75,12 @@ from models.cycle_rules import (
     round_of_cycle,
     started_by_cycle,
 )
-from models.cycle_settings import CycleInput, ScheduledOpening, standing_payload
+from models.cycle_settings import (
+    CycleInput,
+    ScheduledOpening,
+    standing_payload,
+    with_working_calendar,
+)
 from models.errors import Refusal
 from models.frozen import FROZEN_AFTER, is_frozen
 
@@ -394,7 +399,7 @@ class CycleActivities:
         refusal = cycle_administration_refusal(signed.actor, schedule.province)
         if refusal is not None:
             raise refused(refusal.message, refusal.type)
-        opening = request.opening
+        opening = with_working_calendar(request.opening)
         opened_by = self._keys.sign(
             signed.actor,
             action=cycle.OPEN_CYCLE,

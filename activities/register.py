@@ -272,7 +272,7 @@ async def _upsert_scorecard(session: AsyncSession, record: CaseRecord, round_id:
         session.add(row)
     row.part_a, row.part_b, row.part_c = card.part_a, card.part_b, card.part_c
     row.total = card.total
-    row.mandatory_criteria_met = card.mandatory_criteria_met
+    row.mandatory_criteria_met = card.meets_mandatory
     row.comment = card.comment or None
     row.submitted_at = record.occurred_at
 

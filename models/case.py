@@ -38,12 +38,14 @@ from models.bounds import (
 from models.catalogue import DocumentKind
 from models.clock import VIETNAM, BusinessClock
 from models.council import Council, CouncilResult
+from models.criteria import CriteriaSet, criteria_scores_refusal
 from models.dossier import DocumentNumber, DocumentRef, Dossier, Language, SingleLine
 from models.errors import Refusal
 from models.rulebook import Rulebook, council_roster_refusal
 from models.scorecard import Scorecard
 from models.stars import Stars
 from models.validity import DEFAULT_REMINDER_DAYS, check_reminder_offsets
+from models.working_days import ReviewClockReading, WorkingCalendar
 
 Days = Annotated[Count, Field(ge=1, le=3650)]
 
@@ -90,6 +92,14 @@ class CasePolicy(BaseModel):
         description=(
             "Business time stands still until the rehearsal's pacer moves it on "
             "(demos and rehearsals: nothing then depends on the machine's speed)"
+        ),
+    )
+    working_calendar: WorkingCalendar | None = Field(
+        default=None,
+        description=(
+            "The days off the review, supplement and council deadlines skip: with a "
+            "calendar they count working days (ngày làm việc) and the review clock stops "
+            "during a supplement; without one (cases started before), calendar days"
         ),
     )
 
@@ -197,16 +207,66 @@ class LifecycleInput(BaseModel):
         description="The verified producer who submitted the dossier (to the cycle), as the "
         "register names them",
     )
+    criteria: CriteriaSet | None = Field(
+        default=None,
+        description="The table of criteria the council scores this product on (its group's, "
+        "as the province loaded it); none: scored by part totals",
+    )
 
     @model_validator(mode="after")
     def _a_council_for_every_scoring_level(self) -> LifecycleInput:
         missing_roster = council_roster_refusal(self.rulebook, self.councils)
         if missing_roster is not None:
             raise ValueError(missing_roster)
+        refusal = table_refusal(self.criteria, self.rulebook, self.dossier)
+        if refusal is not None:
+            raise ValueError(refusal)
         return self
 
     def council(self, level: str) -> Council:
         return next(council for council in self.councils if council.level == level)
+
+
+def table_refusal(table: CriteriaSet | None, rules: Rulebook, dossier: Dossier) -> str | None:
+    """Why a table of criteria cannot score this dossier under these rules, or None: it
+    must be the dossier's group's, on the rulebook's maxima, and the producer's
+    self-assessment must be on it."""
+    if table is None:
+        if dossier.self_assessment:
+            return (
+                "self_assessment by criteria needs a table of criteria for the case; "
+                "give self_assessed_score instead"
+            )
+        return None
+    if not table.applies_to(dossier.group, dossier.product_set):
+        return (
+            f"table {table.id} is for {', '.join(table.product_groups)}, not for "
+            f"{dossier.group}/{dossier.product_set}"
+        )
+    if table.maxima != rules.maxima:
+        return f"table {table.id} has other part maxima than rulebook {rules.id}"
+    if dossier.self_assessment:
+        refusal = criteria_scores_refusal(table, dossier.self_assessment, "self_assessment")
+        if refusal is not None:
+            return refusal.message
+    return None
+
+
+def next_round_table(
+    application: Application, previous: CriteriaSet | None, rules: Rulebook
+) -> CriteriaSet | None:
+    """The table a new round scores on: the application's, else the last round's when
+    it still fits the dossier and the rules, else none (part totals)."""
+    if application.criteria is not None:
+        return application.criteria
+    dossier = application.dossier
+    if (
+        previous is not None
+        and previous.applies_to(dossier.group, dossier.product_set)
+        and previous.maxima == rules.maxima
+    ):
+        return previous
+    return None
 
 
 # Human steps, each arriving as a workflow Update.
@@ -327,6 +387,10 @@ class Application(BaseModel):
         description="Durations for the new round, e.g. its cycle's recognition wait "
         "(default: the last round's)",
     )
+    criteria: CriteriaSet | None = Field(
+        default=None,
+        description="The table of criteria for the new round (default: the last round's)",
+    )
 
     @model_validator(mode="after")
     def _not_a_first_registration(self) -> Application:
@@ -391,6 +455,10 @@ class CaseStatus(BaseModel):
         default=None,
         description="The case's calendar: `as_of` is when the status was read; "
         "clock.business_now(real now) is the business time now",
+    )
+    review_clock: ReviewClockReading | None = Field(
+        default=None,
+        description="The review's working days: used, stood still (supplements), due",
     )
 
 

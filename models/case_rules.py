@@ -32,9 +32,12 @@ from models.case import (
     ReviewDecision,
     RevocationDecision,
     SupplementSubmission,
+    next_round_table,
+    table_refusal,
 )
 from models.catalogue import DocumentKind
 from models.council import Council, quorum_missing
+from models.criteria import CriteriaSet, scorecard_on_table_refusal
 from models.dossier import Dossier, missing_documents, with_documents
 from models.errors import DomainError, Refusal
 from models.rulebook import NoCertificate, Recognise, Routing, Rulebook
@@ -56,6 +59,7 @@ class CaseState:
     dossier: Dossier
     rulebook: Rulebook
     councils: Sequence[Council]
+    criteria: CriteriaSet | None = None
     policy: CasePolicy = field(default_factory=CasePolicy)
     today: date
     round_active: bool = True
@@ -167,7 +171,7 @@ def scorecard_refusal(card: Scorecard, case: CaseState) -> Refusal | None:
         card.check_against(case.rulebook.maxima)
     except DomainError as error:
         return Refusal("ScorecardRefused", str(error))
-    return None
+    return scorecard_on_table_refusal(case.criteria, card)
 
 
 def close_refusal(request: CloseSessionRequest, case: CaseState) -> Refusal | None:
@@ -262,6 +266,10 @@ def application_refusal(application: Application, case: CaseState) -> Refusal | 
                 f"{case.policy.reevaluation_window_days} days before expiry; "
                 "to seek more stars now, apply for an upgrade",
             )
+    rules = application.rulebook or case.rulebook
+    table = table_refusal(next_round_table(application, case.criteria, rules), rules, dossier)
+    if table is not None:
+        return Refusal("CriteriaRefused", table)
     return upgrade_refusal(dossier.registration_kind, case.current_stars)
 
 

@@ -92,6 +92,11 @@ def start_of_day(day: date) -> datetime:
     return datetime.combine(day, time(0, 0), tzinfo=VIETNAM)
 
 
+def end_of_day(day: date) -> datetime:
+    """The last moment of `day` in Vietnam: a deadline "until `day`" passes after it."""
+    return datetime.combine(day, time.max, tzinfo=VIETNAM)
+
+
 def calendar_move_refusal(clock: BusinessClock, move: CalendarMove) -> str | None:
     """Why a calendar move must be ignored, or None: only paced calendars move, forwards."""
     if clock.held_at is None:

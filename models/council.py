@@ -200,7 +200,7 @@ def close_session(
         return RescoreRequired(
             lowest=min(totals), highest=max(totals), max_divergence=rules.max_divergence
         )
-    met_votes = sum(1 for card in counted.values() if card.mandatory_criteria_met)
+    met_votes = sum(1 for card in counted.values() if card.meets_mandatory)
     mandatory_met = met_votes * 2 > len(counted)
     mean = council_mean(totals)
     return CouncilResult(

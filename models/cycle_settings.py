@@ -31,6 +31,7 @@ from models.cycle import DecisionSummary, ProgressRow
 from models.cycle_calendar import CycleCalendar, CycleTargets, official_calendar, recognising_levels
 from models.dossier import Code, SingleLine
 from models.errors import DomainError
+from models.holiday_tables import calendar_years_for_cycle, official_working_calendar
 from models.rulebook import QD148_2023, Rulebook, council_roster_refusal, rulebook
 from models.signed import SignedAction
 
@@ -289,6 +290,18 @@ def standing_payload(request: CycleInput | ScheduledCycles) -> BaseModel:
     if isinstance(request, ScheduledCycles):
         return request.model_copy(update={"scheduled_by": None})
     return request.model_copy(update={"opened_by": None, "carried": None})
+
+
+def with_working_calendar(cycle: CycleInput) -> CycleInput:
+    """The cycle with Vietnam's days off of its years pinned in its cases' policy, unless
+    the province gave its own table. Called where a cycle is opened (the API, the
+    scheduled opening), never in a workflow: a later edition of the holiday tables must
+    not change a running cycle's deadlines."""
+    if cycle.policy.working_calendar is not None:
+        return cycle
+    calendar = official_working_calendar(calendar_years_for_cycle(cycle.year))
+    policy = cycle.policy.model_copy(update={"working_calendar": calendar})
+    return cycle.model_copy(update={"policy": policy})
 
 
 def case_policy(cycle: CycleInput) -> CasePolicy:

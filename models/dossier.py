@@ -11,6 +11,7 @@ from models.applicants import ApplicantKind, RegistrationKind
 from models.bounds import MAX_DOCUMENTS, Count, SingleLine
 from models.catalogue import DocumentKind, check_product_set, product_group, required_documents
 from models.errors import Refusal
+from models.scorecard import MAX_CRITERIA, CriterionCode, part_sums
 from models.stars import Stars
 
 __all__ = ["Code", "DocumentNumber", "DocumentRef", "Dossier", "Language", "SingleLine"]
@@ -81,6 +82,11 @@ class Dossier(BaseModel):
     product_set: Code = Field(description="Product set code within the group, e.g. processed_food")
     registration_kind: RegistrationKind = RegistrationKind.FIRST
     self_assessed_score: Count | None = Field(default=None, ge=0, le=100)
+    self_assessment: dict[CriterionCode, Annotated[Count, Field(ge=0, le=40)]] = Field(
+        default_factory=dict,
+        max_length=MAX_CRITERIA,
+        description="The producer's own points per criterion, on the council's table",
+    )
     current_stars: Stars | None = Field(
         default=None, description="For upgrade or re-evaluation: the stars held now"
     )
@@ -90,6 +96,13 @@ class Dossier(BaseModel):
     def _known_group_and_set(self) -> Dossier:
         product_group(self.group)
         check_product_set(self.group, self.product_set)
+        if self.self_assessment and self.self_assessed_score is not None:
+            total = sum(part_sums(self.self_assessment).values())
+            if total != self.self_assessed_score:
+                raise ValueError(
+                    f"self_assessed_score is {self.self_assessed_score} but the "
+                    f"self_assessment's criteria add up to {total}"
+                )
         if self.registration_kind != RegistrationKind.FIRST and self.current_stars is None:
             raise ValueError(
                 f"an {self.registration_kind.value} registration must state the current stars "

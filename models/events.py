@@ -64,6 +64,16 @@ class DossierReceived(BaseModel):
     level: str
 
 
+class DossierAccepted(BaseModel):
+    """The dossier passed its review and goes to the council that scores it next."""
+
+    kind: Literal[CaseTransition.REVIEW_ACCEPTED] = CaseTransition.REVIEW_ACCEPTED
+    case: CaseFacts
+    reviewer: str
+    level: str = Field(description="The level that reviewed the dossier")
+    council_level: str = Field(description="The level whose council scores it next")
+
+
 class SupplementRequested(BaseModel):
     kind: Literal[CaseTransition.SUPPLEMENT_REQUESTED] = CaseTransition.SUPPLEMENT_REQUESTED
     case: CaseFacts
@@ -250,6 +260,7 @@ def _with_current_kind(value: Any) -> Any:
 
 CaseEvent = Annotated[
     DossierReceived
+    | DossierAccepted
     | SupplementRequested
     | SupplementReceived
     | DossierReturned

@@ -86,16 +86,16 @@ def case_input(
     **changes: Any,
 ) -> LifecycleInput:
     scoring = [level.name for level in rulebook.levels if level.scores]
-    return LifecycleInput(
-        dossier=dossier or honey_dossier(),
-        rulebook=rulebook,
-        policy=policy or CasePolicy(),
-        councils=tuple(council(level) for level in scoring),
-        administrators=(Contact(name="Văn phòng điều phối OCOP", email=ADMIN_EMAIL),),
-        cycle_year=2024,
-        business_start=START,
-        **changes,
-    )
+    fields: dict[str, Any] = {
+        "dossier": dossier or honey_dossier(),
+        "rulebook": rulebook,
+        "policy": policy or CasePolicy(),
+        "councils": tuple(council(level) for level in scoring),
+        "administrators": (Contact(name="Văn phòng điều phối OCOP", email=ADMIN_EMAIL),),
+        "cycle_year": 2024,
+        "business_start": START,
+    }
+    return LifecycleInput(**(fields | changes))
 
 
 def scorecard_for_total(

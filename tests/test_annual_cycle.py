@@ -134,7 +134,9 @@ async def test_a_dossier_that_does_not_belong_to_this_cycle_is_refused(
         update={"province": "hai-duong"}
     )
     refusal = await cycle.refusal(other_province)
-    assert refusal.startswith("hồ sơ thuộc tỉnh hai-duong, không thuộc chu trình OCOP 2024")
+    assert refusal.startswith(
+        "hồ sơ thuộc tỉnh Hải Dương (hai-duong), không thuộc chu trình OCOP 2024 của "
+    )
 
     elsewhere = cycle.dossier("MO-TIENYEN", "Mật ong Tiên Yên", locality="tien-yen")
     refusal = await cycle.refusal(elsewhere)
@@ -232,6 +234,7 @@ async def test_one_decision_recognises_every_product_awaiting_at_the_district(
         await cycle.case(code).mail_sent()
         assert cycle_world.inbox(f"{code.lower()}@example.vn") == [
             "dossier_received",
+            "review_accepted",
             "council_result",
             "recognised",
         ]
@@ -511,7 +514,7 @@ async def test_the_report_counts_everything_and_goes_to_the_administrators_at_cl
         "Sản phẩm đạt từ 3 sao trở lên: 4/5 – chưa đạt (còn thiếu 1)",
         "Sản phẩm đạt từ 4 sao trở lên: 2/2 – đạt chỉ tiêu",
         "Hộ sản xuất, cơ sở sản xuất: 4",
-        "vi-thuy: 3 hồ sơ, 3 sản phẩm được công nhận",
+        "Huyện Vị Thủy: 3 hồ sơ, 3 sản phẩm được công nhận",
         # The verified administrator who closed it, not the name the request wrote.
         f"Người kết thúc chu trình: {actor_label(administrator(cycle.province))}",
         "Ghi chú: Hoàn thành chỉ tiêu quý IV",

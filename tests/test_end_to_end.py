@@ -237,6 +237,7 @@ async def test_a_product_lives_from_submission_to_revocation_on_the_real_stack(
         "dossier_received",
         "supplement_requested",
         "supplement_received",
+        "review_accepted",  # sent to the district council
         "council_result",  # district: 75.75 points
         "forwarded",
         "council_result",  # province: 79.50 points, 4★
@@ -244,6 +245,7 @@ async def test_a_product_lives_from_submission_to_revocation_on_the_real_stack(
         "expiry_reminder",  # 180 days before expiry
         "expiry_reminder",  # 90 days before expiry
         "dossier_received",  # the re-evaluation dossier
+        "review_accepted",
         "council_result",  # district: 62 points, 3★
         "recognised",
         "certificate_revoked",
@@ -251,10 +253,10 @@ async def test_a_product_lives_from_submission_to_revocation_on_the_real_stack(
     assert len({m["Message-ID"] for m in inbox}) == len(inbox)
     supplement, recognised, reminder, recognised_again, revoked = (
         inbox[1],
-        inbox[6],
         inbox[7],
-        inbox[11],
-        inbox[12],
+        inbox[8],
+        inbox[13],
+        inbox[14],
     )
     assert "Đề nghị bổ sung hồ sơ" in str(supplement["Subject"])
     assert "Phiếu kết quả kiểm nghiệm" in _body(supplement)

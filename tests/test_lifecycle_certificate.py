@@ -56,13 +56,14 @@ async def test_reminders_at_90_and_30_days_then_the_certificate_lapses_after_36_
     await case.mail_sent()
     assert case_world.inbox(PRODUCER_EMAIL) == [
         "dossier_received",
+        "review_accepted",
         "council_result",
         "recognised",
         "expiry_reminder",
         "expiry_reminder",
         "certificate_lapsed",
     ]
-    reminders = case_world.smtp.messages_to(PRODUCER_EMAIL)[3:5]
+    reminders = case_world.smtp.messages_to(PRODUCER_EMAIL)[4:6]
     texts = [m.get_body(("plain",)).get_content() for m in reminders]  # type: ignore[union-attr]
     assert "90 ngày" in texts[0] and "30 ngày" in texts[1]
     assert await case_world.certificates(case.workflow_id) == [("BL-01", 3, "lapsed")]

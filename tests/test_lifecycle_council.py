@@ -139,6 +139,7 @@ async def test_bad_scorecards_and_decisions_are_refused_and_the_case_carries_on(
     await case.mail_sent()
     assert case_world.inbox(PRODUCER_EMAIL) == [
         "dossier_received",
+        "review_accepted",
         "council_result",
         "recognised",
     ]

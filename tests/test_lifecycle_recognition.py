@@ -37,6 +37,7 @@ async def test_a_district_council_score_of_62_earns_three_stars_from_the_distric
     await case.mail_sent()
     assert case_world.inbox(PRODUCER_EMAIL) == [
         "dossier_received",
+        "review_accepted",
         "council_result",
         "recognised",
     ]
@@ -71,6 +72,7 @@ async def test_a_district_score_above_70_goes_up_and_the_province_recognises_fou
     await case.mail_sent()
     assert case_world.inbox(PRODUCER_EMAIL) == [
         "dossier_received",
+        "review_accepted",
         "council_result",
         "forwarded",
         "council_result",
@@ -147,6 +149,7 @@ async def test_under_the_2025_rules_the_commune_checks_and_the_province_scores(
     await case.mail_sent()
     assert case_world.inbox(PRODUCER_EMAIL) == [
         "dossier_received",
+        "review_accepted",
         "forwarded",
         "council_result",
         "recognised",

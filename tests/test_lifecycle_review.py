@@ -38,6 +38,7 @@ async def test_a_supplement_asked_for_and_brought_lets_the_dossier_through(
         "dossier_received",
         "supplement_requested",
         "supplement_received",
+        "review_accepted",
     ]
     supplement_mail = case_world.smtp.messages_to(PRODUCER_EMAIL)[1]
     body = supplement_mail.get_body(("plain",))

@@ -52,6 +52,7 @@ from models.events import (
     CaseFacts,
     CouncilSessionOpened,
     CycleReported,
+    DossierAccepted,
     DossierReceived,
     DossierRejected,
     DossierReturned,
@@ -151,6 +152,16 @@ SAMPLES: dict[str, Sample] = {
         ("Mã hồ sơ: ocop-product-quang-ninh-mo-binhlieu", "04/03/2024", "cấp huyện"),
         "Dossier for “Mật ong rừng Bình Liêu” received",
         ("Case reference: ocop-product-quang-ninh-mo-binhlieu", "4 March 2024", "district"),
+    ),
+    "review_accepted": Sample(
+        DossierAccepted(
+            case=HONEY, reviewer="Lê Thu Hà", level="district", council_level="district"
+        ),
+        PRODUCERS,
+        "Hồ sơ sản phẩm “Mật ong rừng Bình Liêu” đã được tiếp nhận và chuyển Hội đồng đánh giá",
+        ("Lê Thu Hà", "04/03/2024", "Hội đồng đánh giá, phân hạng sản phẩm OCOP cấp huyện"),
+        "accepted and sent to the evaluation council",
+        ("Lê Thu Hà", "4 March 2024", "evaluation council at the district level"),
     ),
     "supplement_requested": Sample(
         SupplementRequested(

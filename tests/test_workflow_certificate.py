@@ -196,5 +196,9 @@ async def test_a_mail_outage_holds_back_the_letters_but_never_the_case(
     await fake_world.env.sleep(timedelta(minutes=15))  # past the longest retry interval
     await case.mail_sent()
     # Every letter went out once the server was back, each inbox in the order of events.
-    assert fake_world.fakes.inbox(PRODUCER_EMAIL) == ["dossier_received", "council_result"]
+    assert fake_world.fakes.inbox(PRODUCER_EMAIL) == [
+        "dossier_received",
+        "review_accepted",
+        "council_result",
+    ]
     assert fake_world.fakes.inbox("district.m1@example.vn") == ["council_session_opened"]

@@ -83,7 +83,7 @@ async def test_an_accepted_dossier_opens_the_district_council_and_tells_its_memb
     office = reviewer(facts.province, facts.locality, REVIEWER)
     assert fakes.records(case.workflow_id)[1].actor == actor_label(office)
     await case.mail_sent()
-    assert fakes.inbox(PRODUCER_EMAIL) == ["dossier_received"]
+    assert fakes.inbox(PRODUCER_EMAIL) == ["dossier_received", "review_accepted"]
     [opened] = [
         n
         for n in fakes.letters(case.workflow_id)
@@ -155,6 +155,7 @@ async def test_a_supplement_brought_on_the_last_day_sends_the_dossier_back_to_re
         "dossier_received",
         "supplement_requested",
         "supplement_received",
+        "review_accepted",
     ]
     request = fake_world.fakes.letters(case.workflow_id)[1].event
     assert isinstance(request, SupplementRequested)
@@ -284,7 +285,7 @@ async def test_totals_more_than_ten_apart_reopen_the_session_and_only_the_member
     assert [r.email for r in rescore.recipients] == DISTRICT_COUNCIL
     assert isinstance(rescore.event, RescoreRequested)
     assert (rescore.event.lowest, rescore.event.highest) == (58, 70)
-    assert fakes.inbox(PRODUCER_EMAIL) == ["dossier_received", "council_result"]
+    assert fakes.inbox(PRODUCER_EMAIL) == ["dossier_received", "review_accepted", "council_result"]
 
 
 async def test_seventy_points_at_the_district_send_the_case_up_to_the_province_council(
@@ -305,7 +306,12 @@ async def test_seventy_points_at_the_district_send_the_case_up_to_the_province_c
         "council_session_opened",
     ]
     await case.mail_sent()
-    assert fakes.inbox(PRODUCER_EMAIL) == ["dossier_received", "council_result", "forwarded"]
+    assert fakes.inbox(PRODUCER_EMAIL) == [
+        "dossier_received",
+        "review_accepted",
+        "council_result",
+        "forwarded",
+    ]
     result = next(
         n.event
         for n in fakes.letters(case.workflow_id)
@@ -372,6 +378,7 @@ async def test_a_recognition_decision_certifies_the_product_for_36_months(
     await case.mail_sent()
     assert fake_world.fakes.inbox(PRODUCER_EMAIL) == [
         "dossier_received",
+        "review_accepted",
         "council_result",
         "recognised",
     ]

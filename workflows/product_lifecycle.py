@@ -69,6 +69,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.clock import BusinessClock
     from models.council import QuorumMissing, RescoreRequired, close_session
+    from models.criteria import evaluated
     from models.records import ScorecardEntry
     from models.transitions import CaseTransition
 
@@ -217,7 +218,8 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
         self, submission: ScorecardSubmission, signed: SignedAction | None = None
     ) -> MemberScore:
         submission = as_sent(ScorecardSubmission, submission)
-        card = submission.scorecard
+        # A card by criteria is kept with the table's finding on the mandatory criteria.
+        card = evaluated(self._input.criteria, submission.scorecard)
         actor = self._signed_by(contract.SUBMIT_SCORECARD.name, signed)
         refuse(session_refusal(card.level, self._rules_view()))
         session = self._state.round.session

@@ -24,7 +24,12 @@ from models import actors as access
 from models.cycle import CycleReport
 from models.cycle_messages import CloseCycle, SubmissionReceipt
 from models.cycle_rules import yearly_day_refusal
-from models.cycle_settings import CycleInput, CycleSettings, ScheduledCycles
+from models.cycle_settings import (
+    CycleInput,
+    CycleSettings,
+    ScheduledCycles,
+    with_working_calendar,
+)
 from models.dossier import Dossier
 
 router = APIRouter(prefix="/api/v1/cycles", tags=["cycles"])
@@ -65,6 +70,7 @@ async def open_cycle(cycle_input: CycleInput, actor: CurrentActor, svc: Svc) -> 
     """The province's office opens its cycle; its decisions are signed only for it."""
     refusal = access.cycle_administration_refusal(actor, cycle_input.province)
     await permit(svc, actor, refusal, cycle.OPEN_CYCLE, cycle_input.province)
+    cycle_input = with_working_calendar(cycle_input)
     signed = opened_by(svc.action_keys, actor, cycle_input.model_copy(update={"carried": None}))
     try:
         handle, _ = await start_cycle_workflow(

@@ -106,7 +106,7 @@ def _details(t: Transition) -> dict[str, JsonScalar]:
             part_b=card.part_b,
             part_c=card.part_c,
             total=card.total,
-            mandatory_criteria_met=card.mandatory_criteria_met,
+            mandatory_criteria_met=card.meets_mandatory,
         )
     if t.decision is not None:
         details.update(decision=t.decision.number, decided_on=t.decision.decided_on.isoformat())
@@ -246,7 +246,7 @@ def _scorecard(t: Transition, _: str | None) -> tuple[str, str]:
     verb = "replaced their scorecard" if replaced else "scored"
     if t.scorecard is not None:
         card = t.scorecard.scorecard
-        mandatory = "" if card.mandatory_criteria_met else "; mandatory criteria NOT met"
+        mandatory = "" if card.meets_mandatory else "; mandatory criteria NOT met"
         comment = f' — "{card.comment}"' if card.comment else ""
         return "scorecard", (
             f"{t.actor} {verb} {card.total}/100 at {card.level} level (attempt "

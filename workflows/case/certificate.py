@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         NextDeadline,
         RecognitionDecision,
         RevocationDecision,
+        next_round_table,
     )
     from models.certificate_numbers import CertificateClaim, number_taken_refusal
     from models.clock import start_of_day
@@ -223,6 +224,9 @@ class CertificateLife(CasePart):
             cycle_year=application.cycle_year,
             cycle_workflow_id=application.cycle_workflow_id,
             carried=self._state.carried_to_next_round(),
+            criteria=next_round_table(
+                application, self._input.criteria, application.rulebook or self._input.rulebook
+            ),
         )
 
     def with_current_clock(self, next_input: LifecycleInput) -> LifecycleInput:

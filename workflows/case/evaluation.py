@@ -1,4 +1,4 @@
-"""One evaluation round: local review (with supplements), council sessions, recognition.
+"""One evaluation round: local review (`workflows/case/review.py`), council sessions, recognition.
 
 The round runs in the main coroutine. It waits for people (the requests Update handlers
 leave in `RoundState.requests` and the session) or for a business deadline, decides
@@ -15,8 +15,7 @@ from decimal import Decimal
 from temporalio import workflow
 
 from workflows.case.letters import administrators, council_members, producer
-from workflows.case.part import CasePart
-from workflows.case.state import RoundState
+from workflows.case.review import DossierReview
 from workflows.case.timekeeping import calendar_date
 
 with workflow.unsafe.imports_passed_through():
@@ -28,25 +27,18 @@ with workflow.unsafe.imports_passed_through():
         DecisionRecord,
         NextDeadline,
         RecognitionDecision,
-        ReviewAction,
-        ReviewDecision,
         RoundSummary,
     )
     from models.case_rules import upgrade_outcome
     from models.council import CouncilResult
-    from models.dossier import missing_documents, with_documents
     from models.events import (
         CouncilSessionOpened,
         DossierReceived,
-        DossierRejected,
-        DossierReturned,
         ForwardedToLevel,
         Recognised,
         RescoreRequested,
         ScoringResult,
         StepOverdue,
-        SupplementReceived,
-        SupplementRequested,
     )
     from models.records import CertificateChange, CertificateStatus
     from models.rulebook import Forward, LevelRule, NoCertificate, Recognise, route_after_scoring
@@ -58,12 +50,8 @@ class _RoundEnded(Exception):
     """Raised inside a round when it ends early (rejected, returned, not certified)."""
 
 
-class EvaluationRound(CasePart):
+class EvaluationRound(DossierReview):
     """One evaluation round: review, supplement, council sessions, recognition."""
-
-    @property
-    def _round(self) -> RoundState:
-        return self._state.round
 
     async def run(self) -> None:
         """Run the round to its end, certified or not; the certificate's life comes next."""
@@ -108,96 +96,6 @@ class EvaluationRound(CasePart):
             await self._recognise(routing, result)
             return
 
-    # ------------------------------------------------------------- review
-
-    async def _local_review(self, level: LevelRule) -> None:
-        await self._stage.move_to(CaseStage.LOCAL_REVIEW, level.name)
-        requests = self._round.requests
-        deadline = self._time.after(self._input.policy.review_deadline_days)
-        while True:
-            self._round.next_deadline = NextDeadline(what=f"{level.name} review", due=deadline)
-            if not await self._time.wait_until(lambda: requests.review is not None, deadline):
-                await self._escalate(CaseStage.LOCAL_REVIEW, level.name, deadline)
-                await self._time.wait_until(lambda: requests.review is not None, None)
-            decision = requests.review
-            assert decision is not None
-            requests.review = None
-            if decision.action == ReviewAction.ACCEPT:
-                await self._record(
-                    CaseTransition.REVIEW_ACCEPTED,
-                    actor=self._round.actor_of(contract.REVIEW.name, decision.reviewer),
-                    reason=decision.reason,
-                )
-                return
-            if decision.action == ReviewAction.REJECT:
-                await self._record(
-                    CaseTransition.REVIEW_REJECTED,
-                    actor=self._round.actor_of(contract.REVIEW.name, decision.reviewer),
-                    reason=decision.reason,
-                    event=DossierRejected(
-                        case=self._facts(), reviewer=decision.reviewer, reason=decision.reason
-                    ),
-                    recipients=producer(self._round.dossier),
-                )
-                await self._end_round(CaseStage.REJECTED, decision.reason)
-            await self._supplement_loop(level, decision)
-            deadline = self._time.after(self._input.policy.review_deadline_days)
-
-    async def _supplement_loop(self, level: LevelRule, decision: ReviewDecision) -> None:
-        requested = decision.documents_requested or tuple(missing_documents(self._round.dossier))
-        self._round.requested_documents = requested
-        deadline = self._time.after(self._input.policy.supplement_deadline_days)
-        await self._stage.move_to(CaseStage.AWAITING_SUPPLEMENT, level.name)
-        self._round.next_deadline = NextDeadline(what="supplement from the producer", due=deadline)
-        await self._record(
-            CaseTransition.SUPPLEMENT_REQUESTED,
-            actor=self._round.actor_of(contract.REVIEW.name, decision.reviewer),
-            reason=decision.reason,
-            event=SupplementRequested(
-                case=self._facts(),
-                documents=requested,
-                deadline=calendar_date(deadline),
-                reviewer=decision.reviewer,
-                reason=decision.reason,
-            ),
-            recipients=producer(self._round.dossier),
-            details={"documents": ", ".join(requested), "deadline": deadline.isoformat()},
-        )
-        requests = self._round.requests
-        if not await self._time.wait_until(lambda: requests.supplement is not None, deadline):
-            await self._record(
-                CaseTransition.SUPPLEMENT_MISSED,
-                actor="system",
-                reason="supplement deadline passed",
-                event=DossierReturned(
-                    case=self._facts(), deadline=calendar_date(deadline), documents=requested
-                ),
-                recipients=producer(self._round.dossier),
-            )
-            await self._end_round(
-                CaseStage.RETURNED,
-                f"the supplement requested until {calendar_date(deadline).isoformat()} "
-                "did not arrive",
-            )
-        supplement = requests.supplement
-        assert supplement is not None
-        requests.supplement = None
-        self._round.requested_documents = ()
-        self._round.dossier = with_documents(self._round.dossier, supplement.documents)
-        still_missing = tuple(missing_documents(self._round.dossier))
-        await self._stage.move_to(CaseStage.LOCAL_REVIEW, level.name)
-        await self._record(
-            CaseTransition.SUPPLEMENT_RECEIVED,
-            actor=self._round.actor_of(contract.SUPPLY_SUPPLEMENT.name, supplement.submitted_by),
-            event=SupplementReceived(
-                case=self._facts(),
-                file_names=tuple(d.file_name for d in supplement.documents),
-                still_missing=still_missing,
-            ),
-            recipients=producer(self._round.dossier),
-            details={"files": ", ".join(d.file_name for d in supplement.documents)},
-        )
-
     # ------------------------------------------------------------ council
 
     async def _council_session(self, level: LevelRule) -> CouncilResult:
@@ -207,7 +105,8 @@ class EvaluationRound(CasePart):
         session.result = None
         session.open = True
         await self._stage.move_to(CaseStage.COUNCIL_SCORING, level.name)
-        deadline = self._time.after(self._input.policy.council_deadline_days)
+        policy = self._input.policy
+        deadline = self._time.deadline(policy.council_deadline_days, policy.working_calendar)
         self._round.next_deadline = NextDeadline(what=f"{level.name} council scoring", due=deadline)
         await self._record(
             CaseTransition.COUNCIL_SESSION_OPENED,

@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from models.council import CouncilResult, RescoreRequired
     from models.dossier import Dossier
     from models.scorecard import Scorecard
+    from models.working_days import ReviewClock
 
 
 @dataclass
@@ -70,6 +71,8 @@ class RoundState:
     active: bool = True
     """True until the round has ended; the certificate's life follows."""
     requested_documents: tuple[DocumentKind, ...] = ()
+    review_clock: ReviewClock | None = None
+    """The review's working days, on a case with a working calendar."""
     session: Session = field(default_factory=Session)
     last_result: CouncilResult | None = None
     recognition_level: str | None = None

@@ -11,7 +11,8 @@ from workflows.case.state import LifecycleState
 
 with workflow.unsafe.imports_passed_through():
     from models.case import days
-    from models.clock import VIETNAM
+    from models.clock import VIETNAM, end_of_day
+    from models.working_days import WorkingCalendar, add_working_days
 
 
 def calendar_date(moment: datetime) -> date:
@@ -36,6 +37,13 @@ class CaseTime:
 
     def after(self, number_of_days: int) -> datetime:
         return self.now() + days(number_of_days)
+
+    def deadline(self, number_of_days: int, calendar: WorkingCalendar | None) -> datetime:
+        """A deadline of so many working days (to the end of the last one) when the case
+        pinned a working calendar, else of so many calendar days (cases started before)."""
+        if calendar is None:
+            return self.after(number_of_days)
+        return end_of_day(add_working_days(self.today(), number_of_days, calendar))
 
     async def wait_until(
         self, condition: Callable[[], bool], business_deadline: datetime | None

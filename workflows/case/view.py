@@ -15,10 +15,12 @@ from workflows.case.state import LifecycleState
 with workflow.unsafe.imports_passed_through():
     from models.case import CaseStage, CaseStatus, LifecycleInput, MemberScore
     from models.case_rules import CaseState
+    from models.clock import VIETNAM
     from models.cycle import CaseProgress
     from models.dossier import missing_documents
     from models.records import ProductSnapshot, RoundSnapshot
     from models.scorecard import Scorecard
+    from models.working_days import ReviewClockReading
 
 
 def rules_view(state: LifecycleState, input: LifecycleInput, today: date) -> CaseState:
@@ -31,6 +33,7 @@ def rules_view(state: LifecycleState, input: LifecycleInput, today: date) -> Cas
         dossier=this_round.dossier,
         rulebook=input.rulebook,
         councils=input.councils,
+        criteria=input.criteria,
         policy=input.policy,
         today=today,
         round_active=this_round.active,
@@ -55,7 +58,7 @@ def member_score(card: Scorecard) -> MemberScore:
         part_a=card.part_a,
         part_b=card.part_b,
         part_c=card.part_c,
-        mandatory_criteria_met=card.mandatory_criteria_met,
+        mandatory_criteria_met=card.meets_mandatory,
     )
 
 
@@ -100,7 +103,17 @@ def case_status(
         register_writes_pending=register_writes_pending,
         cycle_workflow_id=input.cycle_workflow_id,
         clock=carried.clock,
+        review_clock=_review_clock_reading(state, input, as_of),
     )
+
+
+def _review_clock_reading(
+    state: LifecycleState, input: LifecycleInput, as_of: datetime
+) -> ReviewClockReading | None:
+    clock, calendar = state.round.review_clock, input.policy.working_calendar
+    if clock is None or calendar is None:
+        return None
+    return clock.reading(calendar, as_of.astimezone(VIETNAM).date())
 
 
 def product_snapshot(state: LifecycleState, workflow_id: str) -> ProductSnapshot:
