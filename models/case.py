@@ -456,6 +456,11 @@ class CaseStatus(BaseModel):
         description="The case's calendar: `as_of` is when the status was read; "
         "clock.business_now(real now) is the business time now",
     )
+    expired_certificate: Certificate | None = Field(
+        default=None,
+        description="The certificate whose months ran out while this round re-evaluates it: "
+        "expired, re-evaluation in progress",
+    )
     review_clock: ReviewClockReading | None = Field(
         default=None,
         description="The review's working days: used, stood still (supplements), due",

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from models.admin_units import successor_on
 from models.applicants import ApplicantKind, RegistrationKind
 from models.case import CaseStage
 from models.cycle_calendar import CycleCalendar, CycleTargets, TargetKind
@@ -161,6 +162,23 @@ class TargetProgress(BaseModel):
 class LocalityFigures(BaseModel):
     submitted: int = 0
     certified: int = 0
+
+
+def figures_by_units_of(
+    by_locality: Mapping[str, LocalityFigures], day: date
+) -> dict[str, LocalityFigures]:
+    """A report's figures grouped by the units standing on `day`: a cycle's report keeps
+    the localities of its year, and this reads it on today's map (Hải Dương's districts
+    under Hải Phòng after 1 July 2025)."""
+    grouped: dict[str, LocalityFigures] = {}
+    for locality, figures in by_locality.items():
+        unit = successor_on(locality, day)
+        sums = grouped.get(unit, LocalityFigures())
+        grouped[unit] = LocalityFigures(
+            submitted=sums.submitted + figures.submitted,
+            certified=sums.certified + figures.certified,
+        )
+    return dict(sorted(grouped.items()))
 
 
 class CycleReport(BaseModel):

@@ -183,6 +183,18 @@ class Lapsed(BaseModel):
     valid_until: date
 
 
+class CertificateExpired(BaseModel):
+    """The certificate ended on its last day while its re-evaluation goes on."""
+
+    kind: Literal[CaseTransition.CERTIFICATE_EXPIRED] = CaseTransition.CERTIFICATE_EXPIRED
+    case: CaseFacts
+    certificate_number: str
+    stars: Stars
+    valid_until: date
+    registration_kind: RegistrationKind
+    stage: CaseStage = Field(description="Where the re-evaluation stands")
+
+
 class Revoked(BaseModel):
     kind: Literal[CaseTransition.CERTIFICATE_REVOKED] = CaseTransition.CERTIFICATE_REVOKED
     case: CaseFacts
@@ -273,6 +285,7 @@ CaseEvent = Annotated[
     | Recognised
     | ExpiryReminder
     | Lapsed
+    | CertificateExpired
     | Revoked
     | CycleReported
     | RecognitionIncomplete,

@@ -46,7 +46,8 @@ def public_status(recorded: CertificateStatus, valid_until: date, today: date) -
         return PublicStatus.LAPSED
     if recorded == CertificateStatus.SUPERSEDED:
         return PublicStatus.SUPERSEDED
-    if today >= valid_until:
+    if recorded == CertificateStatus.EXPIRED or today > valid_until:
+        # `valid_until` is its last valid day (models.validity).
         return PublicStatus.EXPIRED
     if valid_until - today <= EXPIRING_WITHIN:
         return PublicStatus.EXPIRING

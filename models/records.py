@@ -59,6 +59,8 @@ class CertificateStatus(StrEnum):
     LAPSED = "lapsed"
     REVOKED = "revoked"
     SUPERSEDED = "superseded"
+    EXPIRED = "expired"
+    """Its months ran out while a re-evaluation was under way (the round goes on)."""
 
 
 class CertificateChange(BaseModel):

@@ -60,7 +60,7 @@ NAMING_CONVENTION: Final[dict[str, str]] = {
 
 LANGUAGES: Final = ("vi", "en")
 DECISION_KINDS: Final = ("recognition", "revocation")
-CERTIFICATE_STATUSES: Final = ("active", "lapsed", "revoked", "superseded")
+CERTIFICATE_STATUSES: Final = ("active", "lapsed", "revoked", "superseded", "expired")
 NOTIFICATION_STATUSES: Final = ("pending", "sent", "failed", "unconfirmed")
 ALERT_ROUTES: Final = ("email_administrators", "log_and_register")
 APPLICANT_KINDS: Final = tuple(kind.value for kind in ApplicantKind)

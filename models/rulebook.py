@@ -66,6 +66,13 @@ class Rulebook(BaseModel):
     council: CouncilRules = CouncilRules()
     levels: tuple[LevelRule, ...] = Field(min_length=1, max_length=MAX_LEVELS)
     validity_months: Count = Field(default=OFFICIAL_VALIDITY_MONTHS, gt=0, le=1200)
+    expiry_grace_days: Count = Field(
+        default=0,
+        ge=0,
+        le=365,
+        description="Days a certificate under re-evaluation stays valid past its expiry, "
+        "where a province's rules allow it; off (0) by default",
+    )
 
     @model_validator(mode="after")
     def _levels_make_a_route(self) -> Rulebook:

@@ -53,6 +53,8 @@ class CaseTransition(StrEnum):
     EXPIRY_REMINDER = "expiry_reminder"
     """Recorded as `expiry_reminder_<days before expiry>`."""
     CERTIFICATE_LAPSED = "certificate_lapsed"
+    CERTIFICATE_EXPIRED = "certificate_expired"
+    """Its months ran out while a re-evaluation was under way; the round goes on."""
     CERTIFICATE_REVOKED = "certificate_revoked"
     ROUND_ENDED = "round_ended"
     OVERDUE = "overdue"

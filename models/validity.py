@@ -74,3 +74,11 @@ def reminder_dates(period: ValidityPeriod, offsets: Iterable[int]) -> list[tuple
         for days in check_reminder_offsets(offsets)
         if period.expires_on - timedelta(days=days) > period.valid_from
     ]
+
+
+def ends_during_reevaluation(valid_until: date, grace_days: int = 0) -> date:
+    """The first day a certificate under re-evaluation is no longer valid: the day after
+    its last, or after the grace a province's rules allow (none by default)."""
+    if grace_days < 0:
+        raise DomainError(f"a grace period must not be negative, got {grace_days} days")
+    return valid_until + timedelta(days=1 + grace_days)

@@ -50,6 +50,7 @@ from models.dossier import Language
 from models.events import (
     CaseEvent,
     CaseFacts,
+    CertificateExpired,
     CouncilSessionOpened,
     CycleReported,
     DossierAccepted,
@@ -152,6 +153,21 @@ SAMPLES: dict[str, Sample] = {
         ("Mã hồ sơ: ocop-product-quang-ninh-mo-binhlieu", "04/03/2024", "cấp huyện"),
         "Dossier for “Mật ong rừng Bình Liêu” received",
         ("Case reference: ocop-product-quang-ninh-mo-binhlieu", "4 March 2024", "district"),
+    ),
+    "certificate_expired": Sample(
+        CertificateExpired(
+            case=HONEY,
+            certificate_number="BL-01",
+            stars=Stars.THREE,
+            valid_until=date(2027, 3, 1),
+            registration_kind=RegistrationKind.REEVALUATION,
+            stage=CaseStage.COUNCIL_SCORING,
+        ),
+        PRODUCERS,
+        "Giấy chứng nhận OCOP sản phẩm “Mật ong rừng Bình Liêu” đã hết hiệu lực",
+        ("BL-01", "01/03/2027", "đang được xử lý"),
+        "has expired; its re-evaluation is in progress",
+        ("BL-01", "1 March 2027", "Until a new recognition decision is issued"),
     ),
     "review_accepted": Sample(
         DossierAccepted(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pytest
@@ -314,8 +315,6 @@ def test_a_cycles_batch_signs_as_the_authority_its_settings_name() -> None:
 
 
 def test_a_certificates_public_status_reads_the_record_then_the_calendar() -> None:
-    from datetime import date
-
     from models.public_certificate import PublicStatus, public_status
     from models.records import CertificateStatus
 
@@ -324,7 +323,10 @@ def test_a_certificates_public_status_reads_the_record_then_the_calendar() -> No
     assert public_status(active, until, date(2025, 1, 1)) == PublicStatus.VALID
     assert public_status(active, until, date(2026, 9, 2)) == PublicStatus.EXPIRING  # 180 days
     assert public_status(active, until, date(2026, 9, 1)) == PublicStatus.VALID
-    assert public_status(active, until, until) == PublicStatus.EXPIRED
+    # Its last valid day is `until` itself (models.validity): it expires the day after.
+    assert public_status(active, until, until) == PublicStatus.EXPIRING
+    assert public_status(active, until, date(2027, 3, 2)) == PublicStatus.EXPIRED
+    assert public_status(CertificateStatus.EXPIRED, until, until) == PublicStatus.EXPIRED
     assert public_status(CertificateStatus.REVOKED, until, date(2025, 1, 1)) == PublicStatus.REVOKED
     assert public_status(CertificateStatus.LAPSED, until, until) == PublicStatus.LAPSED
 

@@ -188,6 +188,7 @@ def case_with_table() -> LifecycleInput:
     return case_input(criteria=TABLE)
 
 
+@pytest.mark.record_history
 async def test_a_council_scores_by_criteria_and_the_case_finds_the_stars(
     case_world: CaseWorld,
 ) -> None:

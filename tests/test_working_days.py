@@ -114,6 +114,7 @@ def test_a_cycle_opened_pins_the_days_off_of_its_year_and_the_next() -> None:
 BEFORE_TET_2026 = datetime(2026, 2, 2, 2, 0, tzinfo=UTC)  # Monday 09:00 in Hà Nội
 
 
+@pytest.mark.record_history
 async def test_a_supplement_asked_for_before_tet_is_due_fifteen_working_days_later(
     case_world: CaseWorld,
 ) -> None:

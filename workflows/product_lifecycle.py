@@ -78,6 +78,7 @@ with workflow.unsafe.imports_passed_through():
 PATCH_AUDIT_SESSION_CLOSED = "audit-session-closed"
 PATCH_AUDIT_APPLICATION = "audit-application"
 PATCH_CLAIM_CERTIFICATE_NUMBER = "claim-certificate-number"
+PATCH_CERTIFICATE_EXPIRES_IN_ROUND = "certificate-expires-in-round"
 
 
 def _first_carried(input: LifecycleInput) -> CarriedState:
@@ -135,7 +136,16 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
     @workflow.run
     async def run(self, input: LifecycleInput) -> CaseStatus:
         mailer = asyncio.create_task(self._recorder.send_emails_in_order())
+        if self._state.carried.certificate is not None and workflow.patched(
+            PATCH_CERTIFICATE_EXPIRES_IN_ROUND
+        ):
+            # Rounds recorded before it kept the old certificate valid until the result.
+            expiry = asyncio.create_task(self._certificate_life.expire_during_round())
+        else:
+            expiry = None
         await self._evaluation.run()
+        if expiry is not None:
+            await expiry
         if self._certificate_life.holds_valid_certificate():
             next_input = await self._certificate_life.run()
             if next_input is not None:

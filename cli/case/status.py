@@ -22,6 +22,7 @@ from cli.case.wording import AT_LEVEL, deadline_text, on_date, stage_text
 from cli.common import JsonOption, console, plural, print_json, run
 from infra.settings import Settings
 from models.case import CaseStatus
+from models.dates import format_day
 
 # -------------------------------------------------------------------- status
 
@@ -96,6 +97,26 @@ def _facts(status: CaseStatus) -> list[tuple[str, str]]:
                 f"{certificate.valid_until.isoformat()} (decision {certificate.decision_number}"
                 f" of {certificate.authority})"
                 + (f"; expiry reminders sent: {reminders}" if reminders else ""),
+            )
+        )
+    expired = status.expired_certificate
+    if expired is not None:
+        rows.append(
+            (
+                "Certificate",
+                f"{expired.number}: {int(expired.stars)}★, hết hiệu lực sau ngày "
+                f"{format_day(expired.valid_until)}, đang đánh giá lại — expired after "
+                f"{expired.valid_until.isoformat()}, re-evaluation in progress",
+            )
+        )
+    clock = status.review_clock
+    if clock is not None:
+        rows.append(
+            (
+                "Review clock",
+                f"{clock.days_used} of {clock.allowed_days} working days used, "
+                f"{clock.days_stood_still} stood still (supplements), due "
+                f"{format_day(clock.due_on)}" + ("" if clock.running else "; stopped now"),
             )
         )
     if status.next_deadline is not None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
+
+import typer
 
 from cli.common import JsonOption, plural, print_json, print_table, run
 from cli.cycle.target import ProvinceArg, YearArg, cycle_app, read_report
@@ -11,7 +14,8 @@ from cli.cycle.wording import say, target_text, when
 from infra.database import create_engine, session_factory, sqlite_file
 from infra.mail_ledger import with_mail_figures
 from infra.settings import Settings
-from models.cycle import CycleReport
+from models.admin_units import unit_name
+from models.cycle import CycleReport, figures_by_units_of
 from models.dates import format_moment
 from models.refusal_wording import excerpt
 
@@ -55,10 +59,27 @@ def status_command(province: ProvinceArg, year: YearArg, json_output: JsonOption
 
 
 @cycle_app.command("report")
-def report_command(province: ProvinceArg, year: YearArg, json_output: JsonOption = False) -> None:
+def report_command(
+    province: ProvinceArg,
+    year: YearArg,
+    json_output: JsonOption = False,
+    units_of: Annotated[
+        datetime | None,
+        typer.Option(
+            "--units-of",
+            formats=["%Y-%m-%d"],
+            metavar="YYYY-MM-DD",
+            help="Group localities by the units standing on this date (e.g. a 2024 report "
+            "on the map after the 2025 mergers); default: the cycle's own localities.",
+        ),
+    ] = None,
+) -> None:
     """The cycle's report: counts by stage, stars, locality, applicant kind; targets; decisions;
     and, from the register, the province's emails not known to have arrived."""
     report = run(lambda client, config: counted(read_report(client, province, year), config))
+    if units_of is not None:
+        regrouped = figures_by_units_of(report.by_locality, units_of.date())
+        report = report.model_copy(update={"by_locality": regrouped})
     if json_output:
         print_json(report)
         return
@@ -116,7 +137,7 @@ def print_report(report: CycleReport) -> None:
     print_table(
         "Theo địa bàn / by locality",
         ("locality", "dossiers", "recognised"),
-        [(name, f.submitted, f.certified) for name, f in report.by_locality.items()],
+        [(unit_name(code), f.submitted, f.certified) for code, f in report.by_locality.items()],
     )
     print_table(
         "Theo loại hình chủ thể / by applicant kind",

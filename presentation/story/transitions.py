@@ -220,6 +220,16 @@ def _lapsed(t: Transition, _: str | None) -> tuple[str, str]:
     )
 
 
+def _expired(t: Transition, _: str | None) -> tuple[str, str]:
+    if t.certificate is None:
+        return "certificate", f"The certificate expired while the round went on{_why(t)}."
+    cert = t.certificate.certificate
+    return "certificate", (
+        f"Certificate {cert.number} ({_stars(cert.stars)}) expired after "
+        f"{cert.valid_until.isoformat()}, its re-evaluation still in progress."
+    )
+
+
 def _reminder(t: Transition, days: str | None) -> tuple[str, str]:
     days = str(t.details.get("days_before_expiry") or days)
     held = t.certificate.certificate.number if t.certificate else None
@@ -313,6 +323,7 @@ _SENTENCES: Final[dict[CaseTransition, Sentence]] = {
     CaseTransition.CERTIFICATE_SUPERSEDED: _superseded,
     CaseTransition.EXPIRY_REMINDER: _reminder,
     CaseTransition.CERTIFICATE_LAPSED: _lapsed,
+    CaseTransition.CERTIFICATE_EXPIRED: _expired,
     CaseTransition.CERTIFICATE_REVOKED: _revoked,
     CaseTransition.ROUND_ENDED: _round_ended,
     CaseTransition.OVERDUE: _overdue,

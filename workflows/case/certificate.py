@@ -33,10 +33,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.certificate_numbers import CertificateClaim, number_taken_refusal
     from models.clock import start_of_day
-    from models.events import ExpiryReminder, Lapsed, Revoked
+    from models.events import CertificateExpired, ExpiryReminder, Lapsed, Revoked
     from models.records import CertificateChange, CertificateStatus
     from models.transitions import CaseTransition
-    from models.validity import ValidityPeriod, reminder_dates
+    from models.validity import ValidityPeriod, ends_during_reevaluation, reminder_dates
 
 CLAIM_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30))
 
@@ -67,6 +67,47 @@ class CertificateLife(CasePart):
         if not claimed.granted:
             refusal = number_taken_refusal(decision.certificate_number, decision.authority)
             raise ApplicationError(refusal.message, type=refusal.type, non_retryable=True)
+
+    async def expire_during_round(self) -> None:
+        """End the certificate a round re-evaluates on its last day (and any grace the
+        rules allow), even while the round goes on: the case then says "expired,
+        re-evaluation in progress", and a new result issues a new certificate."""
+        carried, this_round = self._state.carried, self._state.round
+        certificate = carried.certificate
+        if certificate is None:
+            return
+        ends = ends_during_reevaluation(
+            certificate.valid_until, self._input.rulebook.expiry_grace_days
+        )
+        if await self._time.wait_beside(
+            lambda: not this_round.active or carried.certificate is not certificate,
+            start_of_day(ends),
+        ):
+            return  # the round ended, or the certificate was revoked, first
+        carried.certificate = None
+        carried.current_stars = None
+        this_round.expired_certificate = certificate
+        await self._record(
+            CaseTransition.CERTIFICATE_EXPIRED,
+            actor="system",
+            reason=f"expired during {this_round.dossier.registration_kind.value}",
+            event=CertificateExpired(
+                case=self._facts(),
+                certificate_number=certificate.number,
+                stars=certificate.stars,
+                valid_until=certificate.valid_until,
+                registration_kind=this_round.dossier.registration_kind,
+                stage=this_round.stage,
+            ),
+            recipients=producer(this_round.dossier),
+            certificate=CertificateChange(
+                certificate=certificate,
+                status=CertificateStatus.EXPIRED,
+                ended_on=certificate.valid_until,
+                end_reason=f"expired during {this_round.dossier.registration_kind.value}",
+            ),
+        )
+        self._stage.upsert_search_attributes()
 
     def holds_valid_certificate(self) -> bool:
         return self._state.carried.certificate is not None and not self._state.round.revoked

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
         Application,
         CarriedState,
         CaseStage,
+        Certificate,
         NextDeadline,
         RecognitionDecision,
         ReviewDecision,
@@ -78,6 +79,8 @@ class RoundState:
     recognition_level: str | None = None
     result_on: date | None = None
     revoked: bool = False
+    expired_certificate: Certificate | None = None
+    """The certificate that ran out while this round re-evaluates it."""
     requests: Requests = field(default_factory=Requests)
     signed_by: dict[str, str] = field(default_factory=dict)
     """The verified actor of each human action accepted this round, by the Update's name."""

@@ -58,6 +58,11 @@ class CaseTime:
         finally:
             self.awaiting_people_or_time = False
 
+    async def wait_beside(self, condition: Callable[[], bool], business_deadline: datetime) -> bool:
+        """Wait like `wait_until`, from a coroutine beside the main one: Update handlers
+        keep waiting for the main coroutine, not for this one."""
+        return await self._wait_with_deadline(condition, business_deadline)
+
     async def _wait_with_deadline(
         self, condition: Callable[[], bool], business_deadline: datetime
     ) -> bool:

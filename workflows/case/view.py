@@ -104,6 +104,7 @@ def case_status(
         cycle_workflow_id=input.cycle_workflow_id,
         clock=carried.clock,
         review_clock=_review_clock_reading(state, input, as_of),
+        expired_certificate=this_round.expired_certificate,
     )
 
 
