@@ -44,6 +44,7 @@ from models.dates import format_day
 from models.dossier import Language
 from models.events import CaseEvent, CaseFacts, DeliveryFailed, Recipient
 from models.labels import label, level_label
+from models.local_assessment import LOCAL_CRITERIA_EN, LOCAL_CRITERIA_VI, LocalCriterion
 from models.scorecard import ScorePart
 
 TEMPLATE_DIR: Final = Path(__file__).resolve().parent / "templates"
@@ -128,6 +129,7 @@ def _environment(fmt: str) -> Environment:
         unit=_unit,
         office=_office,
         sentence_case=_sentence_case,
+        local_criterion=_local_criterion,
     )
     env.globals["base"] = f"_base.{fmt}.j2"
     env.globals["ui"] = env.get_template(f"_ui.{fmt}.j2").module
@@ -167,6 +169,12 @@ def _level(context: Context, value: str) -> str:
 def _unit(context: Context, value: str) -> str:
     """A locality or province by its proper name (`ha-long` → `thành phố Hạ Long`)."""
     return unit_name(str(value), _lang(context))
+
+
+@pass_context
+def _local_criterion(context: Context, value: str) -> str:
+    names = LOCAL_CRITERIA_VI if _lang(context) == Language.VI else LOCAL_CRITERIA_EN
+    return names[LocalCriterion(value)]
 
 
 def _sentence_case(value: str) -> str:

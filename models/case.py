@@ -41,6 +41,7 @@ from models.council import Council, CouncilResult
 from models.criteria import CriteriaSet, criteria_scores_refusal
 from models.dossier import DocumentNumber, DocumentRef, Dossier, Language, SingleLine
 from models.errors import Refusal
+from models.local_assessment import LocalAssessment
 from models.rulebook import Rulebook, council_roster_refusal
 from models.scorecard import Scorecard
 from models.stars import Stars
@@ -296,6 +297,11 @@ class ReviewDecision(BaseModel):
         max_length=MAX_DOCUMENTS_REQUESTED,
         description="For a supplement: what to bring (default: what is missing)",
     )
+    local_assessment: LocalAssessment | None = Field(
+        default=None,
+        description="With the commune's acceptance under the 2025 rules: its findings on the "
+        "four local-origin criteria and its evaluation report",
+    )
 
     @model_validator(mode="after")
     def _reasons_where_needed(self) -> ReviewDecision:
@@ -455,6 +461,9 @@ class CaseStatus(BaseModel):
         default=None,
         description="The case's calendar: `as_of` is when the status was read; "
         "clock.business_now(real now) is the business time now",
+    )
+    local_assessment: LocalAssessment | None = Field(
+        default=None, description="The commune's assessment the council sees with the dossier"
     )
     expired_certificate: Certificate | None = Field(
         default=None,

@@ -40,6 +40,7 @@ from models.council import Council, quorum_missing
 from models.criteria import CriteriaSet, scorecard_on_table_refusal
 from models.dossier import Dossier, missing_documents, with_documents
 from models.errors import DomainError, Refusal
+from models.local_assessment import local_assessment_refusal
 from models.rulebook import NoCertificate, Recognise, Routing, Rulebook
 from models.scorecard import Scorecard
 from models.stars import TOP_STARS, Stars
@@ -93,6 +94,14 @@ def review_refusal(decision: ReviewDecision, case: CaseState) -> Refusal | None:
     not_a_request = requested_documents_refusal(decision.action, decision.documents_requested)
     if not_a_request is not None:
         return not_a_request
+    level = case.rulebook.level(case.level) if case.level else case.rulebook.levels[0]
+    local = local_assessment_refusal(
+        level.assesses_local_origin,
+        decision.action == ReviewAction.ACCEPT,
+        decision.local_assessment,
+    )
+    if local is not None:
+        return local
     missing = missing_documents(case.dossier)
     if decision.action == ReviewAction.ACCEPT and missing:
         return Refusal(

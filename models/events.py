@@ -24,6 +24,7 @@ from models.case import CaseStage, RevocationGround
 from models.catalogue import DocumentKind
 from models.cycle import CycleReport, UnrecognisedProduct
 from models.dossier import Language
+from models.local_assessment import LocalAssessment
 from models.stars import Stars
 from models.transitions import CaseTransition, CycleTransition, canonical_kind
 
@@ -128,6 +129,9 @@ class CouncilSessionOpened(BaseModel):
     level: str
     attempt: int
     deadline: date
+    local_assessment: LocalAssessment | None = Field(
+        default=None, description="The commune's assessment, sent with the dossier (1489)"
+    )
 
 
 class RescoreRequested(BaseModel):

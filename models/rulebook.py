@@ -46,6 +46,10 @@ class LevelRule(BaseModel):
     forward_at: Decimal | None = Field(
         default=None, description="A council score at or above this sends the case up a level"
     )
+    assesses_local_origin: bool = Field(
+        default=False,
+        description="Assesses the four local-origin criteria when accepting (the commune, 1489)",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> LevelRule:
@@ -206,6 +210,7 @@ QD1489_2025 = Rulebook(
             authority_en="Commune People's Committee",
             reviews_dossier=True,
             scores=False,
+            assesses_local_origin=True,
         ),
         LevelRule(
             name="province",

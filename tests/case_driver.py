@@ -31,6 +31,7 @@ from models.case import (
 from models.catalogue import DocumentKind
 from models.council import Council
 from models.dossier import DocumentRef
+from models.local_assessment import LocalAssessment
 from models.scorecard import PartMaxima, Scorecard
 from tests.factories import scorecard_for_total
 from tests.signing import act, member, producer, reviewer, secretary
@@ -100,9 +101,17 @@ class CaseDriver:
     async def stage(self) -> CaseStage:
         return (await self.status()).stage
 
-    async def accept(self, reviewer: str = "Phòng Nông nghiệp huyện Bình Liêu") -> CaseStage:
-        """The locality's office accepts the dossier; the stage the case moved to."""
-        return await self._review(ReviewDecision(action=ReviewAction.ACCEPT, reviewer=reviewer))
+    async def accept(
+        self,
+        reviewer: str = "Phòng Nông nghiệp huyện Bình Liêu",
+        local_assessment: LocalAssessment | None = None,
+    ) -> CaseStage:
+        """The locality's office accepts the dossier; the stage the case moved to. Under
+        the 2025 rules the commune gives its local-origin assessment with it."""
+        decision = ReviewDecision(
+            action=ReviewAction.ACCEPT, reviewer=reviewer, local_assessment=local_assessment
+        )
+        return await self._review(decision)
 
     async def _review(self, decision: ReviewDecision) -> CaseStage:
         province, locality = await self._dossier_place()

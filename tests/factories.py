@@ -11,6 +11,7 @@ from models.case import CasePolicy, Contact, LifecycleInput
 from models.catalogue import DocumentKind, required_documents
 from models.council import Council, CouncilMember, CouncilRole
 from models.dossier import Applicant, DocumentRef, Dossier
+from models.local_assessment import LocalAssessment, LocalCriterion, LocalFinding
 from models.rulebook import QD148_2023, Rulebook
 from models.scorecard import PartMaxima, Scorecard
 
@@ -115,4 +116,25 @@ def scorecard_for_total(
         part_b=part_b,
         part_c=part_c,
         mandatory_criteria_met=mandatory,
+    )
+
+
+def local_assessment(
+    commune: str = "UBND xã Bình Liêu", unmet: tuple[str, ...] = ()
+) -> LocalAssessment:
+    """The commune's findings on the four local-origin criteria (2025 rules), with its
+    evaluation report; those named in `unmet` are found not met."""
+    return LocalAssessment(
+        assessed_by=commune,
+        findings=tuple(
+            LocalFinding(
+                criterion=criterion,
+                met=criterion.value not in unmet,
+                note="Nguyên liệu mật ong khai thác tại rừng Bình Liêu"
+                if criterion == LocalCriterion.ORIGIN
+                else "",
+            )
+            for criterion in LocalCriterion
+        ),
+        report=document(DocumentKind.OTHER, "bien-ban-danh-gia-cua-xa.pdf"),
     )

@@ -32,7 +32,14 @@ from models.cycle_rules import dossier_refusal
 from models.dossier import Dossier, Language
 from models.rulebook import QD1489_2025
 from models.stars import Stars
-from tests.factories import PRODUCER_EMAIL, case_input, council, honey_dossier, scorecard_for_total
+from tests.factories import (
+    PRODUCER_EMAIL,
+    case_input,
+    council,
+    honey_dossier,
+    local_assessment,
+    scorecard_for_total,
+)
 from tests.fixtures.lifecycle import CaseWorld
 from tests.signing import administrator, authority, member, reviewer
 from tests.test_lifecycle_certificate import skip_to
@@ -137,7 +144,11 @@ async def test_hai_duongs_certificate_is_reminded_and_reevaluated_by_hai_phong(
             councils=(council("province"), council("central")),
         )
     )
-    accept = ReviewDecision(action=ReviewAction.ACCEPT, reviewer="UBND phường (Hải Phòng)")
+    accept = ReviewDecision(
+        action=ReviewAction.ACCEPT,
+        reviewer="UBND phường (Hải Phòng)",
+        local_assessment=local_assessment("UBND phường (Hải Phòng)"),
+    )
     await case._act(reviewer("hai-phong", "tp-hai-duong"), contract.REVIEW, accept)
     for on_roster, total in zip(council("province").members, (66, 64, 68, 65), strict=False):
         card = scorecard_for_total(on_roster.member_id, "province", total, QD1489_2025.maxima)

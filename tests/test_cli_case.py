@@ -158,6 +158,39 @@ def code() -> str:
 
 
 @pytest.mark.devserver
+async def test_under_the_2025_rules_the_commune_accepts_with_its_local_assessment(
+    world: CliWorld,
+) -> None:
+    product = code()
+    at = (PROVINCE, product)
+    ok(await world.ocop("open", str(world.case_file(product, rulebook="qd1489-2025"))))
+    results = world.folder / "phieu-kiem-nghiem.pdf"
+    results.write_bytes(b"%PDF-1.7 phieu ket qua kiem nghiem mat ong" * 100)
+    ok(
+        await world.ocop(
+            "review", *at, "request-supplement", "--reason", "Thiếu kiểm nghiệm", who=REVIEWER
+        )
+    )
+    ok(await world.ocop("supply", *at, str(results), "--kind", "test-results", who=PRODUCER))
+    refused(
+        await world.ocop("review", *at, "accept", who=REVIEWER),
+        1,
+        "its assessment of the four local-origin criteria",
+    )
+    assessment = EXAMPLES / "local-assessment-binh-lieu.yaml"
+    ok(
+        await world.ocop(
+            "review", *at, "accept", "--local-assessment", str(assessment), who=REVIEWER
+        ),
+        "accepted; now in council scoring at province level",
+    )
+    shown = await world.ocop("status", *at, "--json", who=REVIEWER)
+    found = json.loads(shown.stdout)["local_assessment"]
+    assert found["assessed_by"] == "UBND xã Bình Liêu"
+    assert found["report"]["file_name"] == "bien-ban-danh-gia-xa-binh-lieu.pdf"
+
+
+@pytest.mark.devserver
 async def test_a_case_from_opening_to_certificate_upgrade_and_revocation(
     world: CliWorld,
 ) -> None:

@@ -10,8 +10,9 @@ from contracts import case as search_attributes
 from models.case import CaseStage
 from models.rulebook import QD1489_2025
 from models.stars import Stars
-from tests.factories import PRODUCER_EMAIL, case_input
+from tests.factories import PRODUCER_EMAIL, case_input, local_assessment
 from tests.fixtures.lifecycle import CaseWorld
+from tests.updates import refused
 
 
 @pytest.mark.record_history
@@ -137,8 +138,13 @@ async def test_under_the_2025_rules_the_commune_checks_and_the_province_scores(
     case = await case_world.open_case(case_input(rulebook=QD1489_2025))
     status = await case.status()
     assert (status.rulebook, status.level) == ("qd1489-2025", "commune")
-    await case.accept(reviewer="UBND xã Bình Liêu")
-    assert (await case.status()).level == "province"
+    assert "its assessment of the four local-origin criteria" in await refused(
+        case.accept(reviewer="UBND xã Bình Liêu")
+    )
+    await case.accept(reviewer="UBND xã Bình Liêu", local_assessment=local_assessment())
+    status = await case.status()
+    assert status.level == "province"
+    assert status.local_assessment is not None and status.local_assessment.met_count == 4
 
     await case.score_and_close("province", 63, 60, 61, 64)
     await case.recognise("province", date(2024, 3, 1), decision="88/QĐ-UBND")
@@ -147,6 +153,11 @@ async def test_under_the_2025_rules_the_commune_checks_and_the_province_scores(
     assert status.certificate is not None
     assert (status.certificate.stars, status.certificate.level) == (Stars.THREE, "province")
     await case.mail_sent()
+    # The provincial council receives the commune's assessment with the dossier.
+    opened = case_world.smtp.messages_to("province.chair@example.vn")[0].get_body(("plain",))
+    assert opened is not None
+    assert "Nguồn gốc sản phẩm hoặc nguyên liệu: đạt" in opened.get_content()
+    assert "bien-ban-danh-gia-cua-xa.pdf" in opened.get_content()
     assert case_world.inbox(PRODUCER_EMAIL) == [
         "dossier_received",
         "review_accepted",

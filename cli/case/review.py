@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from temporalio.client import Client
@@ -121,6 +121,17 @@ def review_command(
             show_default=False,
         ),
     ] = None,
+    assessment_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--local-assessment",
+            metavar="YAML",
+            help="For the commune's accept under the 2025 rules: its findings on the four "
+            "local-origin criteria and its evaluation report (see "
+            "examples/local-assessment-binh-lieu.yaml).",
+            show_default=False,
+        ),
+    ] = None,
     workflow_id: IdOption = None,
 ) -> None:
     """Decide on the dossier: accept it, request a supplement, or reject it."""
@@ -142,6 +153,7 @@ def review_command(
             "reviewer": SIGNED_IN,
             "reason": reason,
             "documents_requested": kinds,
+            "local_assessment": _local_assessment(assessment_file),
         },
     )
     _, status = act(target, "ocop review", CaseStep(case.REVIEW, decision))
@@ -154,6 +166,18 @@ def review_command(
     if status.stage == CaseStage.AWAITING_SUPPLEMENT and status.missing_documents:
         extra = f" (documents: {', '.join(status.missing_documents)})"
     say(f"Review of {target.label}: {done}{extra}; {where_now(status)}.")
+
+
+def _local_assessment(path: Path | None) -> dict[str, Any] | None:
+    """The commune's assessment from its YAML file; the report's hash and size computed
+    from the file it names (relative to the YAML file)."""
+    if path is None:
+        return None
+    data = read_mapping(path, "assessed_by, findings and report")
+    report = data.get("report")
+    if isinstance(report, str):
+        data["report"] = _document(path.parent / report, DocumentKind.OTHER).model_dump()
+    return data
 
 
 # -------------------------------------------------------------------- supply

@@ -112,7 +112,11 @@ class EvaluationRound(DossierReview):
             CaseTransition.COUNCIL_SESSION_OPENED,
             actor="system",
             event=CouncilSessionOpened(
-                case=self._facts(), level=level.name, attempt=1, deadline=calendar_date(deadline)
+                case=self._facts(),
+                level=level.name,
+                attempt=1,
+                deadline=calendar_date(deadline),
+                local_assessment=self._round.local_assessment,
             ),
             recipients=council_members(self._input, level.name),
         )

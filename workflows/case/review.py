@@ -90,6 +90,7 @@ class DossierReview(CasePart):
     async def _accept(self, level: LevelRule, decision: ReviewDecision) -> None:
         """Record the acceptance; cases started since the producer is told (a letter)."""
         tells_producer = workflow.patched(PATCH_TELL_PRODUCER_ACCEPTED)
+        self._round.local_assessment = decision.local_assessment
         scoring = level if level.scores else self._input.rulebook.next_level(level.name)
         await self._record(
             CaseTransition.REVIEW_ACCEPTED,

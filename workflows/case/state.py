@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from models.clock import BusinessClock
     from models.council import CouncilResult, RescoreRequired
     from models.dossier import Dossier
+    from models.local_assessment import LocalAssessment
     from models.scorecard import Scorecard
     from models.working_days import ReviewClock
 
@@ -79,6 +80,8 @@ class RoundState:
     recognition_level: str | None = None
     result_on: date | None = None
     revoked: bool = False
+    local_assessment: LocalAssessment | None = None
+    """The commune's assessment of the four local-origin criteria (2025 rules)."""
     expired_certificate: Certificate | None = None
     """The certificate that ran out while this round re-evaluates it."""
     requests: Requests = field(default_factory=Requests)

@@ -105,6 +105,7 @@ def case_status(
         clock=carried.clock,
         review_clock=_review_clock_reading(state, input, as_of),
         expired_certificate=this_round.expired_certificate,
+        local_assessment=this_round.local_assessment,
     )
 
 
