@@ -755,8 +755,8 @@ async def test_ocop_cycle_start_submit_report_and_close(cycle_cli: CycleCli) -> 
     ]
     ok(
         await cycle_cli.ocop("cycle", "report", province, "2024"),
-        "binh-lieu",
-        "ha-long",
+        "huyện Bình Liêu",
+        "thành phố Hạ Long",
         "products of ≥ 3★",
     )
 

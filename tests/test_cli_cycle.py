@@ -535,7 +535,7 @@ async def test_the_report_as_json_and_as_tables(cycle_cli: CycleCli) -> None:
         "Theo giai đoạn / by stage",
         "submitted │ 2",
         "Theo địa bàn / by locality",
-        "binh-lieu │ 1 │ 0",
+        "huyện Bình Liêu │ 1 │ 0",
         "Theo loại hình chủ thể / by applicant kind",
         "enterprise │ 1",
     )
