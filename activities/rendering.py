@@ -130,6 +130,7 @@ def _environment(fmt: str) -> Environment:
         office=_office,
         sentence_case=_sentence_case,
         local_criterion=_local_criterion,
+        ref=_ref,
     )
     env.globals["base"] = f"_base.{fmt}.j2"
     env.globals["ui"] = env.get_template(f"_ui.{fmt}.j2").module
@@ -180,6 +181,12 @@ def _local_criterion(context: Context, value: str) -> str:
 def _sentence_case(value: str) -> str:
     """The first letter in capitals, the rest as it is (Jinja's `capitalize` lowers it)."""
     return value[:1].upper() + value[1:]
+
+
+def _ref(case: CaseFacts) -> str:
+    """What the letter quotes: the dossier number people say on the phone, else (a case
+    started outside a cycle, or before numbering) the case's id."""
+    return case.dossier_number or case.reference
 
 
 @pass_context

@@ -22,9 +22,10 @@ from api.problems import ApiProblem
 from contracts import case
 from contracts.refs import query
 from infra.action_keys import ActionKeys
-from infra.cases import case_handle
+from infra.cases import case_handle, case_of_dossier_number
 from infra.settings import Settings
 from models.actors import Actor, CaseAccess
+from models.dossier_numbers import is_dossier_number
 from models.errors import Refusal
 from models.register import AccessRefusalRow
 
@@ -128,7 +129,13 @@ Handle = WorkflowHandle[Any, Any]
 
 
 async def case_access(svc: Services, workflow_id: str) -> tuple[Handle, CaseAccess]:
-    """The case and what its access rules need; 404 when there is no such case."""
+    """The case and what its access rules need; 404 when there is no such case. A
+    dossier number (HS-QN-2024-0037) finds the case it was given to."""
+    if is_dossier_number(workflow_id):
+        found = await case_of_dossier_number(svc.client, workflow_id)
+        if found is None:
+            raise not_found(f"dossier {workflow_id!r}")
+        workflow_id = found
     handle = case_handle(svc.client, workflow_id)
     try:
         access = await answered(query(handle, case.ACCESS_FACTS), f"case {workflow_id}")

@@ -93,6 +93,7 @@ STARS = SearchAttributeKey.for_int("OcopStars")
 CYCLE_YEAR = SearchAttributeKey.for_int("OcopCycleYear")
 RULEBOOK = SearchAttributeKey.for_keyword("OcopRulebook")
 VALID_UNTIL = SearchAttributeKey.for_datetime("OcopValidUntil")
+DOSSIER_NUMBER = SearchAttributeKey.for_keyword("OcopDossierNumber")
 
 SEARCH_ATTRIBUTES: Final = (
     PROVINCE,
@@ -103,4 +104,5 @@ SEARCH_ATTRIBUTES: Final = (
     CYCLE_YEAR,
     RULEBOOK,
     VALID_UNTIL,
+    DOSSIER_NUMBER,
 )

@@ -8,8 +8,9 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from contracts.case import product_workflow_id
+from contracts.case import DOSSIER_NUMBER, product_workflow_id
 from models.case import LifecycleInput
+from models.dossier_numbers import is_dossier_number
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 
@@ -57,3 +58,16 @@ async def open_case(
 def case_handle(client: Client, workflow_id: str) -> WorkflowHandle[ProductLifecycleWorkflow, Any]:
     """A handle that follows the case across continue-as-new (no run id pinned)."""
     return client.get_workflow_handle_for(ProductLifecycleWorkflow.run, workflow_id)
+
+
+async def case_of_dossier_number(client: Client, number: str) -> str | None:
+    """The workflow id of the case whose dossier has this number, or None.
+
+    Read from visibility, which follows a start by a moment; a re-evaluated product's
+    earlier numbers find its case too (its finished runs keep them)."""
+    if not is_dossier_number(number):
+        return None
+    query = f"{DOSSIER_NUMBER.name} = '{number}'"
+    async for execution in client.list_workflows(query, limit=1):
+        return execution.id
+    return None

@@ -40,6 +40,7 @@ from models.clock import VIETNAM, BusinessClock
 from models.council import Council, CouncilResult
 from models.criteria import CriteriaSet, criteria_scores_refusal
 from models.dossier import DocumentNumber, DocumentRef, Dossier, Language, SingleLine
+from models.dossier_numbers import DossierNumber
 from models.errors import Refusal
 from models.local_assessment import LocalAssessment
 from models.rulebook import Rulebook, council_roster_refusal
@@ -212,6 +213,11 @@ class LifecycleInput(BaseModel):
         default=None,
         description="The table of criteria the council scores this product on (its group's, "
         "as the province loaded it); none: scored by part totals",
+    )
+    dossier_number: DossierNumber | None = Field(
+        default=None,
+        description="The number the cycle gave this round's dossier (HS-QN-2024-0037), "
+        "quoted in every letter; none: a case started outside a cycle",
     )
 
     @model_validator(mode="after")
@@ -397,6 +403,9 @@ class Application(BaseModel):
         default=None,
         description="The table of criteria for the new round (default: the last round's)",
     )
+    dossier_number: DossierNumber | None = Field(
+        default=None, description="The number the new round's cycle gave its dossier"
+    )
 
     @model_validator(mode="after")
     def _not_a_first_registration(self) -> Application:
@@ -436,6 +445,9 @@ class CaseStatus(BaseModel):
     product_name: str
     rulebook: str
     round_number: int
+    dossier_number: str | None = Field(
+        default=None, description="The round's dossier number, the one people say on the phone"
+    )
     registration_kind: RegistrationKind
     cycle_year: int
     stage: CaseStage

@@ -59,6 +59,9 @@ class SubmissionReceipt(BaseModel):
     workflow_id: str
     action: OpenAction
     received_on: date
+    dossier_number: str | None = Field(
+        default=None, description="The number to quote about this dossier (HS-QN-2024-0037)"
+    )
 
 
 class CycleAuditEntry(BaseModel):
@@ -80,6 +83,7 @@ def case_request(
     cycle_workflow_id: str,
     case_id: str,
     clock: BusinessClock,
+    dossier_number: str | None = None,
 ) -> CycleCaseRequest:
     """What `open_cycle_case` needs for a submission: the product's first case, and the
     application a certified product's running case takes instead (an upgrade or a
@@ -93,6 +97,7 @@ def case_request(
         administrators=cycle.administrators,
         cycle_year=cycle.year,
         cycle_workflow_id=cycle_workflow_id,
+        dossier_number=dossier_number,
         # A new case keeps the cycle's clock, so their business dates agree exactly.
         carried=CarriedState(
             case_id=case_id,
@@ -113,5 +118,6 @@ def case_request(
             cycle_workflow_id=cycle_workflow_id,
             # The new round waits for this cycle's batch decisions, not the last one's.
             policy=policy,
+            dossier_number=dossier_number,
         )
     return CycleCaseRequest(cycle_workflow_id=cycle_workflow_id, case=case, application=application)

@@ -30,6 +30,7 @@ from models.council import Council
 from models.cycle import DecisionSummary, ProgressRow
 from models.cycle_calendar import CycleCalendar, CycleTargets, official_calendar, recognising_levels
 from models.dossier import Code, SingleLine
+from models.dossier_numbers import ProvinceLetters, dossier_number, province_letters
 from models.errors import DomainError
 from models.holiday_tables import calendar_years_for_cycle, official_working_calendar
 from models.rulebook import QD148_2023, Rulebook, council_roster_refusal, rulebook
@@ -90,6 +91,11 @@ class CycleSettings(BaseModel):
         default=(),
         max_length=MAX_LOCALITIES,
         description="Administrative units of the rulebook's first level (empty: any)",
+    )
+    dossier_prefix: ProvinceLetters | None = Field(
+        default=None,
+        description="The province's letters in its dossier numbers (HS-QN-2024-0037; "
+        "default: the initials of its proper name)",
     )
     start_cases: bool = Field(
         default=True,
@@ -171,6 +177,12 @@ class CycleCarried(BaseModel):
         "that did not check its cases' progress, so every product)",
     )
     forged_progress_ignored: int = Field(default=0, ge=0)
+    dossiers_numbered: int | None = Field(
+        default=None,
+        ge=0,
+        description="Dossier numbers given so far (None: a run from before dossiers were "
+        "numbered, which gave none)",
+    )
     action_nonces: dict[str, AwareDatetime] = Field(
         default_factory=dict, description="Signed actions accepted and not yet expired"
     )
@@ -317,3 +329,10 @@ def case_policy(cycle: CycleInput) -> CasePolicy:
     if policy.recognition_deadline_days >= needed:
         return policy
     return policy.model_copy(update={"recognition_deadline_days": min(needed, 3650)})
+
+
+def cycle_dossier_number(cycle: CycleInput, sequence: int) -> str:
+    """The number of the cycle's `sequence`-th dossier: HS-QN-2024-0037."""
+    return dossier_number(
+        cycle.dossier_prefix or province_letters(cycle.province), cycle.year, sequence
+    )

@@ -50,6 +50,11 @@ class CaseFacts(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     reference: str = Field(description="The case's workflow id, quoted in every message")
+    dossier_number: str | None = Field(
+        default=None,
+        description="The round's dossier number (HS-QN-2024-0037), quoted instead of the "
+        "workflow id when the cycle gave one",
+    )
     product_code: str
     product_name: str
     applicant_name: str

@@ -62,7 +62,7 @@ with workflow.unsafe.imports_passed_through():
         case_request,
     )
     from models.cycle_rules import cycle_close_refusal, cycle_submission_refusal
-    from models.cycle_settings import CycleCarried, CycleInput
+    from models.cycle_settings import CycleCarried, CycleInput, cycle_dossier_number
     from models.dossier import Dossier
 
 PATCH_DECISIONS_ON_CALENDAR_DATE = "decisions-on-calendar-date"
@@ -115,6 +115,13 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
         self._alerts: set[asyncio.Task[None]] = set()
         self.action_nonces = dict(carried.action_nonces)
         self._signed = SignedActions(lambda: self)
+        # Numbers already given; a run from before numbering gave none, so its products
+        # are counted to keep the next numbers after them.
+        self._dossiers_numbered = (
+            carried.dossiers_numbered
+            if carried.dossiers_numbered is not None
+            else len(self._products)
+        )
 
     # ------------------------------------------------------------------ run
 
@@ -189,6 +196,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
             issued=dict(self._issued),
             skipped=tuple(sorted(self._skipped)),
             action_nonces=self.action_nonces,
+            dossiers_numbered=self._dossiers_numbered,
             **self._progress_gate.carried(),
         )
         workflow.continue_as_new(self._input.model_copy(update={"carried": carried}))
@@ -226,10 +234,14 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
         # running case is signed again, in their name, by the cycle's activity.
         actor = self._signed.accepted(signed)
         code = dossier.product_code.lower()
+        # Given before the case opens, so two submissions at once never share a number;
+        # one the case then refuses leaves a gap, as a paper register would.
+        self._dossiers_numbered += 1
+        number = cycle_dossier_number(self._input, self._dossiers_numbered)
         self._pending[code] = self._pending.get(code, 0) + 1
         try:
             if self._input.start_cases:
-                request = self._case_request(dossier)
+                request = self._case_request(dossier, number)
                 if actor is not None:
                     case = request.case.model_copy(update={"submitted_by": actor_label(actor)})
                     request = request.model_copy(update={"actor": actor, "case": case})
@@ -277,6 +289,7 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
             workflow_id=opened.workflow_id,
             action=opened.action,
             received_on=self._today(),
+            dossier_number=number,
         )
 
     @submit.validator
@@ -329,13 +342,14 @@ class AnnualCycleWorkflow(KeepsBusinessCalendar, IssuesBatchDecisions):
 
     # -------------------------------------------------------------- helpers
 
-    def _case_request(self, dossier: Dossier) -> CycleCaseRequest:
+    def _case_request(self, dossier: Dossier, number: str) -> CycleCaseRequest:
         return case_request(
             self._input,
             dossier,
             cycle_workflow_id=workflow.info().workflow_id,
             case_id=str(workflow.uuid4()),
             clock=self._clock,
+            dossier_number=number,
         )
 
     def _report(self, *, closed: bool) -> CycleReport:

@@ -32,6 +32,7 @@ from models.case import (
     ScorecardSubmission,
     SupplementSubmission,
 )
+from models.dossier_numbers import DOSSIER_NUMBER_PATTERN
 from models.errors import Refusal
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
@@ -41,7 +42,12 @@ Out = TypeVar("Out")
 
 CaseId = Annotated[
     str,
-    Path(min_length=1, max_length=200, pattern=r"^[a-z0-9][a-z0-9-]*$", description="Workflow id"),
+    Path(
+        min_length=1,
+        max_length=200,
+        pattern=rf"^[a-z0-9][a-z0-9-]*$|{DOSSIER_NUMBER_PATTERN}",
+        description="Workflow id, or the dossier number (HS-QN-2024-0037)",
+    ),
 ]
 
 
@@ -76,7 +82,7 @@ async def review(
     handle, found = await case_access(svc, workflow_id)
     refusal = access.review_refusal(actor, *_place(found))
     stage = await _step(svc, actor, handle, case.REVIEW, decision, refusal)
-    return StageAnswer(workflow_id=workflow_id, stage=stage)
+    return StageAnswer(workflow_id=handle.id, stage=stage)
 
 
 @router.post("/{workflow_id}/supplements", response_model=StageAnswer, summary="Bring a supplement")
@@ -86,7 +92,7 @@ async def supplement(
     handle, found = await case_access(svc, workflow_id)
     refusal = access.own_case_refusal(actor, found.facts)
     stage = await _step(svc, actor, handle, case.SUPPLY_SUPPLEMENT, submission, refusal)
-    return StageAnswer(workflow_id=workflow_id, stage=stage)
+    return StageAnswer(workflow_id=handle.id, stage=stage)
 
 
 @router.post(
@@ -100,7 +106,7 @@ async def apply(
     handle, found = await case_access(svc, workflow_id)
     refusal = access.own_case_refusal(actor, found.facts)
     stage = await _step(svc, actor, handle, case.APPLY, application, refusal)
-    return StageAnswer(workflow_id=workflow_id, stage=stage)
+    return StageAnswer(workflow_id=handle.id, stage=stage)
 
 
 @router.post("/{workflow_id}/scorecards", response_model=MemberScore, summary="Submit a scorecard")
@@ -149,7 +155,7 @@ async def recognise(
     handle, found = await case_access(svc, workflow_id)
     refusal = _signing(actor, found, decision.level, decision.authority)
     stage = await _step(svc, actor, handle, case.RECOGNISE, decision, refusal)
-    return StageAnswer(workflow_id=workflow_id, stage=stage)
+    return StageAnswer(workflow_id=handle.id, stage=stage)
 
 
 @router.post("/{workflow_id}/revocation", response_model=StageAnswer, summary="Revoke")
@@ -160,7 +166,7 @@ async def revoke(
     handle, found = await case_access(svc, workflow_id)
     refusal = _signing(actor, found, found.certificate_level or "", decision.authority)
     stage = await _step(svc, actor, handle, case.REVOKE, decision, refusal)
-    return StageAnswer(workflow_id=workflow_id, stage=stage)
+    return StageAnswer(workflow_id=handle.id, stage=stage)
 
 
 @router.get("/{workflow_id}", response_model=CaseStatus, summary="Where the case stands")
@@ -168,5 +174,5 @@ async def status(workflow_id: CaseId, actor: CurrentActor, svc: Svc) -> Any:
     """For whoever takes part in the case: its producer, the province's operators and
     office, the reviewer of its locality, its councils, the authorities who sign for it."""
     handle, found = await case_access(svc, workflow_id)
-    await permit(svc, actor, access.case_reader_refusal(actor, found), "status", workflow_id)
+    await permit(svc, actor, access.case_reader_refusal(actor, found), "status", handle.id)
     return await answered(query(handle, case.STATUS), "status")

@@ -77,6 +77,7 @@ def _facts(status: CaseStatus) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = [
         ("Product", f"{status.product_name} ({status.product_code})"),
         ("Province", f"{status.province} (locality {status.locality})"),
+        ("Dossier", status.dossier_number or "— (not numbered by a cycle)"),
         ("Case", status.workflow_id),
         (
             "Round",

@@ -26,8 +26,9 @@ from temporalio.service import RPCError, RPCStatusCode
 from cli.case.inputs import bad_input
 from cli.common import answer_query, fail
 from contracts.case import product_workflow_id
-from infra.cases import case_handle
+from infra.cases import case_handle, case_of_dossier_number
 from models.case import CaseStatus
+from models.dossier_numbers import is_dossier_number
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
 T = TypeVar("T")
@@ -47,8 +48,10 @@ class Target:
     workflow_id: str
     label: str
     address: str
-    """How a command names it: PROVINCE PRODUCT_CODE, or --id WORKFLOW_ID."""
+    """How a command names it: PROVINCE PRODUCT_CODE, --id WORKFLOW_ID, or its number."""
     by_id: bool = False
+    by_number: bool = False
+    """`workflow_id` holds a dossier number (HS-QN-2024-0037), found through visibility."""
 
     @property
     def title(self) -> str:
@@ -56,6 +59,8 @@ class Target:
 
     @property
     def nothing_here(self) -> str:
+        if self.by_number:
+            return f"no case has dossier number {self.workflow_id}"
         if self.by_id:
             return f"no case has workflow id {self.workflow_id}"
         return f"no case exists for {self.label} (workflow id {self.workflow_id})"
@@ -93,8 +98,14 @@ def find_target(
     given = [value for value in (province, code, *rest) if value is not None]
     if workflow_id is not None:
         return Target(workflow_id, f"case {workflow_id}", f"--id {workflow_id}", by_id=True), given
+    if given and is_dossier_number(given[0]):
+        number, *positionals = given
+        return Target(number, f"dossier {number}", number, by_number=True), positionals
     if len(given) < 2:
-        bad_input("name the product: PROVINCE PRODUCT_CODE (or --id WORKFLOW_ID)")
+        bad_input(
+            "name the product: PROVINCE PRODUCT_CODE (or its dossier number HS-QN-2024-0037, "
+            "or --id WORKFLOW_ID)"
+        )
     province_code, product_code, *positionals = given
     return (
         Target(
@@ -130,6 +141,11 @@ async def _unknown(client: Client, target: Target, error: Exception) -> NoReturn
 async def read_status(client: Client, target: Target) -> CaseStatus:
     """Where the case stands, read straight from Temporal (operators' reads: `ocop
     status`); 'not found' and a missing worker are one clear line each."""
+    if target.by_number:
+        found = await case_of_dossier_number(client, target.workflow_id)
+        if found is None:
+            fail(target.nothing_here)
+        target = Target(found, f"{target.label} (case {found})", target.address, by_id=True)
     handle = case_handle(client, target.workflow_id)
     try:
         return await answer_query(client, handle, handle.query(ProductLifecycleWorkflow.status))

@@ -105,8 +105,14 @@ def submit(
         receipt.cycle,
         ("", ""),
         [
+            ("dossier number", receipt.dossier_number or "—"),
             ("product", f"{receipt.product_code} · {receipt.product_name}"),
             ("case", receipt.workflow_id),
-            ("next", f"ocop status {dossier.province} {receipt.product_code}"),
+            (
+                "next",
+                f"ocop status {receipt.dossier_number}"
+                if receipt.dossier_number
+                else f"ocop status {dossier.province} {receipt.product_code}",
+            ),
         ],
     )

@@ -264,6 +264,7 @@ class CertificateLife(CasePart):
             administrators=self._input.administrators,
             cycle_year=application.cycle_year,
             cycle_workflow_id=application.cycle_workflow_id,
+            dossier_number=application.dossier_number,
             carried=self._state.carried_to_next_round(),
             criteria=next_round_table(
                 application, self._input.criteria, application.rulebook or self._input.rulebook

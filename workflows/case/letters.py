@@ -12,9 +12,16 @@ with workflow.unsafe.imports_passed_through():
     from models.events import CaseFacts, Recipient, RecipientRole
 
 
-def case_facts(workflow_id: str, dossier: Dossier, round_number: int, today: date) -> CaseFacts:
+def case_facts(
+    workflow_id: str,
+    dossier: Dossier,
+    round_number: int,
+    today: date,
+    dossier_number: str | None = None,
+) -> CaseFacts:
     return CaseFacts(
         reference=workflow_id,
+        dossier_number=dossier_number,
         product_code=dossier.product_code,
         product_name=dossier.product_name,
         applicant_name=dossier.applicant.name,

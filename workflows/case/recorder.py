@@ -62,6 +62,7 @@ class TransitionRecorder:
             self._state.round.dossier,
             self._state.carried.round_number,
             self._time.today(),
+            self._input.dossier_number,
         )
 
     async def record(

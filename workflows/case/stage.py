@@ -32,8 +32,16 @@ class StagePublisher:
         """What `ocop list` filters on: stage, level, stars and the certificate's expiry."""
         now, carried, input = self._state.round, self._state.carried, self._input
         certificate, stars = carried.certificate, carried.current_stars
+        # Only a numbered round names its number: an upsert of a case from before
+        # dossiers were numbered stays as its history recorded it.
+        numbered = (
+            [contract.DOSSIER_NUMBER.value_set(input.dossier_number)]
+            if input.dossier_number
+            else []
+        )
         workflow.upsert_search_attributes(
             [
+                *numbered,
                 contract.PROVINCE.value_set(now.dossier.province),
                 contract.LOCALITY.value_set(now.dossier.locality),
                 contract.STAGE.value_set(now.stage.value),

@@ -83,6 +83,7 @@ def case_status(
         product_name=dossier.product_name,
         rulebook=input.rulebook.id,
         round_number=carried.round_number,
+        dossier_number=input.dossier_number,
         registration_kind=dossier.registration_kind,
         cycle_year=input.cycle_year,
         stage=this_round.stage,
