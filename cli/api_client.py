@@ -27,6 +27,7 @@ ROUTES: Final = {
     case.RECOGNISE.name: "recognition",
     case.REVOKE.name: "revocation",
     case.APPLY.name: "applications",
+    case.EXTEND_DEADLINE.name: "deadline-extensions",
 }
 """Each step's route under /api/v1/cases/{workflow_id}/."""
 

@@ -27,6 +27,7 @@ from models.case import (
 )
 from models.certificate_numbers import CertificateClaim, CertificateClaimResult
 from models.clock import CalendarMove
+from models.deadlines import DeadlineExtension, GrantedExtension
 from models.events import Notification
 from models.records import CaseRecord
 
@@ -49,6 +50,7 @@ CLOSE_SESSION: Final = UpdateRef("close_session", CloseSessionRequest, CloseSess
 RECOGNISE: Final = UpdateRef("recognise", RecognitionDecision, CaseStage)
 APPLY: Final = UpdateRef("apply", Application, CaseStage)
 REVOKE: Final = UpdateRef("revoke", RevocationDecision, CaseStage)
+EXTEND_DEADLINE: Final = UpdateRef("extend_deadline", DeadlineExtension, GrantedExtension)
 
 UPDATES: Final = (
     REVIEW,

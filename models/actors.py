@@ -414,7 +414,7 @@ def signing_refusal(
     return None
 
 
-NAME_FIELDS: Final = ("reviewer", "submitted_by", "closed_by")
+NAME_FIELDS: Final = ("reviewer", "submitted_by", "closed_by", "extended_by")
 """The fields in which a step names the person taking it."""
 
 Step = TypeVar("Step", bound=BaseModel)
@@ -442,6 +442,7 @@ class CaseAccess(BaseModel):
     facts: CaseFacts
     councils: tuple[Council, ...]
     certificate_level: str | None = None
+    review_escalated: bool = False
 
 
 def batch_authority(level: str, authority: str, authority_key: str) -> Actor:

@@ -39,6 +39,7 @@ from models.catalogue import DocumentKind
 from models.clock import VIETNAM, BusinessClock
 from models.council import Council, CouncilResult
 from models.criteria import CriteriaSet, criteria_scores_refusal
+from models.deadlines import GrantedExtension
 from models.dossier import DocumentNumber, DocumentRef, Dossier, Language, SingleLine
 from models.dossier_numbers import DossierNumber
 from models.errors import Refusal
@@ -476,6 +477,12 @@ class CaseStatus(BaseModel):
     )
     local_assessment: LocalAssessment | None = Field(
         default=None, description="The commune's assessment the council sees with the dossier"
+    )
+    extensions: list[GrantedExtension] = Field(
+        default_factory=list, description="Deadlines extended this round, with their reasons"
+    )
+    review_escalated: bool = Field(
+        default=False, description="The review is late: the province's office may take it"
     )
     expired_certificate: Certificate | None = Field(
         default=None,

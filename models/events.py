@@ -23,6 +23,7 @@ from models.applicants import RegistrationKind
 from models.case import CaseStage, RevocationGround
 from models.catalogue import DocumentKind
 from models.cycle import CycleReport, UnrecognisedProduct
+from models.deadlines import DeadlineStep
 from models.dossier import Language
 from models.local_assessment import LocalAssessment
 from models.stars import Stars
@@ -118,6 +119,25 @@ class StepOverdue(BaseModel):
     stage: CaseStage
     level: str
     deadline: date
+    escalated_to: str | None = Field(
+        default=None,
+        description="The office that may now take the step in the late one's place "
+        "(a late review: the province's coordination office)",
+    )
+
+
+class DeadlineExtended(BaseModel):
+    """To the producer: a step of their case was given more time, and why."""
+
+    kind: Literal[CaseTransition.DEADLINE_EXTENDED] = CaseTransition.DEADLINE_EXTENDED
+    case: CaseFacts
+    step: DeadlineStep
+    stage: CaseStage = Field(description="The stage the step belongs to, as letters name it")
+    working_days: int
+    reason: str
+    extended_by: str
+    due_before: date
+    due_after: date
 
 
 class ForwardedToLevel(BaseModel):
@@ -287,6 +307,7 @@ CaseEvent = Annotated[
     | DossierReturned
     | DossierRejected
     | StepOverdue
+    | DeadlineExtended
     | ForwardedToLevel
     | CouncilSessionOpened
     | RescoreRequested

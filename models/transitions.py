@@ -59,6 +59,8 @@ class CaseTransition(StrEnum):
     ROUND_ENDED = "round_ended"
     OVERDUE = "overdue"
     """A human step passed its deadline; recorded as `<stage>_overdue`."""
+    DEADLINE_EXTENDED = "deadline_extended"
+    """A step was given more time, with a reason (its step and dates in the details)."""
 
 
 class CycleTransition(StrEnum):

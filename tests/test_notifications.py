@@ -46,6 +46,7 @@ from models.cycle import (
     UnrecognisedProduct,
 )
 from models.cycle_calendar import TargetKind, official_calendar
+from models.deadlines import DeadlineStep
 from models.dossier import Language
 from models.events import (
     CaseEvent,
@@ -53,6 +54,7 @@ from models.events import (
     CertificateExpired,
     CouncilSessionOpened,
     CycleReported,
+    DeadlineExtended,
     DossierAccepted,
     DossierReceived,
     DossierRejected,
@@ -248,6 +250,23 @@ SAMPLES: dict[str, Sample] = {
         ("03/04/2024", "cấp huyện", "Mật ong rừng Bình Liêu", "MO-BINHLIEU"),
         "Overdue – dossier review",
         ("3 April 2024", "district level", "MO-BINHLIEU"),
+    ),
+    "deadline_extended": Sample(
+        DeadlineExtended(
+            case=HONEY,
+            step=DeadlineStep.SUPPLEMENT,
+            stage=CaseStage.AWAITING_SUPPLEMENT,
+            working_days=5,
+            reason="Phiếu kiểm nghiệm đang chờ phòng thí nghiệm trả kết quả",
+            extended_by="Phòng Nông nghiệp huyện Bình Liêu",
+            due_before=date(2024, 3, 25),
+            due_after=date(2024, 4, 1),
+        ),
+        PRODUCERS,
+        "Gia hạn bổ sung hồ sơ sản phẩm “Mật ong rừng Bình Liêu” đến ngày 01/04/2024",
+        ("5 ngày làm việc", "25/03/2024", "01/04/2024", "chờ phòng thí nghiệm"),
+        "Dossier supplement for “Mật ong rừng Bình Liêu” extended to 1 April 2024",
+        ("5 working days", "25 March 2024", "Phòng Nông nghiệp huyện Bình Liêu"),
     ),
     "forwarded": Sample(
         ForwardedToLevel(

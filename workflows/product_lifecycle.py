@@ -27,6 +27,7 @@ from temporalio.exceptions import ApplicationError
 from workflows.calendar import KeepsBusinessCalendar
 from workflows.case import view
 from workflows.case.certificate import CertificateLife
+from workflows.case.deadlines import DeadlineKeeper
 from workflows.case.evaluation import EvaluationRound
 from workflows.case.recorder import TransitionRecorder
 from workflows.case.stage import StagePublisher
@@ -70,6 +71,8 @@ with workflow.unsafe.imports_passed_through():
     from models.clock import BusinessClock
     from models.council import QuorumMissing, RescoreRequired, close_session
     from models.criteria import evaluated
+    from models.deadline_rules import escalated_review_refusal, extension_actor_refusal
+    from models.deadlines import DeadlineExtension, GrantedExtension
     from models.records import ScorecardEntry
     from models.transitions import CaseTransition
 
@@ -120,6 +123,7 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
         parts = (input, self._state, self._time, self._recorder, self._stage)
         self._evaluation = EvaluationRound(*parts)
         self._certificate_life = CertificateLife(*parts)
+        self._deadlines = DeadlineKeeper(input, self._state, self._time, self._recorder)
         self._signed = SignedActions(lambda: self._state.carried)
 
     # The calendar mixin moves the clock the state carries from run to run.
@@ -201,9 +205,24 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
         self, decision: ReviewDecision, signed: SignedAction | None = None
     ) -> None:
         actor = self._signed.verified(signed, contract.REVIEW.name, decision)
-        dossier = self._state.round.dossier
-        refuse(access.review_refusal(actor, dossier.province, dossier.locality))
+        refuse(escalated_review_refusal(actor, self._facts(), self._state.round.review_escalated))
         refuse(review_refusal(decision, self._rules_view()))
+
+    @update_handler(contract.EXTEND_DEADLINE)
+    async def extend_deadline(
+        self, request: DeadlineExtension, signed: SignedAction | None = None
+    ) -> GrantedExtension:
+        request = as_sent(DeadlineExtension, request)
+        actor = self._signed_by(contract.EXTEND_DEADLINE.name, signed)
+        return await self._deadlines.extend(request, actor or request.extended_by)
+
+    @extend_deadline.validator
+    def _validate_extension(
+        self, request: DeadlineExtension, signed: SignedAction | None = None
+    ) -> None:
+        actor = self._signed.verified(signed, contract.EXTEND_DEADLINE.name, request)
+        refuse(extension_actor_refusal(actor, self._facts(), request.step))
+        refuse(self._deadlines.refusal(request))
 
     @update_handler(contract.SUPPLY_SUPPLEMENT)
     async def supply_supplement(
@@ -419,4 +438,5 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
             facts=self._facts(),
             councils=self._input.councils,
             certificate_level=certificate.level if certificate else None,
+            review_escalated=self._state.round.review_escalated,
         )

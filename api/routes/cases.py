@@ -32,6 +32,8 @@ from models.case import (
     ScorecardSubmission,
     SupplementSubmission,
 )
+from models.deadline_rules import escalated_review_refusal, extension_actor_refusal
+from models.deadlines import DeadlineExtension, GrantedExtension
 from models.dossier_numbers import DOSSIER_NUMBER_PATTERN
 from models.errors import Refusal
 
@@ -80,9 +82,25 @@ async def review(
     """The commune or district office of the dossier's locality accepts, asks for a
     supplement or rejects."""
     handle, found = await case_access(svc, workflow_id)
-    refusal = access.review_refusal(actor, *_place(found))
+    refusal = escalated_review_refusal(actor, found.facts, found.review_escalated)
     stage = await _step(svc, actor, handle, case.REVIEW, decision, refusal)
     return StageAnswer(workflow_id=handle.id, stage=stage)
+
+
+@router.post(
+    "/{workflow_id}/deadline-extensions",
+    response_model=GrantedExtension,
+    summary="Give the current step more time",
+)
+async def extend_deadline(
+    workflow_id: CaseId, request: DeadlineExtension, actor: CurrentActor, svc: Svc
+) -> GrantedExtension:
+    """The province's coordination office extends any step; the office reviewing the
+    dossier its review and the producer's supplement. The reason goes to the register
+    and to the producer."""
+    handle, found = await case_access(svc, workflow_id)
+    refusal = extension_actor_refusal(actor, found.facts, request.step)
+    return await _step(svc, actor, handle, case.EXTEND_DEADLINE, request, refusal)
 
 
 @router.post("/{workflow_id}/supplements", response_model=StageAnswer, summary="Bring a supplement")

@@ -1,7 +1,7 @@
 """The per-case command line: one product's case, step by step, as the people around it act.
 
 ``ocop open`` starts a product's case from a file; ``review``, ``supply``, ``score``,
-``close-session``, ``recognise``, ``apply`` and ``revoke`` send the human steps as
+``close-session``, ``recognise``, ``apply``, ``revoke`` and ``extend`` send the human steps as
 workflow Updates; ``status`` shows where the case stands. Each command names the
 product by ``PROVINCE PRODUCT_CODE`` (or ``--id WORKFLOW_ID``), prints one line on what
 happened and where the case is now, and exits non-zero with one clear line on bad
@@ -14,6 +14,7 @@ input (exit 2) or when the case refuses the step (exit 1).
 - `review`: ``open``, ``review``, ``supply``;
 - `council`: ``score``, ``close-session``;
 - `certificate`: ``recognise``, ``apply``, ``revoke``;
+- `deadline`: ``extend``, more working days for the step a case is at;
 - `status`: ``status``, the readable view of a case.
 """
 
@@ -25,6 +26,7 @@ from __future__ import annotations
 from cli.case import review  # noqa: F401  open, review, supply
 from cli.case import council  # noqa: F401  score, close-session
 from cli.case import certificate  # noqa: F401  recognise, apply, revoke
+from cli.case import deadline  # noqa: F401  extend
 from cli.case import status  # noqa: F401  status
 
 # isort: on

@@ -122,6 +122,22 @@ def _facts(status: CaseStatus) -> list[tuple[str, str]]:
         )
     if status.next_deadline is not None:
         rows.append(("Next", deadline_text(status.next_deadline)))
+    for extension in status.extensions:
+        rows.append(
+            (
+                "Extended",
+                f"{extension.step.value} +{extension.working_days} working days to "
+                f"{on_date(extension.due_after)} by {extension.extended_by}: {extension.reason}",
+            )
+        )
+    if status.review_escalated:
+        rows.append(
+            (
+                "Escalated",
+                "quá hạn thẩm định, Văn phòng Điều phối OCOP tỉnh có thể thẩm định thay — the "
+                "review is late; the province's coordination office may take it",
+            )
+        )
     if status.missing_documents:
         rows.append(("Missing documents", ", ".join(status.missing_documents)))
     if status.last_result is not None:

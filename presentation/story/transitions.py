@@ -245,6 +245,10 @@ def _overdue(t: Transition, _: str | None) -> tuple[str, str]:
     return "deadline", f"Overdue{_why(t)}; the administrators were alerted."
 
 
+def _extended(t: Transition, _: str | None) -> tuple[str, str]:
+    return "deadline", f"Deadline extended by {t.actor}{_why(t)}."
+
+
 def _by_someone(t: Transition, _: str | None) -> tuple[str, str]:
     """Transitions told well enough by their word: a session closed, an application."""
     by = f" by {t.actor}" if t.actor else ""
@@ -327,5 +331,6 @@ _SENTENCES: Final[dict[CaseTransition, Sentence]] = {
     CaseTransition.CERTIFICATE_REVOKED: _revoked,
     CaseTransition.ROUND_ENDED: _round_ended,
     CaseTransition.OVERDUE: _overdue,
+    CaseTransition.DEADLINE_EXTENDED: _extended,
 }
 """The sentence of every transition; a test checks that no word is left out."""

@@ -122,13 +122,17 @@ class EvaluationRound(DossierReview):
         )
         escalated = False
         while True:
-            ready = await self._time.wait_until(
-                lambda: session.result is not None or session.rescore is not None,
-                None if escalated else deadline,
-            )
+
+            def decided() -> bool:
+                return session.result is not None or session.rescore is not None
+
+            if escalated:
+                ready = await self._time.wait_until(decided, None)
+            else:
+                ready = await self._time.wait_until_due(decided, self._due)
             if not ready:
                 escalated = True
-                await self._escalate(CaseStage.COUNCIL_SCORING, level.name, deadline)
+                await self._escalate(CaseStage.COUNCIL_SCORING, level.name, self._due())
                 continue
             if session.rescore is not None:
                 await self._ask_for_rescore(level)
@@ -315,15 +319,23 @@ class EvaluationRound(DossierReview):
         )
         carried.rounds = (*carried.rounds, summary)
 
-    async def _escalate(self, stage: CaseStage, level: str, deadline: datetime) -> None:
-        """Tell the administrators, once, that a step passed its deadline; it waits on."""
+    async def _escalate(
+        self, stage: CaseStage, level: str, deadline: datetime, escalated_to: str | None = None
+    ) -> None:
+        """Tell the administrators, once, that a step passed its deadline; it waits on,
+        taken up by `escalated_to` as well when the step passes to them."""
+        reason = f"{stage.value} at {level} passed its deadline"
         await self._record(
             CaseTransition.OVERDUE,
             occasion=stage.value,
             actor="system",
-            reason=f"{stage.value} at {level} passed its deadline",
+            reason=f"{reason}; escalated to {escalated_to}" if escalated_to else reason,
             event=StepOverdue(
-                case=self._facts(), stage=stage, level=level, deadline=calendar_date(deadline)
+                case=self._facts(),
+                stage=stage,
+                level=level,
+                deadline=calendar_date(deadline),
+                escalated_to=escalated_to,
             ),
             recipients=administrators(self._input),
         )

@@ -19,6 +19,7 @@ from workflows.case.timekeeping import calendar_date
 
 with workflow.unsafe.imports_passed_through():
     from contracts import case as contract
+    from models.admin_units import coordination_office
     from models.case import CaseStage, NextDeadline, ReviewAction, ReviewDecision
     from models.clock import end_of_day
     from models.council import CouncilResult
@@ -36,6 +37,8 @@ with workflow.unsafe.imports_passed_through():
 
 PATCH_TELL_PRODUCER_ACCEPTED = "tell-producer-accepted"
 """The producer is told when the dossier is accepted (a letter recorded rounds lacked)."""
+PATCH_REVIEW_ESCALATES = "review-escalates"
+"""A late review passes to the province's coordination office (recorded rounds only warned)."""
 
 
 class DossierReview(CasePart):
@@ -50,8 +53,24 @@ class DossierReview(CasePart):
     ) -> None:
         raise NotImplementedError
 
-    async def _escalate(self, stage: CaseStage, level: str, deadline: datetime) -> None:
+    async def _escalate(
+        self, stage: CaseStage, level: str, deadline: datetime, escalated_to: str | None = None
+    ) -> None:
         raise NotImplementedError
+
+    def _due(self) -> datetime:
+        """The deadline in force for the step the case waits on (an extension moves it)."""
+        assert self._round.next_deadline is not None
+        return self._round.next_deadline.due
+
+    async def _review_overdue(self, level: LevelRule) -> None:
+        """The review passed its deadline: the administrators are told, and in cases
+        started since, the province's coordination office may take the review."""
+        office = None
+        if workflow.patched(PATCH_REVIEW_ESCALATES):
+            self._round.review_escalated = True
+            office = coordination_office(self._round.dossier.province, self._time.today())
+        await self._escalate(CaseStage.LOCAL_REVIEW, level.name, self._due(), office)
 
     async def _local_review(self, level: LevelRule) -> None:
         await self._stage.move_to(CaseStage.LOCAL_REVIEW, level.name)
@@ -64,8 +83,8 @@ class DossierReview(CasePart):
         deadline = self._review_deadline()
         while True:
             self._round.next_deadline = NextDeadline(what=f"{level.name} review", due=deadline)
-            if not await self._time.wait_until(lambda: requests.review is not None, deadline):
-                await self._escalate(CaseStage.LOCAL_REVIEW, level.name, deadline)
+            if not await self._time.wait_until_due(lambda: requests.review is not None, self._due):
+                await self._review_overdue(level)
                 await self._time.wait_until(lambda: requests.review is not None, None)
             decision = requests.review
             assert decision is not None
@@ -140,7 +159,8 @@ class DossierReview(CasePart):
             details={"documents": ", ".join(requested), "deadline": deadline.isoformat()},
         )
         requests = self._round.requests
-        if not await self._time.wait_until(lambda: requests.supplement is not None, deadline):
+        if not await self._time.wait_until_due(lambda: requests.supplement is not None, self._due):
+            deadline = self._due()
             await self._record(
                 CaseTransition.SUPPLEMENT_MISSED,
                 actor="system",

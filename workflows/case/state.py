@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
     from models.catalogue import DocumentKind
     from models.clock import BusinessClock
     from models.council import CouncilResult, RescoreRequired
+    from models.deadlines import GrantedExtension
     from models.dossier import Dossier
     from models.local_assessment import LocalAssessment
     from models.scorecard import Scorecard
@@ -84,6 +85,9 @@ class RoundState:
     """The commune's assessment of the four local-origin criteria (2025 rules)."""
     expired_certificate: Certificate | None = None
     """The certificate that ran out while this round re-evaluates it."""
+    extensions: list[GrantedExtension] = field(default_factory=list)
+    review_escalated: bool = False
+    """The review passed its deadline: the province's coordination office may take it."""
     requests: Requests = field(default_factory=Requests)
     signed_by: dict[str, str] = field(default_factory=dict)
     """The verified actor of each human action accepted this round, by the Update's name."""

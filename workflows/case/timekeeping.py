@@ -58,6 +58,22 @@ class CaseTime:
         finally:
             self.awaiting_people_or_time = False
 
+    async def wait_until_due(
+        self, condition: Callable[[], bool], due: Callable[[], datetime]
+    ) -> bool:
+        """Wait like `wait_until` on a deadline an extension may move: when it moves, the
+        wait goes on to the new one. False once the deadline in force has passed."""
+        while True:
+            current = due()
+            moved_or_met = await self.wait_until(
+                lambda current=current: condition() or due() != current,  # type: ignore[misc]
+                current,
+            )
+            if condition():
+                return True
+            if not moved_or_met:
+                return False
+
     async def wait_beside(self, condition: Callable[[], bool], business_deadline: datetime) -> bool:
         """Wait like `wait_until`, from a coroutine beside the main one: Update handlers
         keep waiting for the main coroutine, not for this one."""

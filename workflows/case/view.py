@@ -106,6 +106,8 @@ def case_status(
         clock=carried.clock,
         review_clock=_review_clock_reading(state, input, as_of),
         expired_certificate=this_round.expired_certificate,
+        extensions=list(this_round.extensions),
+        review_escalated=this_round.review_escalated,
         local_assessment=this_round.local_assessment,
     )
 
