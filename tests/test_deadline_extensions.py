@@ -122,6 +122,7 @@ def test_the_province_reviews_only_a_late_dossier() -> None:
 # ---------------------------------------------------------------------- a case
 
 
+@pytest.mark.record_history
 async def test_a_review_extended_twice_then_late_passes_to_the_province(
     case_world: CaseWorld,
 ) -> None:

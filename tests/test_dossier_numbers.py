@@ -93,6 +93,7 @@ def test_a_run_from_before_numbering_carries_no_count() -> None:
 # ------------------------------------------------------------------- the cycle
 
 
+@pytest.mark.record_history
 async def test_the_cycle_numbers_its_dossiers_in_order_and_every_letter_quotes_the_number(
     cycle_world: CycleWorld,
 ) -> None:
