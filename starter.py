@@ -11,6 +11,7 @@ from cli.cycle import cycle_app, submit
 from cli.demo import demo
 from cli.dev import dev_app
 from cli.identity import dev_token, login, whoami
+from cli.meetings import meeting_app
 from cli.operators import operators_app
 from cli.process import run_and_exit
 
@@ -27,6 +28,7 @@ app.command("whoami")(whoami)
 app.add_typer(cycle_app, name="cycle")
 app.command("submit")(submit)
 app.add_typer(case_app)  # open, review, supply, score, close-session, … status
+app.add_typer(meeting_app, name="meeting")
 app.command("demo")(demo)
 app.add_typer(operators_app)  # list, history, admin search-attributes
 

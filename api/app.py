@@ -17,7 +17,7 @@ from temporalio.client import Client
 from api import problems
 from api.identity import TokenVerifier
 from api.limits import BodyLimit
-from api.routes import auth, cases, codec, cycles, reads
+from api.routes import auth, cases, codec, cycles, meetings, reads
 from api.services import Services
 from infra.action_keys import ActionKeys
 from infra.database import create_engine, migrate, session_factory
@@ -38,7 +38,15 @@ DESCRIPTION = (
 def _application(lifespan: Lifespan | None = None, ui_origins: list[str] | None = None) -> FastAPI:
     app = FastAPI(title=TITLE, description=DESCRIPTION, version="1.0.0", lifespan=lifespan)
     problems.install(app)
-    for router in (auth.router, cycles.router, cases.router, reads.router, codec.router):
+    routers = (
+        auth.router,
+        cycles.router,
+        cases.router,
+        meetings.router,
+        reads.router,
+        codec.router,
+    )
+    for router in routers:
         app.include_router(router)
     app.add_middleware(BodyLimit, larger=(("/codec/", codec.MAX_CODEC_BYTES),))
     if ui_origins:

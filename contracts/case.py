@@ -27,6 +27,7 @@ from models.case import (
 )
 from models.certificate_numbers import CertificateClaim, CertificateClaimResult
 from models.clock import CalendarMove
+from models.council import MeetingSlot
 from models.deadlines import DeadlineExtension, GrantedExtension
 from models.events import Notification
 from models.records import CaseRecord
@@ -51,6 +52,7 @@ RECOGNISE: Final = UpdateRef("recognise", RecognitionDecision, CaseStage)
 APPLY: Final = UpdateRef("apply", Application, CaseStage)
 REVOKE: Final = UpdateRef("revoke", RevocationDecision, CaseStage)
 EXTEND_DEADLINE: Final = UpdateRef("extend_deadline", DeadlineExtension, GrantedExtension)
+JOIN_MEETING: Final = UpdateRef("join_meeting", MeetingSlot, MeetingSlot)
 
 UPDATES: Final = (
     REVIEW,

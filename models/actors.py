@@ -283,9 +283,14 @@ def scorecard_refusal(actor: Actor, council: Council, level: str, member_id: str
     return None
 
 
-def close_session_refusal(actor: Actor, council: Council) -> Refusal | None:
-    """Close a council's session: its chair or its secretary."""
+def close_session_refusal(actor: Actor, council: Council, calling: bool = False) -> Refusal | None:
+    """Close a council's session, or call (and close) its dated meetings: its chair or
+    its secretary."""
     vi, en = "kết thúc phiên họp hội đồng", "close the council's session"
+    last = ("kết thúc phiên họp", "close its session")
+    if calling:
+        vi, en = "triệu tập phiên họp hội đồng", "call the council's meetings"
+        last = ("triệu tập phiên họp", "call its meetings")
     refusal = _role_refusal(actor, (Role.COUNCIL_MEMBER, Role.COUNCIL_SECRETARY), vi, en)
     refusal = refusal or _council_refusal(actor, council, council.level)
     if refusal is not None or actor.role == Role.COUNCIL_SECRETARY:
@@ -296,8 +301,8 @@ def close_session_refusal(actor: Actor, council: Council) -> Refusal | None:
         return None
     return _refused(
         actor,
-        "chỉ chủ tịch hoặc thư ký hội đồng được kết thúc phiên họp",
-        "only the council's chair or secretary may close its session",
+        f"chỉ chủ tịch hoặc thư ký hội đồng được {last[0]}",
+        f"only the council's chair or secretary may {last[1]}",
     )
 
 
@@ -414,7 +419,7 @@ def signing_refusal(
     return None
 
 
-NAME_FIELDS: Final = ("reviewer", "submitted_by", "closed_by", "extended_by")
+NAME_FIELDS: Final = ("reviewer", "submitted_by", "closed_by", "extended_by", "called_by")
 """The fields in which a step names the person taking it."""
 
 Step = TypeVar("Step", bound=BaseModel)

@@ -37,7 +37,7 @@ from models.bounds import (
 )
 from models.catalogue import DocumentKind
 from models.clock import VIETNAM, BusinessClock
-from models.council import Council, CouncilResult
+from models.council import Council, CouncilResult, MeetingSlot
 from models.criteria import CriteriaSet, criteria_scores_refusal
 from models.deadlines import GrantedExtension
 from models.dossier import DocumentNumber, DocumentRef, Dossier, Language, SingleLine
@@ -484,6 +484,7 @@ class CaseStatus(BaseModel):
     review_escalated: bool = Field(
         default=False, description="The review is late: the province's office may take it"
     )
+    council_meeting: MeetingSlot | None = Field(default=None, description="Scored at it")
     expired_certificate: Certificate | None = Field(
         default=None,
         description="The certificate whose months ran out while this round re-evaluates it: "

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping
+from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, model_validator
 
-from models.bounds import MAX_COUNCIL_MEMBERS, Count, Identifier, PersonName
+from models.bounds import MAX_COUNCIL_MEMBERS, Count, Identifier, PersonName, SingleLine
 from models.errors import DomainError
 from models.refusal_wording import excerpt
 from models.scorecard import Scorecard
@@ -73,6 +74,18 @@ class Council(BaseModel):
             f"{excerpt(member_id)!r} is not a member of the {self.level} council; "
             f"members: {excerpt(accepted, 200)}"
         )
+
+
+class MeetingSlot(BaseModel):
+    """What each product's case is told: the meeting that scores it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    meeting_id: Identifier
+    level: Identifier
+    meets_on: date
+    venue: SingleLine
+    called_by: SingleLine
 
 
 class CouncilRules(BaseModel):

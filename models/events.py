@@ -159,6 +159,21 @@ class CouncilSessionOpened(BaseModel):
     )
 
 
+class CouncilMeetingScheduled(BaseModel):
+    """To the council's members and the producer: the product is on the agenda of the
+    council's meeting on a day, and these are the dossier's documents."""
+
+    kind: Literal[CaseTransition.COUNCIL_MEETING_SCHEDULED] = (
+        CaseTransition.COUNCIL_MEETING_SCHEDULED
+    )
+    case: CaseFacts
+    level: str
+    meets_on: date
+    venue: str
+    called_by: str
+    documents: tuple[str, ...] = Field(description="The dossier's files, as members get them")
+
+
 class RescoreRequested(BaseModel):
     kind: Literal[CaseTransition.RESCORE_REQUESTED] = CaseTransition.RESCORE_REQUESTED
     case: CaseFacts
@@ -310,6 +325,7 @@ CaseEvent = Annotated[
     | DeadlineExtended
     | ForwardedToLevel
     | CouncilSessionOpened
+    | CouncilMeetingScheduled
     | RescoreRequested
     | ScoringResult
     | Recognised

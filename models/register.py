@@ -435,5 +435,23 @@ class AccessRefusalRow(Base):
     __table_args__ = (Index("ix_access_refusals_subject_at", "subject", "at"),)
 
 
+class CouncilMeetingRow(Base):
+    """A council meeting: its day, place and agenda (case ids), and once held its
+    minutes (`models.council_meetings.CouncilMinutes` as JSON)."""
+
+    __tablename__ = "council_meetings"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    meeting_id: Mapped[str] = mapped_column(String(64), unique=True)
+    province: Mapped[str] = mapped_column(String(64))
+    level: Mapped[str] = mapped_column(String(64))
+    meets_on: Mapped[date] = mapped_column(Date)
+    venue: Mapped[str] = mapped_column(String(255))
+    called_by: Mapped[str] = mapped_column(String(255))
+    agenda: Mapped[list[str]] = mapped_column(JsonType)
+    minutes: Mapped[dict[str, Any] | None] = mapped_column(JsonType, nullable=True)
+    created_at: Mapped[datetime] = _created_at()
+
+
 REGISTER_TABLES: Final = tuple(Base.metadata.sorted_tables)
 """Every table of the register, parents before children."""

@@ -41,6 +41,8 @@ class CaseTransition(StrEnum):
     """The supplement did not arrive by its deadline: the dossier is returned."""
     # Council scoring
     COUNCIL_SESSION_OPENED = "council_session_opened"
+    COUNCIL_MEETING_SCHEDULED = "council_meeting_scheduled"
+    """The product is on the agenda of a dated council meeting."""
     SCORECARD_SUBMITTED = "scorecard_submitted"
     SCORECARD_REPLACED = "scorecard_replaced"
     SESSION_CLOSED = "session_closed"

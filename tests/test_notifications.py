@@ -52,6 +52,7 @@ from models.events import (
     CaseEvent,
     CaseFacts,
     CertificateExpired,
+    CouncilMeetingScheduled,
     CouncilSessionOpened,
     CycleReported,
     DeadlineExtended,
@@ -250,6 +251,21 @@ SAMPLES: dict[str, Sample] = {
         ("03/04/2024", "cấp huyện", "Mật ong rừng Bình Liêu", "MO-BINHLIEU"),
         "Overdue – dossier review",
         ("3 April 2024", "district level", "MO-BINHLIEU"),
+    ),
+    "council_meeting_scheduled": Sample(
+        CouncilMeetingScheduled(
+            case=HONEY,
+            level="district",
+            meets_on=date(2024, 4, 10),
+            venue="Hội trường UBND huyện Bình Liêu",
+            called_by="Thư ký hội đồng huyện",
+            documents=("ban-dang-ky.pdf", "phieu-kiem-nghiem.pdf"),
+        ),
+        COUNCIL,
+        "Phiên họp Hội đồng OCOP cấp huyện ngày 10/04/2024",
+        ("Hội trường UBND huyện Bình Liêu", "phieu-kiem-nghiem.pdf", "chấm điểm sản phẩm tại"),
+        "OCOP council meeting at district level on 10 April 2024",
+        ("10 April 2024", "phieu-kiem-nghiem.pdf", "score the product at the meeting"),
     ),
     "deadline_extended": Sample(
         DeadlineExtended(

@@ -73,6 +73,7 @@ REGISTER_TABLES = {
     "audit_events",
     "accounts",
     "access_refusals",
+    "council_meetings",
 }
 
 

@@ -32,6 +32,7 @@ from workflows.case.evaluation import EvaluationRound
 from workflows.case.recorder import TransitionRecorder
 from workflows.case.stage import StagePublisher
 from workflows.case.state import LifecycleState, RoundState
+from workflows.case.step_updates import StepsInTime
 from workflows.case.timekeeping import CaseTime
 from workflows.handlers import update_handler
 from workflows.refusal import refuse
@@ -70,9 +71,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.clock import BusinessClock
     from models.council import QuorumMissing, RescoreRequired, close_session
+    from models.council_meetings import early_scorecard_refusal
     from models.criteria import evaluated
-    from models.deadline_rules import escalated_review_refusal, extension_actor_refusal
-    from models.deadlines import DeadlineExtension, GrantedExtension
+    from models.deadline_rules import escalated_review_refusal
     from models.records import ScorecardEntry
     from models.transitions import CaseTransition
 
@@ -103,7 +104,7 @@ def _first_carried(input: LifecycleInput) -> CarriedState:
 
 
 @workflow.defn(name=contract.WORKFLOW_TYPE)
-class ProductLifecycleWorkflow(KeepsBusinessCalendar):
+class ProductLifecycleWorkflow(StepsInTime, KeepsBusinessCalendar):
     @workflow.init
     def __init__(self, input: LifecycleInput) -> None:
         self._input = input
@@ -208,22 +209,6 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
         refuse(escalated_review_refusal(actor, self._facts(), self._state.round.review_escalated))
         refuse(review_refusal(decision, self._rules_view()))
 
-    @update_handler(contract.EXTEND_DEADLINE)
-    async def extend_deadline(
-        self, request: DeadlineExtension, signed: SignedAction | None = None
-    ) -> GrantedExtension:
-        request = as_sent(DeadlineExtension, request)
-        actor = self._signed_by(contract.EXTEND_DEADLINE.name, signed)
-        return await self._deadlines.extend(request, actor or request.extended_by)
-
-    @extend_deadline.validator
-    def _validate_extension(
-        self, request: DeadlineExtension, signed: SignedAction | None = None
-    ) -> None:
-        actor = self._signed.verified(signed, contract.EXTEND_DEADLINE.name, request)
-        refuse(extension_actor_refusal(actor, self._facts(), request.step))
-        refuse(self._deadlines.refusal(request))
-
     @update_handler(contract.SUPPLY_SUPPLEMENT)
     async def supply_supplement(
         self, supplement: SupplementSubmission, signed: SignedAction | None = None
@@ -269,6 +254,7 @@ class ProductLifecycleWorkflow(KeepsBusinessCalendar):
         actor = self._signed.verified(signed, contract.SUBMIT_SCORECARD.name, submission)
         card = submission.scorecard
         refuse(scorecard_refusal(card, self._rules_view()))
+        refuse(early_scorecard_refusal(self._state.round.session.meeting, self._time.today()))
         council = self._input.council(card.level)
         refuse(access.scorecard_refusal(actor, council, card.level, card.member_id))
 

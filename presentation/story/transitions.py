@@ -245,6 +245,10 @@ def _overdue(t: Transition, _: str | None) -> tuple[str, str]:
     return "deadline", f"Overdue{_why(t)}; the administrators were alerted."
 
 
+def _meeting(t: Transition, _: str | None) -> tuple[str, str]:
+    return "session", f"Put on a council meeting's agenda by {t.actor}{_why(t)}."
+
+
 def _extended(t: Transition, _: str | None) -> tuple[str, str]:
     return "deadline", f"Deadline extended by {t.actor}{_why(t)}."
 
@@ -317,6 +321,7 @@ _SENTENCES: Final[dict[CaseTransition, Sentence]] = {
     CaseTransition.SUPPLEMENT_RECEIVED: _supplement_received,
     CaseTransition.SUPPLEMENT_MISSED: _supplement_missed,
     CaseTransition.COUNCIL_SESSION_OPENED: _session_opened,
+    CaseTransition.COUNCIL_MEETING_SCHEDULED: _meeting,
     CaseTransition.SCORECARD_SUBMITTED: _scorecard,
     CaseTransition.SCORECARD_REPLACED: _scorecard,
     CaseTransition.SESSION_CLOSED: _by_someone,

@@ -102,6 +102,7 @@ class EvaluationRound(DossierReview):
         session = self._round.session
         session.attempt = 1
         session.scorecards = {}
+        session.meeting = None
         session.result = None
         session.open = True
         await self._stage.move_to(CaseStage.COUNCIL_SCORING, level.name)

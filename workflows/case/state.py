@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from models.catalogue import DocumentKind
     from models.clock import BusinessClock
-    from models.council import CouncilResult, RescoreRequired
+    from models.council import CouncilResult, MeetingSlot, RescoreRequired
     from models.deadlines import GrantedExtension
     from models.dossier import Dossier
     from models.local_assessment import LocalAssessment
@@ -56,6 +56,8 @@ class Session:
     open: bool = False
     attempt: int = 0
     scorecards: dict[str, Scorecard] = field(default_factory=dict)
+    meeting: MeetingSlot | None = None
+    """The dated meeting whose agenda holds the product: it is scored there."""
     # Set by `close_session`, taken up (and emptied) by the main coroutine.
     result: CouncilResult | None = None
     rescore: RescoreRequired | None = None

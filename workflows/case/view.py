@@ -109,6 +109,7 @@ def case_status(
         extensions=list(this_round.extensions),
         review_escalated=this_round.review_escalated,
         local_assessment=this_round.local_assessment,
+        council_meeting=this_round.session.meeting,
     )
 
 
