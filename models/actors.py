@@ -33,6 +33,7 @@ from models.council import Council, CouncilRole
 from models.cycle_settings import DecisionAuthority
 from models.dossier import Code, Dossier
 from models.errors import DomainError, Refusal
+from models.labels import level_label
 from models.refusal_wording import bounded, excerpt
 
 NOT_PERMITTED: Final = "NotPermitted"
@@ -252,7 +253,8 @@ def _council_refusal(actor: Actor, council: Council, level: str) -> Refusal | No
         return None
     return _refused(
         actor,
-        f"thuộc hội đồng cấp {actor.scope.level!r}, không phải hội đồng cấp {excerpt(level)!r}",
+        f"thuộc hội đồng {level_label(actor.scope.level or '-')}, không phải hội đồng "
+        f"{level_label(excerpt(level))}",
         f"belongs to the {actor.scope.level!r} council, not the {excerpt(level)!r} one",
     )
 
@@ -277,7 +279,7 @@ def scorecard_refusal(actor: Actor, council: Council, level: str, member_id: str
     except DomainError:
         return _refused(
             actor,
-            f"không có tên trong hội đồng cấp {council.level}",
+            f"không có tên trong hội đồng {level_label(council.level)}",
             f"is not on the roster of the {council.level} council",
         )
     return None
@@ -319,7 +321,8 @@ def decision_refusal(
     if refusal is None and authority.level != level:
         refusal = _refused(
             actor,
-            f"quyết định cấp {excerpt(level)} không do cơ quan cấp {authority.level} ký",
+            f"quyết định {level_label(excerpt(level))} không do cơ quan "
+            f"{level_label(authority.level)} ký",
             f"a {excerpt(level)} decision is not signed by a {authority.level} authority",
         )
     if refusal is None and authority.localities and locality not in authority.localities:
@@ -409,7 +412,7 @@ def signing_refusal(
     if scope.level != level or scope.authority != authority:
         return _refused(
             actor,
-            f"quyết định cấp {excerpt(level)} do {excerpt(authority, 80)} ký",
+            f"quyết định {level_label(excerpt(level))} do {excerpt(authority, 80)} ký",
             f"the {excerpt(level)} decision is signed by {excerpt(authority, 80)}",
         )
     if province is not None and scope.province is not None and scope.province != province:

@@ -26,6 +26,7 @@ from models.council import Council, CouncilRules, MeetingSlot, quorum_missing
 from models.dates import format_day
 from models.dossier_numbers import DOSSIER_NUMBER_PATTERN
 from models.errors import Refusal
+from models.labels import label, level_label
 from models.scorecard import Scorecard
 from models.working_days import WorkingCalendar, add_working_days, weekends_only
 
@@ -86,7 +87,8 @@ def meeting_refusal(
     if stage != CaseStage.COUNCIL_SCORING or level != slot.level:
         return Refusal(
             "WrongStage",
-            f"hồ sơ không chờ Hội đồng cấp {slot.level} chấm điểm (giai đoạn {stage.value}) — "
+            f"hồ sơ không chờ Hội đồng {level_label(slot.level)} chấm điểm (giai đoạn "
+            f"{label(stage)}) — "
             f"the case is not waiting for the {slot.level} council's scoring",
         )
     if current is not None and current.meeting_id != slot.meeting_id:

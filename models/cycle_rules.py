@@ -40,6 +40,7 @@ from models.cycle_settings import CycleInput
 from models.dates import format_day
 from models.dossier import Dossier, Language
 from models.errors import Refusal
+from models.labels import level_label
 from models.stars import TOP_STARS
 
 # ------------------------------------------------------------------- submissions
@@ -85,8 +86,9 @@ def dossier_refusal(cycle: CycleInput, dossier: Dossier) -> str | None:
     inherited = dossier.province != cycle.province
     if cycle.localities and dossier.locality not in cycle.localities and not inherited:
         return (
-            f"địa bàn {dossier.locality!r} không có trong danh sách đơn vị cấp {first} của "
-            f"chu trình — locality {dossier.locality!r} is not a {first} of this cycle; "
+            f"địa bàn {dossier.locality!r} không có trong danh sách đơn vị "
+            f"{level_label(first)} của chu trình — locality {dossier.locality!r} is not a "
+            f"{first} of this cycle; "
             f"accepted: {', '.join(cycle.localities)}"
         )
     no_upgrade = upgrade_refusal(dossier.registration_kind, dossier.current_stars)

@@ -124,7 +124,7 @@ async def test_each_step_by_its_own_person_and_every_impostor_refused(
     impostor = {**decision, "authority": "Kẻ Mạo Danh (impostor)"}
     forbidden(
         await world.call("POST", f"{path}/recognition", "ubnd-bl", json=impostor),
-        "quyết định cấp district do Kẻ Mạo Danh (impostor) ký",
+        "quyết định cấp huyện do Kẻ Mạo Danh (impostor) ký",
     )
     forbidden(
         await world.call(

@@ -176,12 +176,12 @@ def test_scorecard() -> None:
     )
     refused(
         scorecard_refusal(member("district-m9"), DISTRICT_COUNCIL, "district", "district-m9"),
-        "không có tên trong hội đồng cấp district",
+        "không có tên trong hội đồng cấp huyện",
         "is not on the roster of the district council",
     )
     refused(
         scorecard_refusal(member("district-m1"), PROVINCE_COUNCIL, "province", "district-m1"),
-        "thuộc hội đồng cấp 'district', không phải hội đồng cấp 'province'",
+        "thuộc hội đồng cấp huyện, không phải hội đồng cấp tỉnh",
     )
     secretary = actor(Role.COUNCIL_SECRETARY, level="district")
     refused(
@@ -203,7 +203,7 @@ def test_close_session() -> None:
     other_secretary = actor(Role.COUNCIL_SECRETARY, level="province")
     refused(
         close_session_refusal(other_secretary, DISTRICT_COUNCIL),
-        "thuộc hội đồng cấp 'province', không phải hội đồng cấp 'district'",
+        "thuộc hội đồng cấp tỉnh, không phải hội đồng cấp huyện",
     )
 
 
@@ -233,7 +233,7 @@ def test_decision() -> None:
     )
     refused(
         decision_refusal(province, "district", BINH_LIEU_UBND, "binh-lieu"),
-        "quyết định cấp district do UBND huyện Bình Liêu ký",
+        "quyết định cấp huyện do UBND huyện Bình Liêu ký",
     )
     tien_yen = authority("UBND huyện Tiên Yên", "district", "tien-yen")
     refused(decision_refusal(tien_yen, "district", BINH_LIEU_UBND, "binh-lieu"), "Bình Liêu ký")
@@ -276,7 +276,7 @@ def test_a_case_checks_the_decision_against_its_signer_alone() -> None:
     )
     refused(
         signing_refusal(district, level="district", authority="Kẻ Mạo Danh (impostor)", **place),
-        "quyết định cấp district do Kẻ Mạo Danh (impostor) ký",
+        "quyết định cấp huyện do Kẻ Mạo Danh (impostor) ký",
     )
     refused(
         signing_refusal(
