@@ -18,6 +18,7 @@ from activities.cycle import CycleActivities
 from activities.notify import NotificationActivities
 from activities.register import RegisterActivities
 from infra.action_keys import ActionKeys
+from infra.criteria_store import CriteriaStore
 from infra.database import create_engine, migrate, session_factory
 from infra.log_privacy import mask_addresses_everywhere
 from infra.settings import Settings, load_settings
@@ -55,7 +56,7 @@ def build_worker(
     # Validators verify people's actions with the public keys; the cycle's activities
     # sign what the cycle does in their names.
     trust(keys.public_jwks())
-    cycles = CycleActivities(client, sessions, queue, keys)
+    cycles = CycleActivities(client, sessions, queue, keys, CriteriaStore(settings.data_dir))
     return Worker(
         client,
         task_queue=queue,

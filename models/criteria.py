@@ -18,6 +18,7 @@ scoring by part totals (`Scorecard.criteria` empty).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Annotated
 
@@ -205,3 +206,19 @@ def criteria_scores_refusal(
     if problems:
         return Refusal("CriteriaRefused", f"{what} refused: " + "; ".join(problems))
     return None
+
+
+class TableRef(BaseModel):
+    """A table a cycle scores on: its id, and once the cycle is opened the digest of
+    the content it pinned (`table_digest`), so a table loaded again later never
+    re-scores the cycle's products."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: TableId
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
+
+
+def table_digest(table: CriteriaSet) -> str:
+    """The SHA-256 of a table's canonical JSON: what a cycle pins."""
+    return hashlib.sha256(table.model_dump_json().encode("utf-8")).hexdigest()

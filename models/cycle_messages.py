@@ -13,6 +13,7 @@ from models.applicants import RegistrationKind
 from models.bounds import FreeText
 from models.case import Application, CarriedState, LifecycleInput
 from models.clock import BusinessClock
+from models.criteria import TableRef
 from models.cycle_settings import CycleInput, case_policy
 from models.dossier import Dossier, SingleLine
 
@@ -42,6 +43,9 @@ class CycleCaseRequest(BaseModel):
     )
     actor: Actor | None = Field(
         default=None, description="The producer whose verified submission this is"
+    )
+    criteria_tables: tuple[TableRef, ...] = Field(
+        default=(), description="The cycle's pinned tables: the case takes its group's"
     )
 
 
@@ -120,4 +124,9 @@ def case_request(
             policy=policy,
             dossier_number=dossier_number,
         )
-    return CycleCaseRequest(cycle_workflow_id=cycle_workflow_id, case=case, application=application)
+    return CycleCaseRequest(
+        cycle_workflow_id=cycle_workflow_id,
+        case=case,
+        application=application,
+        criteria_tables=cycle.criteria_tables,
+    )

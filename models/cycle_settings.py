@@ -27,6 +27,7 @@ from models.bounds import (
 from models.case import CasePolicy, Contact
 from models.clock import BusinessClock
 from models.council import Council
+from models.criteria import MAX_CRITERIA_SETS, TableRef
 from models.cycle import DecisionSummary, ProgressRow
 from models.cycle_calendar import CycleCalendar, CycleTargets, official_calendar, recognising_levels
 from models.dossier import Code, SingleLine
@@ -91,6 +92,12 @@ class CycleSettings(BaseModel):
         default=(),
         max_length=MAX_LOCALITIES,
         description="Administrative units of the rulebook's first level (empty: any)",
+    )
+    criteria_tables: tuple[TableRef, ...] = Field(
+        default=(),
+        max_length=MAX_CRITERIA_SETS,
+        description="Tables of criteria its councils score on, by id (pinned to their content "
+        "when the cycle opens); none: part totals",
     )
     dossier_prefix: ProvinceLetters | None = Field(
         default=None,

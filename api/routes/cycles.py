@@ -17,6 +17,7 @@ from contracts import cycle
 from contracts.cycle import cycle_workflow_id
 from contracts.refs import query
 from infra.actions import act
+from infra.criteria_store import CriteriaStore
 from infra.cycles import opened_by, scheduled_by, start_cycle_workflow
 from infra.mail_ledger import with_mail_figures
 from infra.schedules import YearlyLaunch, set_yearly_schedule
@@ -31,6 +32,7 @@ from models.cycle_settings import (
     with_working_calendar,
 )
 from models.dossier import Dossier
+from models.errors import DomainError
 
 router = APIRouter(prefix="/api/v1/cycles", tags=["cycles"])
 
@@ -71,6 +73,13 @@ async def open_cycle(cycle_input: CycleInput, actor: CurrentActor, svc: Svc) -> 
     refusal = access.cycle_administration_refusal(actor, cycle_input.province)
     await permit(svc, actor, refusal, cycle.OPEN_CYCLE, cycle_input.province)
     cycle_input = with_working_calendar(cycle_input)
+    try:
+        tables = CriteriaStore(svc.settings.data_dir).pinned(cycle_input.criteria_tables)
+    except DomainError as error:
+        raise ApiProblem(
+            422, "invalid-input", "Dữ liệu không hợp lệ — invalid input", str(error)
+        ) from None
+    cycle_input = cycle_input.model_copy(update={"criteria_tables": tables})
     signed = opened_by(svc.action_keys, actor, cycle_input.model_copy(update={"carried": None}))
     try:
         handle, _ = await start_cycle_workflow(
