@@ -83,6 +83,11 @@ async def test_the_demo_runs_a_province_year_and_the_certificates_after_it(
     assert later["MO-BINHLIEU"] == "re-evaluated in 2027: 3★ → 3★ (kept)"
     assert later["VIETCOR-VIENNANG"] == "revoked on a post-inspection"
     assert story.reports[2027].by_stars == {3: 1, 4: 1}
+    # 2027 runs under Decision 1489/2025: communes review with their local-origin
+    # findings, the province's council scores and the province decides.
+    assert story.reports[2027].rulebook == "qd1489-2025"
+    assert "the commune accepts the dossier with its local-origin assessment" in shown
+    assert {d.level for d in story.reports[2027].decisions} == {"province"}
 
     # The lapse came after the reminders, and the producer was told of each.
     assert story.narrator is not None and story.narrator.lapsed == 1

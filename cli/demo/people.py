@@ -27,8 +27,10 @@ from cli.demo.pacer import Pacer
 from cli.demo.province import (
     RULEBOOK,
     Entry,
+    commune_office,
     document,
     dossier,
+    local_assessment,
     member_totals,
     scorecard,
 )
@@ -59,6 +61,7 @@ from models.cycle_messages import SubmissionReceipt
 from models.dates import format_day
 from models.dossier import Dossier, Language
 from models.labels import Form, label, level_label
+from models.rulebook import rulebook
 from workflows.annual_cycle import AnnualCycleWorkflow
 from workflows.product_lifecycle import ProductLifecycleWorkflow
 
@@ -266,6 +269,18 @@ class ProductCase:
             producer = cast.producer(entry.applicant)
             await self._update("the supplement", case.SUPPLY_SUPPLEMENT, supplement, producer)
             self.say(f"[yellow]supplement requested[/] ({escape(doc)}) and brought the same week")
+        status = await self.status()
+        if rulebook(status.rulebook).levels[0].assesses_local_origin:
+            # Under the 2025 rules the commune reviews, with its local-origin findings.
+            office = commune_office(entry.district)
+            accept = ReviewDecision(
+                action=ReviewAction.ACCEPT,
+                reviewer=office,
+                local_assessment=local_assessment(office, entry.code),
+            )
+            await self._update("accepting the dossier", case.REVIEW, accept, cast.reviewer(office))
+            self.say("the commune accepts the dossier with its local-origin assessment")
+            return True
         accept = ReviewDecision(action=ReviewAction.ACCEPT, reviewer=self._reviewer())
         await self._update("accepting the dossier", case.REVIEW, accept, self._office())
         return True

@@ -26,10 +26,13 @@ from models.council import Council, CouncilMember, CouncilRole
 from models.cycle_calendar import CycleTargets
 from models.cycle_settings import CycleSettings, DecisionAuthority
 from models.dossier import Applicant, DocumentRef, Dossier
-from models.rulebook import QD148_2023, Rulebook
+from models.local_assessment import LocalAssessment, LocalCriterion, LocalFinding
+from models.rulebook import QD148_2023, Rulebook, rulebook_in_force
 from models.scorecard import PartMaxima, Scorecard
 
 RULEBOOK: Rulebook = QD148_2023
+"""The rules of the 2024 cycle; the 2027 cycle runs under Decision 1489/2025
+(`rules_of`): communes review, the province's council scores and decides 3★ and 4★."""
 PROVINCE_VI = "Quảng Ninh"
 PROVINCE_AUTHORITY = "UBND tỉnh Quảng Ninh"
 REMINDER_DAYS = (180, 90, 30)
@@ -249,8 +252,19 @@ def administrators(province: str) -> tuple[Contact, ...]:
     )
 
 
-def councils(province: str) -> tuple[Council, ...]:
-    """Five members per level, the chair first: quorum (3/4) is four with the chair."""
+def rules_of(year: int) -> Rulebook:
+    """The rulebook a cycle of that year opens under (1489/2025 from 6 July 2025)."""
+    return rulebook_in_force(date(year, 3, 1))
+
+
+def commune_office(district: District) -> str:
+    """Who reviews a dossier from a former district under the 2025 rules: the commune
+    where the product is made (the demo does not name the new communes)."""
+    return f"UBND xã nơi sản xuất (địa bàn {district.name} cũ)"
+
+
+def councils(province: str, rules: Rulebook = RULEBOOK) -> tuple[Council, ...]:
+    """Five members per scoring level, the chair first: quorum (3/4) is four with the chair."""
     names = {
         "district": (
             "Phó Chủ tịch UBND cấp huyện",
@@ -288,6 +302,7 @@ def councils(province: str) -> tuple[Council, ...]:
             ),
         )
         for level, people in names.items()
+        if any(rule.name == level and rule.scores for rule in rules.levels)
     )
 
 
@@ -296,6 +311,7 @@ def authorities(run: int, year: int) -> tuple[DecisionAuthority, ...]:
     the one of the cycle's year (Bộ Nông nghiệp và Môi trường from 1 March 2025)."""
     shift = 10 * (run % 500)
     ministry = ministry_on(date(year, 12, 31))
+    districts_decide = any(rule.name == "district" for rule in rules_of(year).levels)
     return (
         *(
             DecisionAuthority(
@@ -305,6 +321,7 @@ def authorities(run: int, year: int) -> tuple[DecisionAuthority, ...]:
                 localities=(d.code,),
             )
             for d in DISTRICTS.values()
+            if districts_decide
         ),
         DecisionAuthority(
             level="province", authority=PROVINCE_AUTHORITY, first_number=2650 + shift
@@ -320,14 +337,16 @@ def authorities(run: int, year: int) -> tuple[DecisionAuthority, ...]:
 
 def cycle_settings(run: int, province: str, year: int, targets: CycleTargets) -> CycleSettings:
     """The rehearsal's cycle: official durations on a paced calendar (see `pacer`)."""
+    rules = rules_of(year)
     return CycleSettings(
-        rulebook=RULEBOOK,
-        councils=councils(province),
+        rulebook=rules,
+        councils=councils(province, rules),
         administrators=administrators(province),
         targets=targets,
         policy=CasePolicy(paced_calendar=True, reminder_days=REMINDER_DAYS),
         authorities=authorities(run, year),
-        localities=tuple(DISTRICTS),
+        # The districts' offices review in 2024; from July 2025 any commune may.
+        localities=tuple(DISTRICTS) if rules == RULEBOOK else (),
         recognition_concurrency=20,
     )
 
@@ -345,6 +364,15 @@ def document(kind: DocumentKind, owner: str) -> DocumentRef:
         kind=kind,
         sha256=hashlib.sha256(file_name.encode()).hexdigest(),
         size_bytes=180_000 + len(file_name) * 1_000,
+    )
+
+
+def local_assessment(office: str, code: str) -> LocalAssessment:
+    """The commune's findings on the four local-origin criteria, all met, and its report."""
+    return LocalAssessment(
+        assessed_by=office,
+        findings=tuple(LocalFinding(criterion=criterion, met=True) for criterion in LocalCriterion),
+        report=document(DocumentKind.OTHER, f"{code}-bien-ban-danh-gia-xa"),
     )
 
 
