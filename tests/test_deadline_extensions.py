@@ -177,6 +177,11 @@ async def test_a_review_extended_twice_then_late_passes_to_the_province(
     await case.mail_sent()
     kinds = case_world.inbox(PRODUCER_EMAIL)
     assert kinds.count("deadline_extended") == 2
+    # The producer learns that the dossier passed to the province, and need do nothing.
+    [passed] = [m for m in case_world.smtp.messages_to(PRODUCER_EMAIL) if "Quá hạn" in m["Subject"]]
+    passed_text = passed.get_body(("plain",))
+    assert passed_text is not None
+    assert "không cần nộp lại hồ sơ" in " ".join(passed_text.get_content().split())
     told = [
         m for m in case_world.smtp.messages_to(PRODUCER_EMAIL) if "Gia hạn" in str(m["Subject"])
     ]

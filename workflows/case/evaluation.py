@@ -338,5 +338,10 @@ class EvaluationRound(DossierReview):
                 deadline=calendar_date(deadline),
                 escalated_to=escalated_to,
             ),
-            recipients=administrators(self._input),
+            # A step that passes to another office changes where the dossier stands.
+            recipients=(
+                (*administrators(self._input), *producer(self._round.dossier))
+                if escalated_to
+                else administrators(self._input)
+            ),
         )
