@@ -29,7 +29,7 @@ from models.council_meetings import (
     meeting_refusal,
 )
 from models.holiday_tables import official_working_calendar
-from models.register import CouncilMeetingRow
+from models.register import AuditEventRow, CouncilMeetingRow
 from tests.factories import PRODUCER_EMAIL, case_input, honey_dossier, scorecard_for_total
 from tests.fixtures.api import ApiWorld
 from tests.fixtures.lifecycle import CaseWorld
@@ -271,3 +271,14 @@ async def test_a_product_on_a_meetings_agenda_is_scored_from_its_day(
     assert result.result is not None and result.result.stars == 4
     await case.mail_sent()
     assert "council_meeting_scheduled" in case_world.inbox(PRODUCER_EMAIL)
+    # The register keeps each scorecard as the meeting's.
+    async with case_world.sessions() as session:
+        cards = (
+            await session.scalars(
+                select(AuditEventRow).where(
+                    AuditEventRow.workflow_id == case.workflow_id,
+                    AuditEventRow.action == "scorecard_submitted",
+                )
+            )
+        ).all()
+    assert len(cards) == 4 and {c.details["meeting"] for c in cards} == {slot.meeting_id}

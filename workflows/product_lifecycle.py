@@ -243,7 +243,12 @@ class ProductLifecycleWorkflow(StepsInTime, KeepsBusinessCalendar):
             CaseTransition.SCORECARD_REPLACED if replaced else CaseTransition.SCORECARD_SUBMITTED,
             actor=actor or card.member_id,
             scorecard=ScorecardEntry(attempt=session.attempt, scorecard=card),
-            details={"level": card.level, "total": card.total, "attempt": session.attempt},
+            details={
+                "level": card.level,
+                "total": card.total,
+                "attempt": session.attempt,
+                **({"meeting": session.meeting.meeting_id} if session.meeting else {}),
+            },
         )
         return view.member_score(card)
 
