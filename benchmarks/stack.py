@@ -37,8 +37,11 @@ class LocalStack:
     sessions: async_sessionmaker[AsyncSession]
 
 
-async def start_dev_server(converter: DataConverter | None = None) -> WorkflowEnvironment:
-    """Temporal's dev server on free ports, in memory, with ocop's search attributes."""
+async def start_dev_server(
+    converter: DataConverter | None = None, db_file: Path | None = None
+) -> WorkflowEnvironment:
+    """Temporal's dev server on free ports with ocop's search attributes, in memory or
+    (`db_file`) on a SQLite file as the embedded stack keeps it."""
     return await WorkflowEnvironment.start_local(
         namespace="default",
         search_attributes=SEARCH_ATTRIBUTES,
@@ -48,15 +51,20 @@ async def start_dev_server(converter: DataConverter | None = None) -> WorkflowEn
         ui=False,
         # Encrypted, as every stack is by default (a key of this run only, unless given).
         data_converter=converter or encrypted_converter(PayloadKeys((new_key(),))),
+        dev_server_extra_args=["--db-filename", str(db_file)] if db_file else [],
     )
 
 
 @contextlib.asynccontextmanager
-async def local_stack(folder: Path, task_queue: str) -> AsyncIterator[LocalStack]:
-    """Everything started in order and stopped in reverse, whatever happens in between."""
+async def local_stack(
+    folder: Path, task_queue: str, *, server_on_file: bool = False
+) -> AsyncIterator[LocalStack]:
+    """Everything started in order and stopped in reverse, whatever happens in between;
+    the server's store a SQLite file in the folder with `server_on_file`."""
     # The key file of the folder: `ocop` commands run with OCOP_DATA_DIR there read it too.
     keys = PayloadKeys.load_or_create(folder / "payload-keys.json")
-    env = await start_dev_server(encrypted_converter(keys))
+    store = folder / "temporal.db" if server_on_file else None
+    env = await start_dev_server(encrypted_converter(keys), store)
     try:
         url = f"sqlite+aiosqlite:///{folder / 'register.db'}"
         await migrate(url)

@@ -1,0 +1,1 @@
+"""The cost of one evaluation round against a bare-Temporal skeleton with the same steps."""
