@@ -39,7 +39,8 @@ from typing import Final
 import aiosmtplib
 
 from activities.rendering import RenderedEmail, single_line
-from infra.settings import Settings, SmtpSecurity
+from activities.smtp_pool import SmtpPool
+from infra.settings import Settings
 from models.mail_delivery import SmtpFailureKind, SmtpStage, excerpt, smtp_failure_kind
 
 MESSAGE_ID_DOMAIN: Final = "ocop-flow"
@@ -205,42 +206,51 @@ async def deliver(
     sender: Address,
     recipient: Address,
     before_data: Callable[[], Awaitable[None]] | None = None,
+    pool: SmtpPool | None = None,
 ) -> str:
     """Send `message` from `sender` to `recipient` (the envelope); return the answer to DATA.
 
     `before_data` runs once the server has accepted sender and recipient, right before
     the message itself is transmitted. If it raises, nothing is transmitted, the
     connection is closed and its exception propagates unchanged. Every SMTP or network
-    failure is raised as a classified :class:`DeliveryError`.
+    failure is raised as a classified :class:`DeliveryError`. With a `pool`, the
+    connection comes from it and goes back to it once the message is accepted.
     """
     payload = to_bytes(message)
-    client = aiosmtplib.SMTP(
-        hostname=settings.smtp_host,
-        port=settings.smtp_port,
-        timeout=settings.smtp_timeout_seconds,
-        use_tls=settings.smtp_security == SmtpSecurity.TLS,
-        start_tls=settings.smtp_security == SmtpSecurity.STARTTLS,
-        username=settings.smtp_username if settings.smtp_password else None,
-        password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-    )
+    connections = pool or SmtpPool(settings, max_idle=0)
     stage: SmtpStage = "connect"
     try:
+        pooled = await connections.take()
+    except Exception as error:
+        raise classify(error, stage=stage) from error
+    try:
         try:
-            await client.connect()  # greeting, EHLO, STARTTLS and AUTH
             stage = "mail"
-            await client.mail(sender.addr_spec)
+            try:
+                await pooled.client.mail(sender.addr_spec)
+            except aiosmtplib.SMTPServerDisconnected:
+                if not pooled.reused:
+                    raise
+                # Dropped while it waited in the pool: nothing was sent, dial afresh.
+                await connections.discard(pooled)
+                stage = "connect"
+                pooled = await connections.dial()
+                stage = "mail"
+                await pooled.client.mail(sender.addr_spec)
             stage = "rcpt"
-            await client.rcpt(recipient.addr_spec)
+            await pooled.client.rcpt(recipient.addr_spec)
         except Exception as error:
             raise classify(error, stage=stage) from error
         if before_data is not None:
             await before_data()
         try:
-            response = await client.data(payload)
+            response = await pooled.client.data(payload)
         except Exception as error:
             raise classify(error, stage="data", data_sent=True) from error
-    finally:
-        await _hang_up(client)
+    except BaseException:
+        await connections.discard(pooled)
+        raise
+    await connections.give_back(pooled)
     return f"{response.code} {response.message}"
 
 
@@ -273,13 +283,3 @@ def classify(
     return DeliveryError(
         excerpt(f"{kind}: {detail}"), permanent=False, handed_over=data_sent, stage=stage
     )
-
-
-async def _hang_up(client: aiosmtplib.SMTP) -> None:
-    """Say QUIT politely when still connected; never let closing mask the real outcome."""
-    if not client.is_connected:
-        return
-    try:
-        await client.quit()
-    except Exception:
-        client.close()

@@ -72,6 +72,7 @@ from activities.mailer import (
     sender_mailbox,
 )
 from activities.rendering import render
+from activities.smtp_pool import SmtpPool
 from contracts import case
 from infra.mail_ledger import with_mail_figures
 from infra.settings import Settings
@@ -117,6 +118,8 @@ class NotificationActivities:
         self._ledger = NotificationLedger(sessions)
         self._alerts = AlertBook(sessions)
         self._settings = settings
+        # Connections reused from one email to the next (closed when idle).
+        self.smtp = SmtpPool(settings)
 
     @activity.defn(name=case.SEND_NOTIFICATION.name)
     async def send_notification(self, notification: Notification) -> list[DeliveryResult]:
@@ -189,6 +192,7 @@ class NotificationActivities:
                 sender=sender,
                 recipient=to,
                 before_data=lambda: self._ledger.hand_over(key, entry.attempts),
+                pool=self.smtp,
             )
         except HandOverRefusedError:
             activity.logger.warning("Notification %s was taken over by another attempt", key)

@@ -401,3 +401,38 @@ async def test_ocop_cycle_report_counts_them_from_the_register(
     assert (figures.emails_unconfirmed, figures.emails_failed) == (0, 1)
     print_report(figures)
     assert "0 unconfirmed, 1 failed" in capsys.readouterr().out
+
+
+# --------------------------------------------------------- connections reused
+
+
+async def test_one_connection_carries_one_email_after_another(
+    notifier: NotificationActivities, smtp_server: SmtpTestServer
+) -> None:
+    queued = [
+        notification(SAMPLES[kind].event, (PRODUCER,), seq)
+        for seq, kind in enumerate(("dossier_received", "supplement_requested", "forwarded"), 1)
+    ]
+    for item in queued:
+        [result] = await send(notifier, item)
+        assert result.sent_now
+    assert notifier.smtp.dialled == 1
+    ids = [m["Message-ID"] for m in smtp_server.messages_to(PRODUCER.email)]
+    for item in queued:
+        assert ids.count(message_id_for(ledger_key(item.key, PRODUCER.email))) == 1
+
+
+async def test_a_pooled_connection_the_server_dropped_is_dialled_again_and_sends_once(
+    notifier: NotificationActivities, smtp_server: SmtpTestServer
+) -> None:
+    first, second = (
+        notification(SAMPLES[kind].event, (PRODUCER,), seq)
+        for seq, kind in enumerate(("dossier_received", "forwarded"), 1)
+    )
+    await send(notifier, first)
+    for pooled in notifier.smtp._idle:  # the server's idle timeout, as the client sees it
+        pooled.client.close()
+    [result] = await send(notifier, second)
+    assert result.sent_now and notifier.smtp.dialled == 2
+    ids = [m["Message-ID"] for m in smtp_server.messages_to(PRODUCER.email)]
+    assert ids.count(message_id_for(ledger_key(second.key, PRODUCER.email))) == 1
