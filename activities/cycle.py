@@ -26,7 +26,6 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,6 +45,7 @@ from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.criteria_tables import pinned_tables, with_group_table
 from contracts import case, cycle
 from contracts.refs import query, update
 from infra.action_keys import ActionKeys
@@ -56,9 +56,8 @@ from infra.waiting import StillWaitingError, poll_until
 from models import register as tables
 from models.actors import batch_authority, cycle_administration_refusal
 from models.assertions import payload_digest, verify_standing
-from models.case import CaseStatus, LifecycleInput, RecognitionDecision
+from models.case import CaseStatus, RecognitionDecision
 from models.certificate_numbers import CERTIFICATE_NUMBER_TAKEN
-from models.criteria import criteria_set_for
 from models.cycle import RecognitionFailure
 from models.cycle_decisions import (
     PRODUCT_RECOGNITION_TIMEOUT,
@@ -84,7 +83,7 @@ from models.cycle_settings import (
     standing_payload,
     with_working_calendar,
 )
-from models.errors import DomainError, Refusal
+from models.errors import Refusal
 from models.frozen import FROZEN_AFTER, is_frozen
 
 CaseHandle = WorkflowHandle[Any, Any]
@@ -141,7 +140,7 @@ class CycleActivities:
     @activity.defn(name=cycle.OPEN_CYCLE_CASE.name)
     async def open_cycle_case(self, request: CycleCaseRequest) -> CaseOpened:
         """Start the product's case, or apply on its certified case; refuse otherwise."""
-        request = self._with_table(request)
+        request = with_group_table(self._criteria, request)
         dossier = request.case.dossier
         workflow_id = case.product_workflow_id(dossier.province, dossier.product_code)
         handle = self._client.get_workflow_handle(workflow_id)
@@ -167,42 +166,6 @@ class CycleActivities:
                 return CaseOpened(workflow_id=workflow_id, action=OpenAction.STARTED)
             return await self._continue_case(handle, request)
         raise ApplicationError(f"{workflow_id} kept changing while it was being opened; retrying")
-
-    def _pinned(self, opening: CycleInput) -> CycleInput:
-        """The opening with its tables of criteria pinned to their content of today."""
-        if not opening.criteria_tables:
-            return opening
-        if self._criteria is None:
-            raise ApplicationError("no store of criteria tables on this worker", non_retryable=True)
-        try:
-            pinned = self._criteria.pinned(opening.criteria_tables)
-        except DomainError as error:
-            raise refused(str(error), "CriteriaTableMissing") from None
-        return opening.model_copy(update={"criteria_tables": pinned})
-
-    def _with_table(self, request: CycleCaseRequest) -> CycleCaseRequest:
-        """The request with its product group's table of the cycle's pinned ones; a table
-        that does not fit the dossier refuses the submission with why."""
-        if not request.criteria_tables:
-            return request
-        if self._criteria is None:
-            raise ApplicationError("no store of criteria tables on this worker", non_retryable=True)
-        try:
-            tables = tuple(self._criteria.load(ref) for ref in request.criteria_tables)
-        except DomainError as error:
-            raise refused(str(error), "CriteriaTableMissing") from None
-        dossier = request.case.dossier
-        table = criteria_set_for(tables, dossier.group, dossier.product_set)
-        if table is None:
-            return request
-        try:
-            case = LifecycleInput.model_validate({**request.case.model_dump(), "criteria": table})
-        except ValidationError as error:
-            raise refused(str(error.errors()[0]["msg"]), "CaseRefused") from None
-        application = request.application
-        if application is not None:
-            application = application.model_copy(update={"criteria": table})
-        return request.model_copy(update={"case": case, "application": application})
 
     async def _continue_case(self, handle: CaseHandle, request: CycleCaseRequest) -> CaseOpened:
         dossier = request.case.dossier
@@ -442,7 +405,7 @@ class CycleActivities:
         refusal = cycle_administration_refusal(signed.actor, schedule.province)
         if refusal is not None:
             raise refused(refusal.message, refusal.type)
-        opening = self._pinned(with_working_calendar(request.opening))
+        opening = pinned_tables(self._criteria, with_working_calendar(request.opening))
         opened_by = self._keys.sign(
             signed.actor,
             action=cycle.OPEN_CYCLE,

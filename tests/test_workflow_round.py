@@ -190,7 +190,7 @@ async def test_a_supplement_that_never_comes_returns_the_dossier_at_its_deadline
     assert returned.documents == (DocumentKind.TEST_RESULTS,)
 
 
-async def test_an_overdue_review_is_escalated_to_the_administrators_once(
+async def test_an_overdue_review_passes_to_the_province_and_both_sides_hear_once(
     fake_world: FakeWorld,
 ) -> None:
     case = await fake_world.open_case(case_input())
@@ -204,10 +204,13 @@ async def test_an_overdue_review_is_escalated_to_the_administrators_once(
         for n in fake_world.fakes.letters(case.workflow_id)
         if n.event.kind == CaseTransition.OVERDUE
     ]
+    # The office that may now take the review, and the producer whose dossier moved.
     assert [(r.email, r.role) for r in letter.recipients] == [
-        (ADMIN_EMAIL, RecipientRole.ADMINISTRATOR)
+        (ADMIN_EMAIL, RecipientRole.ADMINISTRATOR),
+        (PRODUCER_EMAIL, RecipientRole.PRODUCER),
     ]
     assert isinstance(letter.event, StepOverdue)
+    assert letter.event.escalated_to == "Văn phòng Điều phối Chương trình OCOP tỉnh Quảng Ninh"
     assert (letter.event.stage, letter.event.deadline) == (
         CaseStage.LOCAL_REVIEW,
         date(2024, 3, 31),

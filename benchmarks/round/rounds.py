@@ -12,6 +12,7 @@ from temporalio.client import Client, WorkflowHandle
 
 from benchmarks import people
 from benchmarks.fanout.province import LEVEL, SCORES, council, dossier, scorecard
+from benchmarks.round import skeleton
 from benchmarks.round.skeleton import SKELETON_TYPE
 from contracts import case
 from infra.action_keys import ActionKeys
@@ -91,13 +92,13 @@ async def skeleton_round(client: Client, task_queue: str, index: int, into: Timi
     handle: WorkflowHandle[Any, Any] = await client.start_workflow(
         SKELETON_TYPE, id=f"bench-skeleton-{uuid.uuid4().hex[:12]}", task_queue=task_queue
     )
-    await handle.execute_update("review", "accept")
+    await handle.execute_update(skeleton.REVIEW, "accept")
     for total in SCORES:
         sent = time.perf_counter()
-        await handle.execute_update("scorecard", total)
+        await handle.execute_update(skeleton.SCORECARD, total)
         into.scorecards.append(time.perf_counter() - sent)
-    await handle.execute_update("close", LEVEL)
-    await handle.execute_update("recognise", f"{index}/QĐ-UBND")
+    await handle.execute_update(skeleton.CLOSE, LEVEL)
+    await handle.execute_update(skeleton.RECOGNISE, f"{index}/QĐ-UBND")
     await handle.result()
     into.rounds.append(time.perf_counter() - begun)
     into.handles.append(handle)

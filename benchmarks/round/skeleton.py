@@ -14,11 +14,17 @@ from typing import Final
 from temporalio import activity, workflow
 
 SKELETON_TYPE: Final = "BenchRoundSkeleton"
+# The skeleton's own contract: its names, one place (not the project's contracts).
+REVIEW: Final = "skeleton_review"
+SCORECARD: Final = "skeleton_scorecard"
+CLOSE: Final = "skeleton_close"
+RECOGNISE: Final = "skeleton_recognise"
+NOOP: Final = "skeleton_noop"
 TIMER: Final = timedelta(milliseconds=10)
 STEP: Final = timedelta(seconds=30)
 
 
-@activity.defn(name="bench_noop")
+@activity.defn(name=NOOP)
 async def noop(step: str) -> str:
     return step
 
@@ -55,26 +61,26 @@ class RoundSkeleton:
     async def _do(self, step: str) -> None:
         await workflow.execute_activity(noop, step, start_to_close_timeout=STEP)
 
-    @workflow.update(name="review")
+    @workflow.update(name=REVIEW)
     async def review(self, decision: str) -> int:
         self.reviewed = True
         seen = self.acted
         await workflow.wait_condition(lambda: self.acted > seen)
         return self.acted
 
-    @workflow.update(name="scorecard")
+    @workflow.update(name=SCORECARD)
     async def scorecard(self, total: int) -> int:
         self.cards += 1
         return self.cards
 
-    @workflow.update(name="close")
+    @workflow.update(name=CLOSE)
     async def close(self, level: str) -> int:
         self.closed = True
         seen = self.acted
         await workflow.wait_condition(lambda: self.acted > seen)
         return self.acted
 
-    @workflow.update(name="recognise")
+    @workflow.update(name=RECOGNISE)
     async def recognise(self, number: str) -> int:
         self.recognised = True
         seen = self.acted
