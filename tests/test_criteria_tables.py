@@ -12,9 +12,8 @@ from typer.testing import CliRunner
 from infra.criteria_store import CriteriaStore
 from models.criteria import TableRef, table_digest
 from models.errors import DomainError
-from models.scorecard import Scorecard
 from tests.fixtures.cycle import CycleWorld, cycle_settings
-from tests.test_rules_criteria import EXAMPLE, TABLE
+from tests.test_rules_criteria import EXAMPLE, PART_TOTALS, TABLE
 from tests.updates import refused
 
 
@@ -68,12 +67,4 @@ async def test_a_cycles_cases_are_scored_on_its_pinned_table(
     await cycle.submit(cycle.dossier("MO-BINHLIEU", "Mật ong rừng Bình Liêu"))
     case = cycle.case("MO-BINHLIEU")
     await case.accept()
-    parts = Scorecard(
-        member_id="district-chair",
-        level="district",
-        part_a=30,
-        part_b=20,
-        part_c=20,
-        mandatory_criteria_met=True,
-    )
-    assert f"criterion by criterion on table {TABLE.id}" in await refused(case.submit(parts))
+    assert f"criterion by criterion on table {TABLE.id}" in await refused(case.submit(PART_TOTALS))

@@ -184,6 +184,17 @@ def test_the_producers_self_assessment_is_on_the_same_table() -> None:
         case_input(dossier)
 
 
+PART_TOTALS = Scorecard(
+    member_id="district-chair",
+    level="district",
+    part_a=30,
+    part_b=20,
+    part_c=20,
+    mandatory_criteria_met=True,
+)
+"""A card of part totals, which a case scored on a table refuses."""
+
+
 def case_with_table() -> LifecycleInput:
     return case_input(criteria=TABLE)
 
@@ -194,15 +205,9 @@ async def test_a_council_scores_by_criteria_and_the_case_finds_the_stars(
 ) -> None:
     case = await case_world.open_case(case_with_table())
     await case.accept()
-    parts = Scorecard(
-        member_id="district-chair",
-        level="district",
-        part_a=30,
-        part_b=20,
-        part_c=20,
-        mandatory_criteria_met=True,
+    assert "criterion by criterion on table minh-hoa-thuc-pham" in await refused(
+        case.submit(PART_TOTALS)
     )
-    assert "criterion by criterion on table minh-hoa-thuc-pham" in await refused(case.submit(parts))
     for member, total in zip(MEMBERS, (66, 64, 68, 65), strict=False):
         await case.submit(
             Scorecard.by_criteria(member, "district", criteria_for_total(TABLE, total))
