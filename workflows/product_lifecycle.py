@@ -124,7 +124,7 @@ class ProductLifecycleWorkflow(StepsInTime, KeepsBusinessCalendar):
         parts = (input, self._state, self._time, self._recorder, self._stage)
         self._evaluation = EvaluationRound(*parts)
         self._certificate_life = CertificateLife(*parts)
-        self._deadlines = DeadlineKeeper(input, self._state, self._time, self._recorder)
+        self._deadlines = DeadlineKeeper(*parts)
         self._signed = SignedActions(lambda: self._state.carried)
 
     # The calendar mixin moves the clock the state carries from run to run.

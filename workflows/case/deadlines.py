@@ -5,12 +5,11 @@ from __future__ import annotations
 from temporalio import workflow
 
 from workflows.case.letters import producer
-from workflows.case.recorder import TransitionRecorder
-from workflows.case.state import LifecycleState
-from workflows.case.timekeeping import CaseTime, calendar_date
+from workflows.case.part import CasePart
+from workflows.case.timekeeping import calendar_date
 
 with workflow.unsafe.imports_passed_through():
-    from models.case import LifecycleInput, NextDeadline
+    from models.case import NextDeadline
     from models.clock import end_of_day
     from models.deadline_rules import extension_refusal
     from models.deadlines import DeadlineExtension, DeadlineStep, GrantedExtension, extended_due
@@ -19,18 +18,8 @@ with workflow.unsafe.imports_passed_through():
     from models.transitions import CaseTransition
 
 
-class DeadlineKeeper:
-    def __init__(
-        self,
-        input: LifecycleInput,
-        state: LifecycleState,
-        time: CaseTime,
-        recorder: TransitionRecorder,
-    ) -> None:
-        self._input = input
-        self._state = state
-        self._time = time
-        self._recorder = recorder
+class DeadlineKeeper(CasePart):
+    """Extensions of the deadline the case waits on."""
 
     def refusal(self, request: DeadlineExtension) -> Refusal | None:
         round = self._state.round
@@ -64,12 +53,12 @@ class DeadlineKeeper:
             due_after=due,
         )
         round.extensions.append(granted)
-        await self._recorder.record(
+        await self._record(
             CaseTransition.DEADLINE_EXTENDED,
             actor=actor,
             reason=request.reason,
             event=DeadlineExtended(
-                case=self._recorder.facts(),
+                case=self._facts(),
                 step=request.step,
                 stage=round.stage,
                 working_days=request.working_days,
