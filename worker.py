@@ -68,6 +68,8 @@ def build_worker(
             *cycles.all(),
         ],
         workflow_runner=SANDBOX,
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
     )
 
 

@@ -76,6 +76,20 @@ class Settings(BaseSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     mail_sender: str = Field(default="OCOP <ocop@localhost>", min_length=3)
 
+    worker_max_cached_workflows: int = Field(
+        default=1000,
+        ge=0,
+        le=100_000,
+        description="Workflow runs a worker keeps in memory between tasks (Temporal's "
+        "max_cached_workflows); fewer holds less memory, more replays fewer histories",
+    )
+    worker_max_concurrent_activities: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="Activities a worker runs at once (register writes, emails, the cycle's)",
+    )
+
     action_keys_file: Path | None = Field(
         default=None,
         description="JWKS of the keys that sign people's actions (API, workers); default: "
