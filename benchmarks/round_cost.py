@@ -163,7 +163,9 @@ async def main(rounds: int, concurrency: int) -> list[Phase]:
                 async def settle(timings: Timings) -> None:
                     await _settled(client, timings.handles)
 
-                warm = max(4, concurrency // 5)
+                # Long enough for the server's SQLite file to settle: the first measured
+                # skeleton phase ran 1.6x slower than the last after a short warm-up.
+                warm = max(concurrency, rounds // 3)
                 await _phase("warm-up", warm, concurrency, skeleton)
 
                 async def warm_project(i: int, into: Timings) -> None:
