@@ -164,6 +164,10 @@ async def test_one_meeting_scores_two_products_and_its_minutes_are_kept_and_prin
         "POST", "/api/v1/council-meetings", "producer", json={**call, "meets_on": "2026-03-04"}
     )
     assert producer.status_code == 403
+    nowhere = await world.call(
+        "POST", "/api/v1/council-meetings", "secretary", json={**call, "level": "hamlet"}
+    )
+    assert nowhere.status_code == 422 and "no council at level 'hamlet'" in nowhere.text
     called = ok(
         await world.call(
             "POST", "/api/v1/council-meetings", "secretary", json={**call, "meets_on": "2026-03-04"}

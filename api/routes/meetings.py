@@ -83,11 +83,16 @@ async def call_meeting(call: MeetingCall, actor: CurrentActor, svc: Svc) -> Meet
     cases = await _agenda(svc, call)
     first = cases[0][1]
     council = _council(first, call.level)
-    refusal = (
-        access.close_session_refusal(actor, council, calling=True)
-        if council
-        else access.operator_read_refusal(actor, "-")
-    )
+    if council is None:
+        levels = ", ".join(c.level for c in first.councils)
+        raise ApiProblem(
+            422,
+            "invalid-input",
+            "Dữ liệu không hợp lệ — invalid input",
+            f"level: không có hội đồng cấp {call.level!r} — no council at level "
+            f"{call.level!r}; councils: {levels}",
+        )
+    refusal = access.close_session_refusal(actor, council, calling=True)
     await permit(svc, actor, refusal, "call_meeting", call.agenda[0])
     call = access.in_own_name(call, actor)
     slot = MeetingSlot(
