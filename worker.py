@@ -63,6 +63,7 @@ def build_worker(
         workflows=list(WORKFLOWS),
         activities=[
             register.record_case_event,
+            register.write_case_record,
             register.claim_certificate_number,
             notifications.send_notification,
             *cycles.all(),

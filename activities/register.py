@@ -52,6 +52,12 @@ class RegisterActivities:
             raise
         return True
 
+    @activity.defn(name=case.WRITE_CASE_RECORD.name)
+    async def write_case_record(self, record: CaseRecord) -> CaseRecord:
+        """Write the transition (a retry finds it written) and answer with it."""
+        await self.record_case_event(record)
+        return record
+
     @activity.defn(name=case.CLAIM_CERTIFICATE_NUMBER.name)
     async def claim_certificate_number(self, claim: CertificateClaim) -> CertificateClaimResult:
         """Claim the number for the product; not granted when another product holds it."""

@@ -76,8 +76,13 @@ CALENDAR_MOVED: Final = SignalRef("calendar_moved", CalendarMove)
 
 RECORD_CASE_EVENT: Final = ActivityRef("record_case_event", CaseRecord, bool)
 """Write one transition to the register; False when it was written before."""
+WRITE_CASE_RECORD: Final = ActivityRef("write_case_record", CaseRecord, CaseRecord)
+"""The same write as a local activity: it answers with the record it wrote, so the
+history's marker keeps what the scheduled activity's input used to (the story reads it)."""
 SEND_NOTIFICATION: Final = ActivityRef("send_notification", Notification, list)
 """Deliver one event's email to its recipients, through the notification ledger."""
+REGISTER_WRITES: Final = frozenset({RECORD_CASE_EVENT.name, WRITE_CASE_RECORD.name})
+"""The activities that write a transition, scheduled (earlier rounds) or local."""
 CLAIM_CERTIFICATE_NUMBER: Final = ActivityRef(
     "claim_certificate_number", CertificateClaim, CertificateClaimResult
 )

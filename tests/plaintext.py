@@ -38,6 +38,16 @@ def readable_without_key(history_json: str) -> str:
 OPEN_BY_DESIGN = ("indexedFields", "patch-data")
 """Payloads Temporal itself must read: search attributes (to index them; they hold no
 personal data, `contracts.case.SEARCH_ATTRIBUTES`) and the SDK's patch markers."""
+LOCAL_ACTIVITY_META = ("markerRecordedEventAttributes", "details", "data")
+"""The SDK's own note on a local activity's marker (which activity, which attempt, when);
+its result beside it (`details/result`) goes through the codec like any payload."""
+
+
+def _open_by_design(path: tuple[str, ...]) -> bool:
+    if set(path) & set(OPEN_BY_DESIGN):
+        return True
+    named = tuple(part for part in path if not part.isdigit())
+    return named[1:4] == LOCAL_ACTIVITY_META
 
 
 def clear_payloads(history_json: str) -> list[str]:
@@ -48,7 +58,7 @@ def clear_payloads(history_json: str) -> list[str]:
     def walk(node: Any, path: tuple[str, ...]) -> None:
         if isinstance(node, dict):
             if "data" in node and "metadata" in node:
-                if not is_encrypted(node) and not set(path) & set(OPEN_BY_DESIGN):
+                if not is_encrypted(node) and not _open_by_design(path):
                     found.append("/".join(part for part in path if not part.isdigit()))
                 return
             for key, value in node.items():

@@ -12,12 +12,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHistory
 from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.case import CLOSE_SESSION, RECORD_CASE_EVENT, SEND_NOTIFICATION
-from infra.temporal import DATA_CONVERTER
+from infra.payload_codec import PayloadKeys
+from infra.temporal import DATA_CONVERTER, encrypted_converter
 from models.case import CloseSessionRequest, CloseSessionResult, DecisionKind, DecisionRecord
 from models.clock import BusinessClock
 from presentation.story import render_story, tell_story
@@ -39,6 +41,7 @@ T0 = datetime(2024, 3, 1, 2, 0, tzinfo=UTC)  # 09:00 in Hà Nội
 REVIEWER = "Phòng Nông nghiệp huyện Bình Liêu"
 PRODUCER = "hoptien@example.vn"
 HISTORIES = Path(__file__).parent / "histories"
+RECORDED_UNDER = PayloadKeys.load(HISTORIES.parent / "fixtures" / "history-payload-keys.json")
 RECORD_ACTIVITY = RECORD_CASE_EVENT.name
 NOTIFY_ACTIVITY = SEND_NOTIFICATION.name
 
@@ -334,19 +337,24 @@ def test_council_steps_scorecards_decisions_and_emails_in_words() -> None:
     ]
 
 
-async def test_recorded_histories_tell_both_rounds_of_a_reevaluation() -> None:
+@pytest.mark.parametrize(
+    "recorded",
+    [
+        "test_a_reevaluation_can_raise_or_lower_the_stars",
+        # Register writes as local activities: the story reads them from their markers.
+        "i15-lean-test_a_reevaluation_can_raise_or_lower_the_stars",
+    ],
+)
+async def test_recorded_histories_tell_both_rounds_of_a_reevaluation(recorded: str) -> None:
     runs = [
         RunHistory(
             run_id=f"run-{number}",
             events=WorkflowHistory.from_json("wf", path.read_text(encoding="utf-8")).events,
         )
-        for number, path in enumerate(
-            sorted(HISTORIES.glob("test_a_reevaluation_can_raise_or_lower_the_stars-*.json")),
-            start=1,
-        )
+        for number, path in enumerate(sorted(HISTORIES.glob(f"{recorded}-*.json")), start=1)
     ]
     assert len(runs) == 2
-    facts = await history_facts(runs, DATA_CONVERTER)
+    facts = await history_facts(runs, encrypted_converter(RECORDED_UNDER))
     story = tell_story("wf", facts, [], [], register_read=False)
     lines = render_story(story)
     assert story.runs == 2
@@ -354,25 +362,26 @@ async def test_recorded_histories_tell_both_rounds_of_a_reevaluation() -> None:
     order = [
         "── Round 1 ──",
         "Case opened: first evaluation under rulebook qd148-2023, cycle 2024.",
-        # Recorded before actions were signed: who the step claimed, marked as such.
-        "Thư ký hội đồng district (không xác thực — unverified) closed the district council "
-        "session — mean 75.50 points: 4★.",
+        "closed the district council session — mean 75.50 points: 4★.",
         "District council result: mean 75.50 points, 4★: sent up to province level.",
         "Province council result: mean 76.50 points, 4★: recognised at province level.",
-        "certificate QN-4S-01 valid 2024-03-01 – 2027-03-01.",
+        "certificate QN-4S-01 valid 2024-03-01 – 2027-03-01",
         "A durable timer fired after 1006 days.",
         "Expiry reminder: 90 days before expiry.",
-        "HTX Hợp Tiến (không xác thực — unverified) applied for re-evaluation (cycle 2026); "
-        "the case continues in a new run.",
+        "applied for re-evaluation (cycle 2026); the case continues in a new run.",
         "Round 1 closes; the case continues as new for the next round.",
         "── Round 2 ──",
         "Round 2 opens in a new run of the case: re-evaluation under rulebook qd148-2023",
         "Certificate QN-4S-01 superseded: replaced by certificate BL-03.",
-        "recognises 3★ at district level; certificate BL-03 valid 2026-12-10 – 2029-12-10.",
+        "recognises 3★ at district level; certificate BL-03 valid 2026-12-10 – 2029-12-10",
     ]
     position = -1
     for phrase in order:
         position = next(i for i in range(position + 1, len(lines)) if phrase in lines[i])
+    # Recorded before actions were signed: who the step claimed, marked as such.
+    unsigned = "HTX Hợp Tiến (không xác thực — unverified) applied for re-evaluation"
+    signed = "HTX Hợp Tiến (producer, producer-"
+    assert any((unsigned if recorded.startswith("test_") else signed) in line for line in lines)
     # Business time runs on: round 2 starts after round 1's certificate was issued.
     assert [e.at for e in story.entries] == sorted(e.at for e in story.entries)
 

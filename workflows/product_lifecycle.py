@@ -25,7 +25,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 from workflows.calendar import KeepsBusinessCalendar
-from workflows.case import view
+from workflows.case import revision, view
 from workflows.case.certificate import CertificateLife
 from workflows.case.deadlines import DeadlineKeeper
 from workflows.case.evaluation import EvaluationRound
@@ -140,8 +140,9 @@ class ProductLifecycleWorkflow(StepsInTime, KeepsBusinessCalendar):
 
     @workflow.run
     async def run(self, input: LifecycleInput) -> CaseStatus:
+        revision.lean_round()  # decided in the run's first task, before any step
         mailer = asyncio.create_task(self._recorder.send_emails_in_order())
-        if self._state.carried.certificate is not None and workflow.patched(
+        if self._state.carried.certificate is not None and revision.patched(
             PATCH_CERTIFICATE_EXPIRES_IN_ROUND
         ):
             # Rounds recorded before it kept the old certificate valid until the result.
@@ -298,7 +299,7 @@ class ProductLifecycleWorkflow(StepsInTime, KeepsBusinessCalendar):
         self, request: CloseSessionRequest, attempt: int, explanation: str
     ) -> None:
         """The secretary who closed the session, and what came of it, for the register."""
-        if workflow.patched(PATCH_AUDIT_SESSION_CLOSED):
+        if revision.patched(PATCH_AUDIT_SESSION_CLOSED):
             await self._recorder.record(
                 CaseTransition.SESSION_CLOSED,
                 actor=request.closed_by,
@@ -320,7 +321,7 @@ class ProductLifecycleWorkflow(StepsInTime, KeepsBusinessCalendar):
     ) -> CaseStage:
         decision = as_sent(RecognitionDecision, decision)
         self._signed_by(contract.RECOGNISE.name, signed)
-        if workflow.patched(PATCH_CLAIM_CERTIFICATE_NUMBER):
+        if revision.patched(PATCH_CLAIM_CERTIFICATE_NUMBER):
             # The register decides who holds a number: claimed first, refused if taken.
             await self._certificate_life.claim_number(decision)
             refuse(recognition_refusal(decision, self._rules_view()))  # still awaiting it?
@@ -353,7 +354,7 @@ class ProductLifecycleWorkflow(StepsInTime, KeepsBusinessCalendar):
         actor = self._signed_by(contract.APPLY.name, signed)
         # Returns at once: the run hands the application to its next round, as new.
         self._state.round.requests.application = application
-        if workflow.patched(PATCH_AUDIT_APPLICATION):
+        if revision.patched(PATCH_AUDIT_APPLICATION):
             dossier = application.dossier
             await self._recorder.record(
                 CaseTransition.APPLICATION_RECEIVED,

@@ -1,9 +1,9 @@
 """What a case's story is told from, and what it tells: plain facts, no I/O, no words.
 
-Inputs: `Transition` (one register row, or the input of the `record_case_event`
-activity the history scheduled), `Email` (one recipient's row of the notification
-ledger) and the `HistoryFact`s read from each run's workflow history
-(`presentation.story.history`). Output: a `Story` of `StoryEntry`s, each a sentence
+Inputs: `Transition` (one register row, or the record of a register write the history
+holds: a scheduled activity's input, a local activity's result), `Email` (one
+recipient's row of the notification ledger) and the `HistoryFact`s read from each run's
+workflow history (`presentation.story.history`). Output: a `Story` of `StoryEntry`s, each a sentence
 with the business time it happened at and the sources that witnessed it.
 """
 

@@ -20,7 +20,13 @@ from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.converter import DataConverter
 
-from contracts.case import CALENDAR_MOVED, RECORD_CASE_EVENT, SEND_NOTIFICATION, UPDATES
+from contracts.case import (
+    CALENDAR_MOVED,
+    RECORD_CASE_EVENT,
+    SEND_NOTIFICATION,
+    UPDATES,
+    WRITE_CASE_RECORD,
+)
 from models.actors import actor_label
 from models.assertions import SignedAction, accepted_claims
 from models.case import (
@@ -54,6 +60,9 @@ UPDATE_RESULTS: Final[dict[str, type[Any]]] = {ref.name: ref.result for ref in U
 ACTIVITY_INPUTS: Final[dict[str, type[Any]]] = {
     ref.name: ref.argument for ref in (RECORD_CASE_EVENT, SEND_NOTIFICATION)
 }
+LOCAL_ACTIVITY_RESULTS: Final[dict[str, type[Any]]] = {WRITE_CASE_RECORD.name: CaseRecord}
+"""A local activity leaves only its result: the register write answers with its record."""
+LOCAL_ACTIVITY_MARKER: Final = "core_local_activity"
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,7 @@ class _RunReader:
             "workflow_execution_signaled_event_attributes": self._signaled,
             "timer_started_event_attributes": self._timer_started,
             "timer_fired_event_attributes": self._timer_fired,
+            "marker_recorded_event_attributes": self._marker,
             "workflow_task_failed_event_attributes": self._task_failed,
         }
 
@@ -241,6 +251,30 @@ class _RunReader:
             activity.attempt = info.attempt or activity.attempt
             if info.HasField("last_failure"):
                 activity.last_failure = _failure_text(info.last_failure)
+
+    async def _marker(self, event: HistoryEvent, at: datetime) -> None:
+        """A local activity's marker: which one ran, in how many attempts, and its result."""
+        marker = event.marker_recorded_event_attributes
+        if marker.marker_name != LOCAL_ACTIVITY_MARKER or "data" not in marker.details:
+            return
+        meta = await self._value(marker.details["data"], dict)
+        if not isinstance(meta, dict) or not isinstance(meta.get("activity_type"), str):
+            return
+        name = meta["activity_type"]
+        result = marker.details.get("result")
+        value = await self._value(result, LOCAL_ACTIVITY_RESULTS.get(name)) if result else None
+        failed = marker.HasField("failure")
+        self.activities[event.event_id] = _Activity(
+            event.event_id,
+            self._decided(at),
+            name,
+            value,
+            attempt=int(meta.get("attempt") or 1),
+            outcome="failed" if failed else "completed",
+            failure=_failure_text(marker.failure) if failed else None,
+            ended_event_id=event.event_id,
+            ended_at=at,
+        )
 
     async def _signaled(self, event: HistoryEvent, at: datetime) -> None:
         signaled = event.workflow_execution_signaled_event_attributes

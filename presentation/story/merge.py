@@ -6,14 +6,15 @@ How they fit together:
   only witness of some things: who closed a council session and what came of it, an
   application that started a new run, timers that fired, activity retries with their
   failure messages, how each run ended;
-- the **register's audit** (one row per transition, keyed like the `record_case_event`
-  activity that wrote it) says who, when (on the case's business calendar) and why,
+- the **register's audit** (one row per transition, keyed like the register write that
+  wrote it) says who, when (on the case's business calendar) and why,
   and outlives the history, which the server keeps only for the namespace's retention
   once a run has closed;
 - the **notification ledger** says what became of every email, with the SMTP answer.
 
-A transition is placed where the history scheduled its register write, an email where
-its sending finished; register rows whose history is gone are placed by business time,
+A transition is placed where the history wrote it (the scheduled register write of an
+earlier round, or the local activity's marker, whose result is the record), an email
+where its sending finished; register rows whose history is gone are placed by business time,
 their emails right after them.
 """
 
@@ -24,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from contracts.case import RECORD_CASE_EVENT, SEND_NOTIFICATION
+from contracts.case import REGISTER_WRITES, SEND_NOTIFICATION
 from models.clock import BusinessClock
 from presentation.story.facts import (
     ActivityRun,
@@ -196,7 +197,7 @@ class _Timeline:
         end = fact.ended_event_id or fact.event_id
         ended = self.business(fact.run, fact.ended_at or fact.at, end)
         round_number = self.round_of(fact.run)
-        if fact.activity == RECORD_CASE_EVENT.name and fact.transition is not None:
+        if fact.activity in REGISTER_WRITES and fact.transition is not None:
             key = fact.transition.key
             self.told.add(key)
             entry = transition_entry(

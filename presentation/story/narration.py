@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
-from contracts.case import APPLY, CLOSE_SESSION, RECORD_CASE_EVENT, SEND_NOTIFICATION
+from contracts.case import APPLY, CLOSE_SESSION, REGISTER_WRITES, SEND_NOTIFICATION
 from models.case import Application, CloseSessionRequest, CloseSessionResult
 from models.clock import VIETNAM, BusinessClock
 from models.dates import format_moment
@@ -120,7 +120,7 @@ def unsent_entry(run: ActivityRun, at: datetime, round_number: int | None) -> St
 
 
 def _activity_label(run: ActivityRun) -> str:
-    if run.activity == RECORD_CASE_EVENT.name and run.transition is not None:
+    if run.activity in REGISTER_WRITES and run.transition is not None:
         return f'Recording "{run.transition.action}" in the register'
     if run.activity == SEND_NOTIFICATION.name:
         return f'Sending the "{run.event_kind or "?"}" email'

@@ -1,9 +1,9 @@
-"""A case's transitions in words: one sentence per register row (or scheduled write).
+"""A case's transitions in words: one sentence per register row (or write in the history).
 
 Each transition is told by the sentence of its word in `models.transitions`
 (`_SENTENCES`); an action this version does not know is told by its own words. The
-register's row wins for who, when and why; the history's copy of the row (the input
-of the `record_case_event` activity) adds what the register keeps only in details.
+register's row wins for who, when and why; the history's copy of the row (the register
+write's input, or a local write's result) adds what the register keeps only in details.
 """
 
 from __future__ import annotations

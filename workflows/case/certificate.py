@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 
 from workflows.case.letters import producer
 from workflows.case.part import CasePart
+from workflows.case.revision import lean_round
 
 with workflow.unsafe.imports_passed_through():
     from activities.register import RegisterActivities
@@ -49,21 +50,30 @@ class CertificateLife(CasePart):
         the recognition; raise the refusal (the Update fails, the case waits on) when
         another product holds it. A claim the product made before is granted again."""
         dossier = self._state.round.dossier
-        claimed = await workflow.execute_activity_method(
-            RegisterActivities.claim_certificate_number,
-            CertificateClaim(
-                authority=decision.authority,
-                number=decision.certificate_number,
-                province=dossier.province,
-                product_code=dossier.product_code,
-                workflow_id=workflow.info().workflow_id,
-                case_id=self._state.carried.case_id,
-                round_number=self._state.carried.round_number,
-                claimed_at=self._time.now(),
-            ),
-            start_to_close_timeout=timedelta(seconds=30),
-            retry_policy=CLAIM_RETRY,
+        claim = CertificateClaim(
+            authority=decision.authority,
+            number=decision.certificate_number,
+            province=dossier.province,
+            product_code=dossier.product_code,
+            workflow_id=workflow.info().workflow_id,
+            case_id=self._state.carried.case_id,
+            round_number=self._state.carried.round_number,
+            claimed_at=self._time.now(),
         )
+        if lean_round():
+            claimed = await workflow.execute_local_activity_method(
+                RegisterActivities.claim_certificate_number,
+                claim,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=CLAIM_RETRY,
+            )
+        else:
+            claimed = await workflow.execute_activity_method(
+                RegisterActivities.claim_certificate_number,
+                claim,
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=CLAIM_RETRY,
+            )
         if not claimed.granted:
             refusal = number_taken_refusal(decision.certificate_number, decision.authority)
             raise ApplicationError(refusal.message, type=refusal.type, non_retryable=True)

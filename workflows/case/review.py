@@ -12,6 +12,7 @@ from datetime import datetime
 
 from temporalio import workflow
 
+from workflows.case import revision
 from workflows.case.letters import producer
 from workflows.case.part import CasePart
 from workflows.case.state import RoundState
@@ -67,7 +68,7 @@ class DossierReview(CasePart):
         """The review passed its deadline: the administrators are told, and in cases
         started since, the province's coordination office may take the review."""
         office = None
-        if workflow.patched(PATCH_REVIEW_ESCALATES):
+        if revision.patched(PATCH_REVIEW_ESCALATES):
             self._round.review_escalated = True
             office = coordination_office(self._round.dossier.province, self._time.today())
         await self._escalate(CaseStage.LOCAL_REVIEW, level.name, self._due(), office)
@@ -108,7 +109,7 @@ class DossierReview(CasePart):
 
     async def _accept(self, level: LevelRule, decision: ReviewDecision) -> None:
         """Record the acceptance; cases started since the producer is told (a letter)."""
-        tells_producer = workflow.patched(PATCH_TELL_PRODUCER_ACCEPTED)
+        tells_producer = revision.patched(PATCH_TELL_PRODUCER_ACCEPTED)
         self._round.local_assessment = decision.local_assessment
         scoring = level if level.scores else self._input.rulebook.next_level(level.name)
         await self._record(
