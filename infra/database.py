@@ -45,6 +45,8 @@ SQLITE_BEGIN_OPTION: Final = "ocop_sqlite_begin"
 """Execution option naming SQLite's BEGIN mode: "DEFERRED" (default) or "IMMEDIATE"."""
 
 SQLITE_BUSY_TIMEOUT_MS: Final = 15_000
+SQLITE_POOL_TIMEOUT_S: Final = 60
+"""How long a session waits for the process's one SQLite connection before it fails."""
 """How long a SQLite connection waits for another writer before failing."""
 
 MIGRATION_LOCK_KEY: Final = 0x0C0F_0001
@@ -134,6 +136,13 @@ def create_engine(
     if poolclass is not None:
         options["poolclass"] = poolclass
     if _is_sqlite(parsed):
+        if poolclass is None and parsed.database not in (None, "", ":memory:"):
+            # SQLite lets one writer in at a time, and every transaction here writes
+            # (BEGIN IMMEDIATE). Sessions of one process queue for its one connection,
+            # woken in turn, instead of racing for the file's lock and sleeping through
+            # SQLite's busy back-off (300 ms a transaction at 50 cases at once). Other
+            # processes still wait their busy timeout.
+            options.update(pool_size=1, max_overflow=0, pool_timeout=SQLITE_POOL_TIMEOUT_S)
         engine = create_async_engine(parsed, **options)
         _configure_sqlite(engine)
         return engine
