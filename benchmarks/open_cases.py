@@ -26,6 +26,7 @@ from benchmarks.fanout.tools import bounded, dev_server_pid, progress, stdout_to
 from benchmarks.round.rounds import case_input
 from benchmarks.stack import start_dev_server
 from contracts import case
+from contracts.refs import query
 from infra.cases import open_case
 from infra.database import migrate
 from infra.mailsink import MailSink
@@ -109,21 +110,29 @@ async def main(cases: int, concurrency: int, cache: int) -> list[str]:
         try:
             begun = time.perf_counter()
 
-            def opening(index: int) -> Callable[[], Awaitable[object]]:
-                return lambda: open_case(env.client, case_input(province, index), queue)
+            async def opened(index: int) -> None:
+                handle = await open_case(env.client, case_input(province, index), queue)
+                # The query waits for the case's first task: at most `concurrency` cases
+                # wait for the worker, instead of a backlog in the server's task queue.
+                await query(handle, case.STATUS)
+
+            def opening(index: int) -> Callable[[], Awaitable[None]]:
+                return lambda: opened(index)
 
             progress(f"opening {cases} cases, {concurrency} at a time")
             await bounded(concurrency, (opening(i) for i in range(cases)))
-            query = f"{case.PROVINCE.name} = '{province}' AND {case.STAGE.name} = 'local_review'"
+            in_review = (
+                f"{case.PROVINCE.name} = '{province}' AND {case.STAGE.name} = 'local_review'"
+            )
 
             async def all_waiting() -> bool | None:
-                counted = await env.client.count_workflows(query)
+                counted = await env.client.count_workflows(in_review)
                 return True if counted.count >= cases else None
 
             await poll_until(all_waiting, within=WAITING_WITHIN, every=2.0, what="every case")
             seconds = time.perf_counter() - begun
             await asyncio.sleep(5)  # the worker settles: evictions, a last sample
-            waiting = (await env.client.count_workflows(query)).count
+            waiting = (await env.client.count_workflows(in_review)).count
         finally:
             stop.set()
             await sampler
