@@ -15,12 +15,14 @@ before payloads were encrypted, pass through the codec unchanged.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
+from contracts.case import CLAIM_CERTIFICATE_NUMBER, RECORD_CASE_EVENT
 from infra.payload_codec import EncryptionCodec, PayloadKeyError, PayloadKeys, new_key
 from infra.temporal import encrypted_converter
 from tests.factories import PRODUCER_EMAIL
@@ -31,6 +33,7 @@ HERE = Path(__file__).parent
 HISTORIES = sorted((HERE / "histories").glob("*.json"))
 HISTORY_TEXT = {path: path.read_text(encoding="utf-8") for path in HISTORIES}
 ENCRYPTED = [path for path in HISTORIES if path.name.startswith("i13-encrypted-")]
+LEAN = [path for path in HISTORIES if path.name.startswith("i15-lean-")]
 RECORDED_UNDER = PayloadKeys.load(HERE / "fixtures" / "history-payload-keys.json")
 ROTATED = PayloadKeys((*RECORDED_UNDER.keys, new_key()))  # a newer key encrypts now
 
@@ -85,3 +88,35 @@ async def test_a_history_needs_the_key_it_was_written_under() -> None:
     started = history.events[0].workflow_execution_started_event_attributes
     with pytest.raises(PayloadKeyError, match=RECORDED_UNDER.newest[0]):
         await EncryptionCodec(retired).decode(list(started.input.payloads))
+
+
+@pytest.mark.parametrize("history_file", LEAN, ids=[path.stem for path in LEAN])
+def test_a_lean_run_writes_its_register_locally_and_patches_once(history_file: Path) -> None:
+    """A run on the lean revision: no register write scheduled through the server, one
+    patch marker for the run, and no search-attribute upsert that changes nothing."""
+    events = WorkflowHistory.from_json(history_file.stem, HISTORY_TEXT[history_file]).events
+    scheduled = [
+        e.activity_task_scheduled_event_attributes.activity_type.name
+        for e in events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    ]
+    assert not {RECORD_CASE_EVENT.name, CLAIM_CERTIFICATE_NUMBER.name} & set(scheduled)
+    markers = [
+        e.marker_recorded_event_attributes
+        for e in events
+        if e.HasField("marker_recorded_event_attributes")
+    ]
+    patches = [m for m in markers if m.marker_name == "core_patch"]
+    assert len(patches) == 1, f"{len(patches)} patch markers"
+    assert any(m.marker_name == "core_local_activity" for m in markers)
+    upserts = [
+        dict(e.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields)
+        for e in events
+        if e.HasField("upsert_workflow_search_attributes_event_attributes")
+    ]
+    ours = [
+        {key: value.data for key, value in fields.items()}
+        for fields in upserts
+        if "TemporalChangeVersion" not in fields
+    ]
+    assert all(before != after for before, after in itertools.pairwise(ours))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import importlib.util
 import uuid
 from pathlib import Path
 
 import pytest
 from temporalio.testing import WorkflowEnvironment
 
+import worker
 from infra.database import create_engine, session_factory
 from infra.settings import Settings
 from worker import build_worker
@@ -38,3 +40,21 @@ async def test_cached_workflows_and_activity_slots_come_from_the_environment(
         assert (small["max_cached_workflows"], small["max_concurrent_activities"]) == (250, 12)
     finally:
         await engine.dispose()
+
+
+def test_the_worker_leaves_bytecode_for_the_modules_every_sandbox_imports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A copy of the workflow modules with no bytecode, as a fresh checkout has it.
+    source = Path(worker.__file__).parent / "workflows"
+    copy = tmp_path / "workflows"
+    for module in source.rglob("*.py"):
+        target = copy / module.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(module.read_bytes())
+    monkeypatch.setattr(worker, "__file__", str(tmp_path / "worker.py"))
+    case = copy / "product_lifecycle.py"
+    compiled = Path(importlib.util.cache_from_source(str(case)))
+    assert not compiled.exists()
+    worker.compile_workflow_bytecode()
+    assert compiled.exists()
