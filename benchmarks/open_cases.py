@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -23,6 +20,7 @@ from pathlib import Path
 from typing import Final
 
 from benchmarks.fanout.tools import bounded, dev_server_pid, progress, stdout_to_stderr
+from benchmarks.processes import start_worker
 from benchmarks.round.rounds import case_input
 from benchmarks.stack import start_dev_server
 from contracts import case
@@ -64,28 +62,6 @@ async def sample_every(peaks: list[Peak], stop: asyncio.Event) -> None:
         for peak in peaks:
             peak.sample()
         await asyncio.sleep(0.5)
-
-
-def start_worker(
-    folder: Path, address: str, register: str, smtp_port: int, queue: str, cache: int
-) -> subprocess.Popen[bytes]:
-    """The worker as it is deployed: `worker.py` in a process of its own."""
-    environment = os.environ | {
-        "OCOP_DATA_DIR": str(folder),
-        "OCOP_TEMPORAL_ADDRESS": address,
-        "OCOP_DATABASE_URL": register,
-        "OCOP_SMTP_HOST": "127.0.0.1",
-        "OCOP_SMTP_PORT": str(smtp_port),
-        "OCOP_TASK_QUEUE": queue,
-        "OCOP_WORKER_MAX_CACHED_WORKFLOWS": str(cache),
-    }
-    return subprocess.Popen(
-        [sys.executable, str(PROJECT / "worker.py")],
-        cwd=PROJECT,
-        env=environment,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 async def main(cases: int, concurrency: int, cache: int) -> list[str]:
