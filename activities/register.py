@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from activities import register_rows as rows
 from contracts import case
 from models import register as tables
 from models.certificate_numbers import (
@@ -149,138 +150,21 @@ async def _product_id(session: AsyncSession, claim: CertificateClaim) -> int | N
 
 
 async def _already_recorded(session: AsyncSession, key: str) -> bool:
-    found = await session.scalar(
-        select(tables.AuditEventRow.id).where(tables.AuditEventRow.event_key == key)
-    )
-    return found is not None
+    return await rows.already_recorded(await session.connection(), key)
 
 
 async def _write(session: AsyncSession, record: CaseRecord) -> None:
-    product = await _upsert_product(session, record)
-    round_row = await _upsert_round(session, record, product.id)
+    connection = await session.connection()
+    product_id = await rows.write_product(connection, record)
+    round_id = await rows.write_round(connection, record, product_id)
     if record.scorecard is not None:
-        await _upsert_scorecard(session, record, round_row.id)
+        await rows.write_scorecard(connection, record, round_id)
     decision_id = None
     if record.decision is not None:
-        decision_id = await _upsert_decision(session, record, product.id)
+        decision_id = await _upsert_decision(session, record, product_id)
     if record.certificate is not None:
-        await _upsert_certificate(session, record, product.id, decision_id)
-    session.add(
-        tables.AuditEventRow(
-            event_key=record.key,
-            workflow_id=record.workflow_id,
-            product_id=product.id,
-            actor=record.actor[:200],
-            action=record.action,
-            reason=record.reason or None,
-            details={"case_id": record.case_id, "round": record.round.round_number}
-            | record.details,
-            occurred_at=record.occurred_at,
-        )
-    )
-
-
-async def _upsert_product(session: AsyncSession, record: CaseRecord) -> tables.ProductRow:
-    snapshot = record.product
-    # The product's natural key: a product keeps its row when a later case reopens it.
-    product = await session.scalar(
-        select(tables.ProductRow).where(
-            tables.ProductRow.province == snapshot.province,
-            tables.ProductRow.product_code == snapshot.product_code,
-        )
-    )
-    applicant_fields = {
-        "name": snapshot.applicant.name,
-        "kind": snapshot.applicant.kind.value,
-        "email": str(snapshot.applicant.email),
-        "phone": snapshot.applicant.phone,
-        "preferred_language": snapshot.applicant.preferred_language.value,
-    }
-    if product is None:
-        applicant = tables.ApplicantRow(**applicant_fields)
-        session.add(applicant)
-        await session.flush()
-        product = tables.ProductRow(
-            workflow_id=snapshot.workflow_id,
-            province=snapshot.province,
-            locality=snapshot.locality,
-            product_code=snapshot.product_code,
-            name=snapshot.product_name,
-            group_code=snapshot.group,
-            set_code=snapshot.product_set,
-            applicant_id=applicant.id,
-            current_stars=snapshot.current_stars,
-        )
-        session.add(product)
-        await session.flush()
-        return product
-    applicant_row = await session.get(tables.ApplicantRow, product.applicant_id)
-    if applicant_row is not None:
-        for name, value in applicant_fields.items():
-            setattr(applicant_row, name, value)
-    product.workflow_id = snapshot.workflow_id
-    product.name = snapshot.product_name
-    product.locality = snapshot.locality
-    product.group_code = snapshot.group
-    product.set_code = snapshot.product_set
-    product.current_stars = snapshot.current_stars
-    return product
-
-
-async def _upsert_round(
-    session: AsyncSession, record: CaseRecord, product_id: int
-) -> tables.EvaluationRoundRow:
-    snapshot = record.round
-    round_row = await session.scalar(
-        select(tables.EvaluationRoundRow).where(
-            tables.EvaluationRoundRow.product_id == product_id,
-            tables.EvaluationRoundRow.round_number == snapshot.round_number,
-        )
-    )
-    if round_row is None:
-        round_row = tables.EvaluationRoundRow(
-            product_id=product_id,
-            round_number=snapshot.round_number,
-            registration_kind=snapshot.registration_kind.value,
-            rulebook_id=snapshot.rulebook_id,
-            cycle_year=snapshot.cycle_year,
-            started_at=snapshot.started_at,
-            stage=snapshot.stage.value,
-            level=snapshot.level or "",
-        )
-        session.add(round_row)
-    round_row.stage = snapshot.stage.value
-    round_row.level = snapshot.level or round_row.level
-    round_row.outcome = snapshot.outcome
-    round_row.mean_score = snapshot.mean_score
-    round_row.stars = snapshot.stars
-    round_row.ended_at = snapshot.ended_at
-    await session.flush()
-    return round_row
-
-
-async def _upsert_scorecard(session: AsyncSession, record: CaseRecord, round_id: int) -> None:
-    entry = record.scorecard
-    assert entry is not None
-    card = entry.scorecard
-    row = await session.scalar(
-        select(tables.ScorecardRow).where(
-            tables.ScorecardRow.round_id == round_id,
-            tables.ScorecardRow.level == card.level,
-            tables.ScorecardRow.member_id == card.member_id,
-            tables.ScorecardRow.attempt == entry.attempt,
-        )
-    )
-    if row is None:
-        row = tables.ScorecardRow(
-            round_id=round_id, level=card.level, member_id=card.member_id, attempt=entry.attempt
-        )
-        session.add(row)
-    row.part_a, row.part_b, row.part_c = card.part_a, card.part_b, card.part_c
-    row.total = card.total
-    row.mandatory_criteria_met = card.meets_mandatory
-    row.comment = card.comment or None
-    row.submitted_at = record.occurred_at
+        await _upsert_certificate(session, record, product_id, decision_id)
+    await rows.write_audit(connection, record, product_id)
 
 
 async def _upsert_decision(session: AsyncSession, record: CaseRecord, product_id: int) -> int:
