@@ -32,9 +32,8 @@ from models.case import (
     ReviewDecision,
     RevocationDecision,
     SupplementSubmission,
-    next_round_table,
-    table_refusal,
 )
+from models.case_tables import next_round_table, table_refusal
 from models.catalogue import DocumentKind
 from models.council import Council, quorum_missing
 from models.criteria import CriteriaSet, scorecard_on_table_refusal
