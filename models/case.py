@@ -35,14 +35,16 @@ from models.bounds import (
     PersonName,
     WorkflowId,
 )
+from models.case_tables import table_refusal
 from models.catalogue import DocumentKind
 from models.clock import VIETNAM, BusinessClock
 from models.council import Council, CouncilResult, MeetingSlot
-from models.criteria import CriteriaSet, criteria_scores_refusal
+from models.criteria import CriteriaSet
 from models.deadlines import GrantedExtension
 from models.dossier import DocumentNumber, DocumentRef, Dossier, Language, SingleLine
 from models.dossier_numbers import DossierNumber
 from models.errors import Refusal
+from models.held_certificates import HeldCertificate, held_certificate_refusal
 from models.local_assessment import LocalAssessment
 from models.rulebook import Rulebook, council_roster_refusal
 from models.scorecard import Scorecard
@@ -220,6 +222,11 @@ class LifecycleInput(BaseModel):
         description="The number the cycle gave this round's dossier (HS-QN-2024-0037), "
         "quoted in every letter; none: a case started outside a cycle",
     )
+    holding: HeldCertificate | None = Field(
+        default=None,
+        description="A certificate issued before ocop-flow (the national register's line): "
+        "the case starts certified with it, and goes on to its reminders and expiry",
+    )
 
     @model_validator(mode="after")
     def _a_council_for_every_scoring_level(self) -> LifecycleInput:
@@ -229,52 +236,16 @@ class LifecycleInput(BaseModel):
         refusal = table_refusal(self.criteria, self.rulebook, self.dossier)
         if refusal is not None:
             raise ValueError(refusal)
+        if self.holding is not None:
+            held = held_certificate_refusal(self.holding, self.rulebook, today=None)
+            if held is not None:
+                raise ValueError(f"holding.{held.message}")
+            if self.cycle_workflow_id or self.dossier.registration_kind != RegistrationKind.FIRST:
+                raise ValueError("holding: a loaded certificate starts its own case, in no cycle")
         return self
 
     def council(self, level: str) -> Council:
         return next(council for council in self.councils if council.level == level)
-
-
-def table_refusal(table: CriteriaSet | None, rules: Rulebook, dossier: Dossier) -> str | None:
-    """Why a table of criteria cannot score this dossier under these rules, or None: it
-    must be the dossier's group's, on the rulebook's maxima, and the producer's
-    self-assessment must be on it."""
-    if table is None:
-        if dossier.self_assessment:
-            return (
-                "self_assessment by criteria needs a table of criteria for the case; "
-                "give self_assessed_score instead"
-            )
-        return None
-    if not table.applies_to(dossier.group, dossier.product_set):
-        return (
-            f"table {table.id} is for {', '.join(table.product_groups)}, not for "
-            f"{dossier.group}/{dossier.product_set}"
-        )
-    if table.maxima != rules.maxima:
-        return f"table {table.id} has other part maxima than rulebook {rules.id}"
-    if dossier.self_assessment:
-        refusal = criteria_scores_refusal(table, dossier.self_assessment, "self_assessment")
-        if refusal is not None:
-            return refusal.message
-    return None
-
-
-def next_round_table(
-    application: Application, previous: CriteriaSet | None, rules: Rulebook
-) -> CriteriaSet | None:
-    """The table a new round scores on: the application's, else the last round's when
-    it still fits the dossier and the rules, else none (part totals)."""
-    if application.criteria is not None:
-        return application.criteria
-    dossier = application.dossier
-    if (
-        previous is not None
-        and previous.applies_to(dossier.group, dossier.product_set)
-        and previous.maxima == rules.maxima
-    ):
-        return previous
-    return None
 
 
 # Human steps, each arriving as a workflow Update.

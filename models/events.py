@@ -210,6 +210,20 @@ class Recognised(BaseModel):
     registration_kind: RegistrationKind = RegistrationKind.FIRST
 
 
+class CertificateLoaded(BaseModel):
+    """To the producer: a certificate issued before is now followed, reminders included."""
+
+    kind: Literal[CaseTransition.CERTIFICATE_LOADED] = CaseTransition.CERTIFICATE_LOADED
+    case: CaseFacts
+    certificate_number: str
+    stars: Stars
+    authority: str
+    decision_number: str
+    valid_until: date
+    first_reminder: date | None
+    """The day the first expiry reminder is due (none: every reminder's day has passed)."""
+
+
 class ExpiryReminder(BaseModel):
     kind: Literal[CaseTransition.EXPIRY_REMINDER] = CaseTransition.EXPIRY_REMINDER
     case: CaseFacts
@@ -329,6 +343,7 @@ CaseEvent = Annotated[
     | RescoreRequested
     | ScoringResult
     | Recognised
+    | CertificateLoaded
     | ExpiryReminder
     | Lapsed
     | CertificateExpired

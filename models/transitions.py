@@ -52,6 +52,8 @@ class CaseTransition(StrEnum):
     # Decisions and the certificate's life
     RECOGNISED = "recognised"
     CERTIFICATE_SUPERSEDED = "certificate_superseded"
+    CERTIFICATE_LOADED = "certificate_loaded"
+    """A certificate issued before ocop-flow, loaded from the register: the case starts with it."""
     EXPIRY_REMINDER = "expiry_reminder"
     """Recorded as `expiry_reminder_<days before expiry>`."""
     CERTIFICATE_LAPSED = "certificate_lapsed"

@@ -52,6 +52,7 @@ from models.events import (
     CaseEvent,
     CaseFacts,
     CertificateExpired,
+    CertificateLoaded,
     CouncilMeetingScheduled,
     CouncilSessionOpened,
     CycleReported,
@@ -372,6 +373,22 @@ SAMPLES: dict[str, Sample] = {
         ("QN-2021-0421", "3 sao", "còn 30 ngày", "đánh giá lại", "Báo cáo kết quả sản xuất"),
         "expires in 30 days (30 December 2024)",
         ("QN-2021-0421", "3 stars", "re-evaluation", "three years"),
+    ),
+    "certificate_loaded": Sample(
+        CertificateLoaded(
+            case=HONEY,
+            certificate_number="QN-2021-0421",
+            stars=Stars.THREE,
+            authority="UBND huyện Bình Liêu",
+            decision_number="125/2021/QĐ-UBND",
+            valid_until=date(2024, 12, 30),
+            first_reminder=date(2024, 10, 2),
+        ),
+        PRODUCERS,
+        "đã được đưa vào hệ thống theo dõi",
+        ("QN-2021-0421", "30/12/2024", "02/10/2024", "UBND huyện Bình Liêu", "125/2021/QĐ-UBND"),
+        "is now followed",
+        ("QN-2021-0421", "30 December 2024", "2 October 2024", "re-evaluation"),
     ),
     "certificate_lapsed": Sample(
         Lapsed(

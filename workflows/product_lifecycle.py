@@ -98,8 +98,10 @@ def _first_carried(input: LifecycleInput) -> CarriedState:
         ),
         round_number=1,
         event_seq=0,
-        certificate=None,
-        current_stars=None,
+        # A case loaded from the register starts with the certificate issued before it.
+        certificate=input.holding.certificate() if input.holding else None,
+        current_stars=input.holding.stars if input.holding else None,
+        decisions=(input.holding.decision(),) if input.holding else (),
     )
 
 
@@ -142,6 +144,20 @@ class ProductLifecycleWorkflow(StepsInTime, KeepsBusinessCalendar):
     async def run(self, input: LifecycleInput) -> CaseStatus:
         revision.lean_round()  # decided in the run's first task, before any step
         mailer = asyncio.create_task(self._recorder.send_emails_in_order())
+        if input.holding is not None and input.carried is None:
+            await self._certificate_life.take_held(input.holding)  # no round to run
+        else:
+            await self._evaluate()
+        if self._certificate_life.holds_valid_certificate():
+            next_input = await self._certificate_life.run()
+            if next_input is not None:
+                await self._settle(mailer)
+                workflow.continue_as_new(self._certificate_life.with_current_clock(next_input))
+        await self._settle(mailer)
+        return self._status()
+
+    async def _evaluate(self) -> None:
+        """The run's evaluation round, the certificate it re-evaluates ending on its day."""
         if self._state.carried.certificate is not None and revision.patched(
             PATCH_CERTIFICATE_EXPIRES_IN_ROUND
         ):
@@ -152,13 +168,6 @@ class ProductLifecycleWorkflow(StepsInTime, KeepsBusinessCalendar):
         await self._evaluation.run()
         if expiry is not None:
             await expiry
-        if self._certificate_life.holds_valid_certificate():
-            next_input = await self._certificate_life.run()
-            if next_input is not None:
-                await self._settle(mailer)
-                workflow.continue_as_new(self._certificate_life.with_current_clock(next_input))
-        await self._settle(mailer)
-        return self._status()
 
     async def _settle(self, mailer: asyncio.Task[None]) -> None:
         """Finish every handler and every queued email before the run ends."""

@@ -210,6 +210,16 @@ def _superseded(t: Transition, _: str | None) -> tuple[str, str]:
     return "certificate", f"Certificate {number} superseded{_why(t)}."
 
 
+def _loaded(t: Transition, _: str | None) -> tuple[str, str]:
+    if t.certificate is None:
+        return "certificate", f"A certificate issued before was loaded{_why(t)}."
+    cert = t.certificate.certificate
+    return "certificate", (
+        f"Certificate {cert.number} ({_stars(cert.stars)}, {cert.authority}, valid until "
+        f"{cert.valid_until.isoformat()}) loaded from the register by {t.actor}."
+    )
+
+
 def _lapsed(t: Transition, _: str | None) -> tuple[str, str]:
     if t.certificate is None:
         return "certificate", f"The certificate lapsed{_why(t)}."
@@ -330,6 +340,7 @@ _SENTENCES: Final[dict[CaseTransition, Sentence]] = {
     CaseTransition.FORWARDED: _forwarded,
     CaseTransition.RECOGNISED: _recognised,
     CaseTransition.CERTIFICATE_SUPERSEDED: _superseded,
+    CaseTransition.CERTIFICATE_LOADED: _loaded,
     CaseTransition.EXPIRY_REMINDER: _reminder,
     CaseTransition.CERTIFICATE_LAPSED: _lapsed,
     CaseTransition.CERTIFICATE_EXPIRED: _expired,

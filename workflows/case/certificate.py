@@ -30,11 +30,18 @@ with workflow.unsafe.imports_passed_through():
         NextDeadline,
         RecognitionDecision,
         RevocationDecision,
-        next_round_table,
     )
+    from models.case_tables import next_round_table
     from models.certificate_numbers import CertificateClaim, number_taken_refusal
     from models.clock import start_of_day
-    from models.events import CertificateExpired, ExpiryReminder, Lapsed, Revoked
+    from models.events import (
+        CertificateExpired,
+        CertificateLoaded,
+        ExpiryReminder,
+        Lapsed,
+        Revoked,
+    )
+    from models.held_certificates import HeldCertificate
     from models.records import CertificateChange, CertificateStatus
     from models.transitions import CaseTransition
     from models.validity import ValidityPeriod, ends_during_reevaluation, reminder_dates
@@ -118,6 +125,36 @@ class CertificateLife(CasePart):
             ),
         )
         self._stage.upsert_search_attributes()
+
+    async def take_held(self, held: HeldCertificate) -> None:
+        """Start certified with a certificate issued before the case (the register's line):
+        recorded, and its holder told when the reminders will come."""
+        self._state.round.active = False
+        await self._stage.move_to(CaseStage.CERTIFIED, held.level)
+        certificate = held.certificate()
+        period = ValidityPeriod(valid_from=held.valid_from, valid_until=held.valid_until)
+        today = self._time.today()
+        upcoming = [
+            day
+            for _, day in reminder_dates(period, self._input.policy.reminder_days)
+            if day > today
+        ]
+        await self._record(
+            CaseTransition.CERTIFICATE_LOADED,
+            actor=self._input.submitted_by or "register",
+            event=CertificateLoaded(
+                case=self._facts(),
+                certificate_number=held.number,
+                stars=held.stars,
+                authority=held.authority,
+                decision_number=held.decision_number,
+                valid_until=held.valid_until,
+                first_reminder=upcoming[0] if upcoming else None,
+            ),
+            recipients=producer(self._state.round.dossier),
+            decision=held.decision(),
+            certificate=CertificateChange(certificate=certificate, status=CertificateStatus.ACTIVE),
+        )
 
     def holds_valid_certificate(self) -> bool:
         return self._state.carried.certificate is not None and not self._state.round.revoked
