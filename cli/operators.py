@@ -20,6 +20,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from temporalio.client import Client
 
 from cli.acting import read_through_api
+from cli.certificates import certificates_app
 from cli.common import EXIT_BAD_INPUT, JsonOption, console, fail, print_json, print_table, run
 from cli.criteria_tables import criteria_app
 from cli.keys import keys_app
@@ -50,6 +51,7 @@ operators_app.add_typer(admin_app, name="admin", rich_help_panel=PANEL)
 admin_app.add_typer(keys_app, name="keys")
 admin_app.add_typer(payload_keys_app, name="payload-keys")
 admin_app.add_typer(criteria_app, name="criteria")
+admin_app.add_typer(certificates_app, name="certificates")
 
 STAGES = tuple(stage.value for stage in CaseStage)
 LEVELS = tuple(sorted({level.name for book in RULEBOOKS.values() for level in book.levels}))

@@ -180,7 +180,10 @@ _COLUMN_OF: Final = {
 
 def _first_problem(invalid: ValidationError) -> str:
     error = invalid.errors()[0]
-    field = str(error["loc"][-1]) if error["loc"] else "line"
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:  # a rule across columns: its message names them
+        return message
+    field = str(error["loc"][-1])
     column = _COLUMN_OF.get(field, field)
     accepted = " (accepted: YYYY-MM-DD)" if column in _DATE_COLUMNS else ""
-    return f"{column}: {error['msg']}{accepted}"
+    return f"{column}: {message}{accepted}"

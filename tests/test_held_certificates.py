@@ -7,14 +7,19 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from temporalio.client import WorkflowHistory
 
+from infra.temporal import encrypted_converter
 from models.applicants import RegistrationKind
 from models.case import CaseStage
 from models.held_certificates import HeldCertificate
 from models.stars import Stars
+from presentation.story import render_story, tell_story
+from presentation.story.history import RunHistory, history_facts
 from tests.factories import PRODUCER_EMAIL, case_input
 from tests.fixtures.lifecycle import CaseWorld
 from tests.test_lifecycle_certificate import application, skip_to
+from tests.test_story import HISTORIES, RECORDED_UNDER
 
 HELD = HeldCertificate(
     number="BL-2023-07",
@@ -80,3 +85,20 @@ async def test_a_loaded_certificate_takes_a_reevaluation_like_one_recognised_her
         ("BL-2023-07", 4, "superseded"),
         ("BL-2026-02", 3, "active"),
     ]
+
+
+async def test_the_story_of_a_loaded_case_says_where_its_certificate_came_from() -> None:
+    path = next(HISTORIES.glob("i15-held-test_a_loaded_certificate_*-run1.json"))
+    events = WorkflowHistory.from_json("wf", path.read_text(encoding="utf-8")).events
+    facts = await history_facts(
+        [RunHistory(run_id="run-1", events=events)], encrypted_converter(RECORDED_UNDER)
+    )
+    lines = render_story(tell_story("wf", facts, [], [], register_read=False))
+    told = "\n".join(lines)
+    assert "Case opened holding certificate BL-2023-07, issued before ocop-flow" in told
+    assert (
+        "Certificate BL-2023-07 (4★, UBND tỉnh Quảng Ninh, valid until 2026-06-01) loaded "
+        "from the national register" in told
+    )
+    assert told.index("loaded from the national register") < told.index("Expiry reminder: 90")
+    assert "Certificate BL-2023-07 (4★) lapsed after 2026-06-01" in told

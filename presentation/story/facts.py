@@ -103,6 +103,8 @@ class RunStarted(HistoryFact):
     cycle_year: int | None = None
     product: str | None = None
     case_id: str | None = None
+    held_certificate: str | None = None
+    """The number of the certificate issued before the case that it was loaded with."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -373,6 +373,7 @@ def _run_started(
             f"{dossier.province} / {dossier.locality}"
         ),
         case_id=carried.case_id if carried else None,
+        held_certificate=case.holding.number if case.holding and not carried else None,
     )
 
 

@@ -185,6 +185,11 @@ def _run_started(fact: HistoryFact, common: dict[str, Any], _: Clocks) -> StoryE
         if fact.run == 1 and (fact.round_number or 1) == 1
         else f"Round {fact.round_number} opens in a new run of the case: {terms}."
     )
+    if fact.held_certificate:
+        text = (
+            f"Case opened holding certificate {fact.held_certificate}, issued before ocop-flow, "
+            f"under rulebook {fact.rulebook_id}."
+        )
     return StoryEntry(
         **common,
         kind="round",

@@ -214,9 +214,11 @@ def _loaded(t: Transition, _: str | None) -> tuple[str, str]:
     if t.certificate is None:
         return "certificate", f"A certificate issued before was loaded{_why(t)}."
     cert = t.certificate.certificate
+    by = "" if t.actor in ("", "register") else f" by {t.actor}"
     return "certificate", (
         f"Certificate {cert.number} ({_stars(cert.stars)}, {cert.authority}, valid until "
-        f"{cert.valid_until.isoformat()}) loaded from the register by {t.actor}."
+        f"{cert.valid_until.isoformat()}) loaded from the national register{by}; "
+        "the producer was told when the reminders come."
     )
 
 
