@@ -93,6 +93,9 @@ not granted when another product holds it."""
 
 CYCLE_MEMO: Final = "ocop_cycle"
 """Memo key: the annual cycle that started the case (a retried start finds its own)."""
+HELD_CERTIFICATE_MEMO: Final = "ocop_held_certificate"
+"""Memo of a case loaded from the national register: the number of the certificate it was
+loaded with, so a second load of the file finds it without asking the worker."""
 
 PROVINCE = SearchAttributeKey.for_keyword("OcopProvince")
 LOCALITY = SearchAttributeKey.for_keyword("OcopLocality")

@@ -3,7 +3,8 @@
 `read_register` reads and checks the whole file before anything starts: every line the
 rules refuse, every product or certificate number given twice, is listed by its line
 number, and nothing is loaded until the file is right. `load_certificates` then starts
-the cases, so many at a time, telling its caller how far it got; run again on the same
+the cases, so many at a time (each slot waits for its case's first task, so the load
+goes at the workers' pace), telling its caller how far it got; run again on the same
 file it starts only the lines not loaded yet (each product's case has a stable id), so
 an interrupted load is resumed by running it again.
 """
@@ -20,11 +21,11 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 
-from contracts.case import product_workflow_id
+from contracts.case import HELD_CERTIFICATE_MEMO, product_workflow_id
 from models.case import LifecycleInput
 from models.cycle_settings import CycleSettings
 from models.dossier import Dossier
@@ -205,7 +206,7 @@ async def _start_one(
     assert held is not None
     workflow_id = product_workflow_id(dossier.province, dossier.product_code)
     try:
-        await client.start_workflow(
+        started = await client.start_workflow(
             ProductLifecycleWorkflow.run,
             case,
             id=workflow_id,
@@ -213,13 +214,18 @@ async def _start_one(
             # A product whose earlier case ended (a certificate lapsed) starts a new one.
             id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
             id_conflict_policy=WorkflowIDConflictPolicy.FAIL,
+            memo={HELD_CERTIFICATE_MEMO: held.number},
         )
+        # Each start waits for its case's first task (the query is answered then): at most
+        # `concurrency` cases wait for a worker. Thousands queued at once slowed the
+        # server's matching to a few cases a second (benchmarks/README.md, open_cases).
+        await started.query(ProductLifecycleWorkflow.status)
     except WorkflowAlreadyStartedError:
-        running: WorkflowHandle[ProductLifecycleWorkflow, object] = client.get_workflow_handle_for(
-            ProductLifecycleWorkflow.run, workflow_id
-        )
-        status = await running.query(ProductLifecycleWorkflow.status)
-        if status.certificate is not None and status.certificate.number == held.number:
+        # Told by the running case's start memo: no replay on a worker, which thousands
+        # of status queries on a resumed load would cost.
+        running = await client.get_workflow_handle(workflow_id).describe()
+        memo = await running.memo()
+        if memo.get(HELD_CERTIFICATE_MEMO) == held.number:
             progress.already_loaded += 1  # an earlier load of this file started it
         else:
             progress.other_case.append(dossier.product_code)
