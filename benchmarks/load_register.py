@@ -176,7 +176,10 @@ async def _measure(
         await poll_until(all_certified, within=SETTLED_WITHIN, every=2.0, what="every case")
         settled_in = time.perf_counter() - loading
         letters = await _letters(folder / "mail", count)
+        letters_in = time.perf_counter() - loading
+        resuming = time.perf_counter()
         again = await load_certificates(client, queue, cases, concurrency=concurrency)
+        resumed_in = time.perf_counter() - resuming
     finally:
         stop_sampling.set()
         await sampler
@@ -189,8 +192,9 @@ async def _measure(
         f"all certified after   {settled_in:.0f} s ({count / settled_in:.1f} certificates/s)",
         "letters delivered     "
         + ", ".join(f"{n} {kind}" for kind, n in sorted(letters.kinds.items()))
-        + f"; {letters.duplicates} message(s) received twice",
-        f"second load (resume)  started {again.started}, already loaded {again.already_loaded}",
+        + f"; {letters.duplicates} message(s) received twice; the last after {letters_in:.0f} s",
+        f"second load (resume)  started {again.started}, already loaded {again.already_loaded} "
+        f"in {resumed_in:.0f} s",
         "worker RSS peak       " + ", ".join(f"{peak.peak:.0f} MiB" for peak in worker_peaks),
         f"server RSS peak       {server_peak.peak:.0f} MiB",
     ]
