@@ -31,6 +31,7 @@ from cli.common import (
 from cli.cycle.target import ProvinceOption
 from infra.certificate_loading import (
     LoadProgress,
+    NoWorkerError,
     RegisterFileError,
     held_case,
     load_certificates,
@@ -91,9 +92,12 @@ def load_command(
         return
 
     async def action(client: Client, settings: Settings) -> LoadProgress:
-        return await load_certificates(
-            client, settings.task_queue, cases, concurrency=concurrency, report=_tell
-        )
+        try:
+            return await load_certificates(
+                client, settings.task_queue, cases, concurrency=concurrency, report=_tell
+            )
+        except NoWorkerError as stalled:
+            fail(str(stalled))
 
     loaded = run(action)
     summary = {

@@ -17,13 +17,14 @@ import io
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Final
 
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
 
 from contracts.case import HELD_CERTIFICATE_MEMO, product_workflow_id
 from models.case import LifecycleInput
@@ -44,8 +45,17 @@ MAX_REGISTER_LINES: Final = 200_000
 MAX_PROBLEMS_SHOWN: Final = 20
 
 
+FIRST_TASK_WITHIN: Final = timedelta(minutes=2)
+"""How long a started case may wait for a worker to take its first task."""
+
+
 class RegisterFileError(ValueError):
     """The register file cannot be loaded as it is: why, line by line."""
+
+
+class NoWorkerError(RuntimeError):
+    """No worker took a started case's first task in time: the load stops there (a second
+    load of the same file resumes it once a worker polls the task queue)."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +183,7 @@ async def load_certificates(
     concurrency: int = 50,
     report: Callable[[LoadProgress], None] | None = None,
     report_every: float = 2.0,
+    first_task_within: timedelta = FIRST_TASK_WITHIN,
 ) -> LoadProgress:
     """Start each case not started yet, `concurrency` at a time; `report` now and then."""
     progress = LoadProgress(total=len(cases))
@@ -182,7 +193,7 @@ async def load_certificates(
 
     async def starter() -> None:
         while not queue.empty():
-            await _start_one(client, task_queue, queue.get_nowait(), progress)
+            await _start_one(client, task_queue, queue.get_nowait(), progress, first_task_within)
 
     async def reporter() -> None:
         while report is not None:
@@ -200,7 +211,11 @@ async def load_certificates(
 
 
 async def _start_one(
-    client: Client, task_queue: str, case: LifecycleInput, progress: LoadProgress
+    client: Client,
+    task_queue: str,
+    case: LifecycleInput,
+    progress: LoadProgress,
+    first_task_within: timedelta,
 ) -> None:
     dossier, held = case.dossier, case.holding
     assert held is not None
@@ -219,7 +234,14 @@ async def _start_one(
         # Each start waits for its case's first task (the query is answered then): at most
         # `concurrency` cases wait for a worker. Thousands queued at once slowed the
         # server's matching to a few cases a second (benchmarks/README.md, open_cases).
-        await started.query(ProductLifecycleWorkflow.status)
+        try:
+            await started.query(ProductLifecycleWorkflow.status, rpc_timeout=first_task_within)
+        except RPCError as unanswered:
+            raise NoWorkerError(
+                f"case {workflow_id} was started but no worker took it within "
+                f"{first_task_within.total_seconds():.0f} s ({unanswered.message}): is a worker "
+                f"polling task queue {task_queue!r}? Load the file again to resume"
+            ) from None
     except WorkflowAlreadyStartedError:
         # Told by the running case's start memo: no replay on a worker, which thousands
         # of status queries on a resumed load would cost.

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -14,6 +14,7 @@ import pytest
 from contracts.case import product_workflow_id
 from infra.certificate_loading import (
     LoadProgress,
+    NoWorkerError,
     RegisterFileError,
     held_case,
     load_certificates,
@@ -127,6 +128,20 @@ async def test_each_line_starts_a_certified_case_once_and_a_second_load_resumes(
         assert await case_world.certificates(workflow_id) in (
             [],
             [(line.held.number, int(line.held.stars), "active")],
+        )
+
+
+async def test_a_load_with_no_worker_stops_saying_so_instead_of_waiting_for_ever(
+    case_world: CaseWorld, tmp_path: Path
+) -> None:
+    path = register_file(tmp_path, example_rows(f"-{uuid.uuid4().hex[:6]}")[:1])
+    cases = [
+        held_case(line, SETTINGS) for line in read_register(path, "quang-ninh", SETTINGS, TODAY)
+    ]
+    nobody = f"no-worker-{uuid.uuid4().hex[:6]}"
+    with pytest.raises(NoWorkerError, match=f"is a worker polling task queue '{nobody}'"):
+        await load_certificates(
+            case_world.client, nobody, cases, first_task_within=timedelta(seconds=1)
         )
 
 
