@@ -174,7 +174,6 @@ _COLUMN_OF: Final = {
     "phone": "applicant_phone",
     "number": "certificate_number",
     "authority": "issuing_authority",
-    "group": "group",
 }
 
 
