@@ -10,9 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Generator
+from typing import Final
 
 import uvicorn
 from fastapi import FastAPI
+
+KEEP_ALIVE_SECONDS: Final = 75
+"""How long an idle client connection stays open. It must outlast every client's own
+idle expiry (httpx: 5 s): at uvicorn's default, also 5 s, a client reusing a connection
+just as the server closes it gets a ReadError instead of an answer — one step of a busy
+national year was lost that way."""
 
 
 class EmbeddedServer(uvicorn.Server):
@@ -27,7 +34,14 @@ class EmbeddedServer(uvicorn.Server):
 async def serving(app: FastAPI, host: str, port: int) -> AsyncIterator[EmbeddedServer]:
     """The app served on host:port while the block runs; stopped when it ends."""
     server = EmbeddedServer(
-        uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_level="warning",
+            lifespan="off",
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+        )
     )
     task = asyncio.create_task(server.serve(), name="ocop-api")
     try:

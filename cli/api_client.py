@@ -57,7 +57,7 @@ async def send(http: httpx.AsyncClient, method: str, path: str, token: str, body
         )
     except httpx.HTTPError as error:
         where = str(http.base_url).rstrip("/")
-        raise ApiUnreachable(503, f"the API at {where} cannot be reached ({error})") from None
+        raise ApiUnreachable(503, f"the API at {where} cannot be reached ({_why(error)})") from None
     return _answer(answer)
 
 
@@ -76,7 +76,7 @@ async def get(http: httpx.AsyncClient, path: str, token: str) -> Any:
         answer = await http.get(path, headers={"Authorization": f"Bearer {token}"})
     except httpx.HTTPError as error:
         where = str(http.base_url).rstrip("/")
-        raise ApiUnreachable(503, f"the API at {where} cannot be reached ({error})") from None
+        raise ApiUnreachable(503, f"the API at {where} cannot be reached ({_why(error)})") from None
     return _answer(answer)
 
 
@@ -93,3 +93,8 @@ async def post_step(
     if ref.result is CaseStage:
         found = found["stage"]
     return TypeAdapter(ref.result).validate_python(found)
+
+
+def _why(error: httpx.HTTPError) -> str:
+    """The error's own words, or its kind when it has none (httpx's timeouts say nothing)."""
+    return str(error) or type(error).__name__

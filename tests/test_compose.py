@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from api.serving import KEEP_ALIVE_SECONDS
 from infra.devserver import search_attribute_cli_args
 from models.actors import Actor, Role, Scope
 
@@ -136,6 +137,8 @@ def test_the_api_serves_the_factory_and_trusts_keycloak() -> None:
         "0.0.0.0",
         "--port",
         "8000",
+        "--timeout-keep-alive",
+        str(KEEP_ALIVE_SECONDS),
     ]
     assert api["ports"] == ["127.0.0.1:${OCOP_API_PORT:-8000}:8000"]
     env = api["environment"]
