@@ -6,10 +6,11 @@ Every activity here may run twice and must leave one result:
   case. A retry finds the case it started (the memo names the cycle) or the round it
   applied for (the case's status names the cycle) and reports success again.
 - `recognise_batch` sends the `recognise` Update to each product of a decision,
-  `concurrency` at a time, each within its own time limit, heartbeating every outcome
+  `concurrency` at a time (`activities/recognition.py`), heartbeating every outcome
   after each product (a retried attempt resumes from them). A product whose certificate
   already comes from this decision is not asked again; one that cannot take the Update
-  (frozen, ended, refusing) is listed with why, and the batch goes on without it.
+  (frozen, ended, refusing) is listed with why, and the batch goes on without it; one
+  that is only slow is waited for.
 - `record_cycle_event` writes one audit line; its key makes a second write a no-op.
 - `start_cycle` starts a year's cycle for the yearly schedule (`infra/cycles.py`); one
   already started (or already run) for that year is left as it is.
@@ -23,22 +24,16 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
-from temporalio.api.common.v1 import WorkflowExecution
-from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import (
     Client,
-    RPCTimeoutOrCancelledError,
     WorkflowExecutionDescription,
     WorkflowExecutionStatus,
-    WorkflowHandle,
-    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
@@ -46,6 +41,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities.criteria_tables import pinned_tables, with_group_table
+from activities.recognition import CaseHandle, ProductRecognition, not_recognised, workflows_now
 from contracts import case, cycle
 from contracts.refs import query, update
 from infra.action_keys import ActionKeys
@@ -54,26 +50,18 @@ from infra.cycles import start_cycle_workflow
 from infra.refusals import explain_refusal
 from infra.waiting import StillWaitingError, poll_until
 from models import register as tables
-from models.actors import batch_authority, cycle_administration_refusal
+from models.actors import cycle_administration_refusal
 from models.assertions import payload_digest, verify_standing
-from models.case import CaseStatus, RecognitionDecision
-from models.certificate_numbers import CERTIFICATE_NUMBER_TAKEN
 from models.cycle import RecognitionFailure
 from models.cycle_decisions import (
-    PRODUCT_RECOGNITION_TIMEOUT,
-    PlannedDecision,
     RecognitionBatch,
     RecognitionBatchResult,
     RecognitionItem,
-    RecognitionOutcome,
-    RecognitionResult,
     resumed_outcomes,
 )
 from models.cycle_messages import CaseOpened, CycleAuditEntry, CycleCaseRequest, OpenAction
 from models.cycle_rules import (
-    batch_recognition_refusal,
     continuation_refusal,
-    recognised_by,
     round_of_cycle,
     started_by_cycle,
 )
@@ -84,21 +72,6 @@ from models.cycle_settings import (
     with_working_calendar,
 )
 from models.errors import Refusal
-from models.frozen import FROZEN_AFTER, is_frozen
-
-CaseHandle = WorkflowHandle[Any, Any]
-"""A product's case, reached by id and contract names: activities import no workflow."""
-
-
-def workflows_now() -> datetime:
-    """Now as the workflows will see it, for signing what the cycle sends them.
-
-    The server's clock when it runs ahead of ours (a time-skipping test server: the
-    attempt was scheduled "later" than our now), else ours; the case's validator checks
-    a signed action's expiry against its own clock.
-    """
-    real = datetime.now(UTC)
-    return max(real, activity.info().current_attempt_scheduled_time)
 
 
 def refused(message: str, kind: str) -> ApplicationError:
@@ -125,6 +98,7 @@ class CycleActivities:
         self._keys = keys
         self._sessions = sessions
         self._task_queue = task_queue
+        self._recognition = ProductRecognition(client, keys)
 
     def all(self) -> Sequence[Callable[..., Any]]:
         return (
@@ -210,7 +184,7 @@ class CycleActivities:
         if unopened is not None:  # nobody may sign in the authority's name for this cycle
             return RecognitionBatchResult(
                 outcomes=tuple(
-                    _not_recognised(item, RecognitionFailure.REFUSED, unopened)
+                    not_recognised(item, RecognitionFailure.REFUSED, unopened)
                     for item in batch.items
                 )
             )
@@ -220,7 +194,9 @@ class CycleActivities:
 
         async def one(item: RecognitionItem) -> None:
             async with gate:
-                outcome = await self._recognise_within_time(decision, item)
+                outcome = await self._recognition.within_time(
+                    decision, item, lambda: activity.heartbeat(list(said.values()))
+                )
                 done[item.product_code] = outcome
                 said[item.product_code] = outcome.model_dump(mode="json")
                 activity.heartbeat(list(said.values()))
@@ -244,108 +220,6 @@ class CycleActivities:
             return opened.message
         refusal = cycle_administration_refusal(opened.actor, batch.province)
         return refusal.message if refusal is not None else None
-
-    async def _recognise_within_time(
-        self, decision: PlannedDecision, item: RecognitionItem
-    ) -> RecognitionOutcome:
-        """One product, bounded by its own time limit; why not, if it was not recognised."""
-        handle = self._client.get_workflow_handle(item.workflow_id)
-        try:
-            async with asyncio.timeout(PRODUCT_RECOGNITION_TIMEOUT.total_seconds()):
-                return await self._recognise_one(handle, decision, item)
-        except TimeoutError:
-            failure, reason = await self._why_unanswered(handle, "no answer within the time limit")
-        except (RPCError, RPCTimeoutOrCancelledError, WorkflowQueryFailedError) as error:
-            failure, reason = await self._why_unanswered(handle, str(error) or type(error).__name__)
-        except Exception as error:  # anything else of one case must not fail the batch
-            activity.logger.warning("recognising %s failed", item.workflow_id, exc_info=True)
-            failure, reason = await self._why_unanswered(handle, f"{type(error).__name__}: {error}")
-        return _not_recognised(item, failure, reason)
-
-    async def _recognise_one(
-        self, handle: CaseHandle, decision: PlannedDecision, item: RecognitionItem
-    ) -> RecognitionOutcome:
-        closed = await self._closed_or_frozen(handle)
-        if closed is not None:
-            return _not_recognised(item, *closed)
-        status = await query(handle, case.STATUS)
-        if recognised_by(status, decision):
-            return _recognised(item, status)
-        refusal = batch_recognition_refusal(status, decision)
-        if refusal is not None:
-            return _not_recognised(item, RecognitionFailure.REFUSED, refusal.message)
-        try:
-            recognition = RecognitionDecision(
-                level=decision.level,
-                authority=decision.authority,
-                decision_number=decision.number,
-                decided_on=decision.decided_on,
-                certificate_number=item.certificate_number,
-            )
-            signer = batch_authority(decision.level, decision.authority, decision.authority_key)
-            signed = self._keys.sign(
-                signer,
-                action=case.RECOGNISE.name,
-                workflow_id=item.workflow_id,
-                payload=recognition,
-                now=workflows_now(),
-            )
-            await update(handle, case.RECOGNISE, recognition, signed)
-        except WorkflowUpdateFailedError as error:
-            status = await query(handle, case.STATUS)
-            if recognised_by(status, decision):  # an earlier attempt got there first
-                return _recognised(item, status)
-            return _not_recognised(item, _refusal_kind(error), explain_refusal(error))
-        status = await query(handle, case.STATUS)
-        return _recognised(item, status)
-
-    async def _closed_or_frozen(
-        self, handle: CaseHandle, frozen_after: int = FROZEN_AFTER
-    ) -> tuple[RecognitionFailure, str] | None:
-        """Why the case cannot take an Update now (gone, ended, frozen), or None.
-
-        Frozen: its pending workflow task is on its `frozen_after`-th attempt or later (a
-        single lost worker makes a second attempt; a task that fails every time soon
-        makes more). Asked before the Update, and again after one went unanswered."""
-        try:
-            found = await self._client.workflow_service.describe_workflow_execution(
-                DescribeWorkflowExecutionRequest(
-                    namespace=self._client.namespace,
-                    execution=WorkflowExecution(workflow_id=handle.id),
-                ),
-                timeout=PRODUCT_RECOGNITION_TIMEOUT,
-            )
-        except RPCError as error:
-            if error.status == RPCStatusCode.NOT_FOUND:
-                return RecognitionFailure.NOT_FOUND, "the product's case was not found"
-            raise
-        status = found.workflow_execution_info.status
-        if status != WorkflowExecutionStatus.RUNNING.value:
-            name = WorkflowExecutionStatus(status).name.lower()
-            return RecognitionFailure.CLOSED, f"the product's case has ended ({name})"
-        task = found.pending_workflow_task
-        attempt = task.attempt if found.HasField("pending_workflow_task") else None
-        if is_frozen(attempt, frozen_after):
-            return RecognitionFailure.FROZEN, (
-                f"the product's case is frozen: its workflow task has failed {task.attempt - 1}"
-                " times in a row"
-            )
-        return None
-
-    async def _why_unanswered(
-        self, handle: CaseHandle, what: str
-    ) -> tuple[RecognitionFailure, str]:
-        """After no answer or an error: is the case gone, ended, frozen, or just slow?"""
-        try:
-            async with asyncio.timeout(PRODUCT_RECOGNITION_TIMEOUT.total_seconds()):
-                found = await self._closed_or_frozen(handle, frozen_after=2)
-        except (TimeoutError, RPCError, RPCTimeoutOrCancelledError):
-            found = None
-        if found is not None:
-            return found
-        if "failed state" in what.lower():
-            return RecognitionFailure.FROZEN, f"the product's case is frozen ({what[:200]})"
-        return RecognitionFailure.TIMED_OUT, f"the product's case did not answer ({what[:200]})"
 
     # ------------------------------------------------------------------ record
 
@@ -413,35 +287,6 @@ class CycleActivities:
             payload=standing_payload(opening),
         )
         return await self.start_cycle(opening.model_copy(update={"opened_by": opened_by}))
-
-
-def _recognised(item: RecognitionItem, status: CaseStatus) -> RecognitionOutcome:
-    certificate = status.certificate
-    return RecognitionOutcome(
-        product_code=item.product_code,
-        certificate_number=item.certificate_number,
-        result=RecognitionResult.RECOGNISED,
-        stars=certificate.stars if certificate else None,
-    )
-
-
-def _not_recognised(
-    item: RecognitionItem, failure: RecognitionFailure, reason: str
-) -> RecognitionOutcome:
-    return RecognitionOutcome(
-        product_code=item.product_code,
-        certificate_number=item.certificate_number,
-        result=RecognitionResult.SKIPPED,
-        reason=reason,
-        failure=failure,
-    )
-
-
-def _refusal_kind(error: WorkflowUpdateFailedError) -> RecognitionFailure:
-    cause = error.cause
-    if isinstance(cause, ApplicationError) and cause.type == CERTIFICATE_NUMBER_TAKEN:
-        return RecognitionFailure.NUMBER_TAKEN
-    return RecognitionFailure.REFUSED
 
 
 def _action(request: CycleCaseRequest) -> OpenAction:

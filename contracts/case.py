@@ -41,6 +41,12 @@ def product_workflow_id(province: str, product_code: str) -> str:
     return f"ocop-product-{province}-{product_code}".lower()
 
 
+def batch_recognition_update_id(decision_number: str, certificate_number: str) -> str:
+    """The id of a batch decision's `recognise` Update on one product: asked again (a slow
+    case, a retried batch), the same id finds the Update already sent instead of a second."""
+    return f"recognise:{decision_number}:{certificate_number}"
+
+
 # ---------------------------------------------------------------- Updates
 # What people do to a case. Each validator refuses bad input before it reaches history.
 

@@ -49,10 +49,15 @@ async def update(
     ref: UpdateRef[In, Out],
     argument: In,
     signed: SignedAction | None = None,
+    *,
+    update_id: str | None = None,
 ) -> Out:
-    """Run the Update and wait for its result; `signed` says who takes the action."""
+    """Run the Update and wait for its result; `signed` says who takes the action. An
+    `update_id` sent again attaches to the Update of that id rather than sending another."""
     args: list[Any] = [argument] if signed is None else [argument, signed]
-    result: Out = await handle.execute_update(ref.name, args=args, result_type=ref.result)
+    result: Out = await handle.execute_update(
+        ref.name, args=args, result_type=ref.result, id=update_id
+    )
     return result
 
 

@@ -206,8 +206,13 @@ def summarise_decision(
 # ------------------------------------------------------- products not recognised
 
 PRODUCT_RECOGNITION_TIMEOUT: Final = timedelta(seconds=12)
-"""How long one product's Update (with the look at its case) may take in a batch: a
-frozen case is given up on for this attempt after it, and never holds the others."""
+"""How long the batch waits on one product's Update (with the look at its case) before it
+looks whether the case can still answer: a frozen or ended one is given up on for this
+attempt then, and never holds the others; one that is only slow is waited for again."""
+PRODUCT_RECOGNITION_LIMIT: Final = timedelta(minutes=10)
+"""How long a product that stays slow, yet neither frozen nor ended, is waited for in one
+attempt. Only a hang detector: a saturated machine makes every case slow at a decision
+moment, and its products are recognised in this attempt, not reported as unanswered."""
 
 RECOGNITION_RETRY_INTERVAL: Final = timedelta(minutes=10)
 """How long (workflow time) the cycle waits before asking a product again."""
