@@ -26,7 +26,7 @@ import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import Client, WorkflowExecutionStatus
@@ -34,7 +34,6 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from contracts.case import CALENDAR_MOVED
 from infra.cases import case_handle
-from infra.waiting import poll_until
 from models.case import CaseStatus
 from models.clock import VIETNAM, CalendarMove
 
@@ -43,8 +42,25 @@ log = logging.getLogger("ocop.demo.pacer")
 QUIET_POLL_SECONDS = 0.05
 """How often a moved workflow is asked whether it has finished (real time, not a margin)."""
 MOVE_CONCURRENCY = 16
+ASK_CONCURRENCY = 64
+"""How many workflows the pacer asks at once whether they are busy, or what they wait
+for: a national year moves thousands of cases at some moments."""
 
 Hook = Callable[[datetime], Awaitable[None]]
+
+
+T = TypeVar("T")
+
+
+async def _bounded(ask: Callable[[str], Awaitable[T]], workflow_ids: list[str]) -> list[T]:
+    """`ask` each workflow, at most `ASK_CONCURRENCY` at once; the answers in order."""
+    limit = asyncio.Semaphore(ASK_CONCURRENCY)
+
+    async def one(workflow_id: str) -> T:
+        async with limit:
+            return await ask(workflow_id)
+
+    return await asyncio.gather(*(one(w) for w in workflow_ids))
 
 
 class PacerError(Exception):
@@ -99,6 +115,14 @@ class Pacer:
         self._followers.append(workflow_id)
         self._calendar.extend(moments)
         self._moved_last.add(workflow_id)
+
+    def watch(self, workflow_ids: Iterable[str]) -> None:
+        """Cases started by someone else (a register's certificates): the calendar reads
+        their deadlines at the next quiet moment and stops at each from then on."""
+        ids = set(workflow_ids)
+        self._cases |= ids
+        self._moved_last |= ids
+        self._changed.set()
 
     def on_hold(self, hook: Hook) -> None:
         """Called at every moment once everything is quiet (the narrator reads then)."""
@@ -198,14 +222,26 @@ class Pacer:
                 group.create_task(signal(workflow_id))
 
     async def _workflows_quiet(self, workflow_ids: set[str]) -> None:
-        """Until a whole pass finds no workflow task and no activity pending in any of them."""
+        """Until a whole pass finds no workflow task and no activity pending in any of them.
 
-        async def quiet() -> bool | None:
-            answers = await asyncio.gather(*(self._busy(w) for w in workflow_ids))
-            return None if any(answers) else True
-
+        Between whole passes only those still busy are asked again: at a busy moment of a
+        national year hundreds of cases move, and asking every one of them 20 times a
+        second would cost the server more than their work does. A whole pass still ends
+        it, since a quiet case may be woken again by another (a cycle's decision).
+        """
+        everyone = sorted(workflow_ids)
         # No bound of its own: the demo's --timeout ends a rehearsal that hangs.
-        await poll_until(quiet, within=None, every=QUIET_POLL_SECONDS)
+        while True:
+            busy = await self._still_busy(everyone)
+            if not busy:
+                return
+            while busy:
+                await asyncio.sleep(QUIET_POLL_SECONDS)
+                busy = await self._still_busy(busy)
+
+    async def _still_busy(self, workflow_ids: list[str]) -> list[str]:
+        answers = await _bounded(self._busy, workflow_ids)
+        return [w for w, busy in zip(workflow_ids, answers, strict=True) if busy]
 
     async def _busy(self, workflow_id: str) -> bool:
         try:
@@ -227,9 +263,7 @@ class Pacer:
     async def _read_wake_ups(self, case_ids: set[str]) -> None:
         """Each moved case's next deadline becomes a moment the calendar stops at."""
         ids = sorted(case_ids)
-        for workflow_id, status in zip(
-            ids, await asyncio.gather(*(self._status(w) for w in ids)), strict=True
-        ):
+        for workflow_id, status in zip(ids, await _bounded(self._status, ids), strict=True):
             deadline = status.next_deadline if status is not None else None
             if deadline is None or deadline.due <= self._now:
                 self._wake_ups.pop(workflow_id, None)  # nothing ahead to wake it for

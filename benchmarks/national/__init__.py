@@ -1,0 +1,1 @@
+"""The national-year benchmark's parts: its script, its actors and its figures."""
