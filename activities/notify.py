@@ -325,14 +325,18 @@ class NotificationActivities:
 
 @contextlib.asynccontextmanager
 async def _heartbeating(detail: str) -> AsyncIterator[None]:
-    """Heartbeat while the body runs (an SMTP exchange may take the SMTP timeout)."""
+    """Heartbeat while the body runs (an SMTP exchange may take the SMTP timeout).
+
+    The first beat comes after a third of the timeout, not at once: most sends take
+    milliseconds, and each heartbeat is a write on the Temporal server — one per email
+    was as many server writes as the email's own activity completion."""
     timeout = activity.info().heartbeat_timeout
     interval = timeout.total_seconds() / 3 if timeout else HEARTBEAT_EVERY_SECONDS
 
     async def beat() -> None:
         while True:
-            activity.heartbeat(detail)
             await asyncio.sleep(interval)
+            activity.heartbeat(detail)
 
     task = asyncio.create_task(beat())
     try:

@@ -270,6 +270,21 @@ async def test_the_activity_heartbeats_while_the_server_is_slow_to_answer(
     assert result.sent_now and answered.is_set() and len(beats) >= 3
 
 
+async def test_a_quick_send_costs_the_server_no_heartbeat(
+    notifier: NotificationActivities, smtp_server: SmtpTestServer, register: Register
+) -> None:
+    """Each heartbeat is a write on the Temporal server; a send answered before a third
+    of the heartbeat timeout has passed needs none (it beat once per recipient before)."""
+    beats: list[object] = []
+    env = ActivityEnvironment()
+    env.info = dataclasses.replace(env.info, heartbeat_timeout=timedelta(minutes=30))
+    env.on_heartbeat = lambda *details: beats.append(details)
+
+    [result] = await send(notifier, notification(SAMPLES["recognised"].event, (PRODUCER,)), env)
+
+    assert result.sent_now and beats == []
+
+
 # ---------------------------------------------------------------------- ocop dev mail
 
 
