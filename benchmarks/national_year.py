@@ -93,6 +93,9 @@ NATIONAL_CERTIFICATES: Final = 18_243
 YEAR_END: Final = date(YEAR + 1, 1, 1)
 LIMIT_SECONDS: Final = 4 * 3600.0
 """Only a hang detector for the whole run: nothing in the story depends on time."""
+GIVE_UP_SECONDS: Final = 3600.0
+"""How long a product's people wait for its case to answer: at the decision moments
+every province recognises its products at once, and on one worker that takes minutes."""
 
 
 @dataclass(frozen=True)
@@ -259,6 +262,7 @@ async def _year(stack: Stack, options: Options) -> YearRun:
         province = province_of(index)
         rosters = {council.level: council for council in councils(province, RULES)}
         product = ProductCase(client, door, province, entry, pacer, chronicle, rosters)
+        product.give_up_seconds = GIVE_UP_SECONDS
         calendar = country.settings[province].calendar
         if renewal is None:
             country.expected[product.workflow_id] = first_ending(entry)

@@ -91,6 +91,7 @@ class Pacer:
         self._seq = 0
         self._changed = asyncio.Event()
         self._moved_last: set[str] = set()
+        self._ended: set[str] = set()  # not running at the last whole quiet pass
         self._hooks: list[Hook] = []
         self.moves = 0
 
@@ -232,6 +233,7 @@ class Pacer:
         everyone = sorted(workflow_ids)
         # No bound of its own: the demo's --timeout ends a rehearsal that hangs.
         while True:
+            self._ended = set()  # as this whole pass finds them
             busy = await self._still_busy(everyone)
             if not busy:
                 return
@@ -248,9 +250,11 @@ class Pacer:
             described = await self._client.get_workflow_handle(workflow_id).describe()
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
+                self._ended.add(workflow_id)
                 return False
             raise
         if described.status != WorkflowExecutionStatus.RUNNING:
+            self._ended.add(workflow_id)
             return False
         raw = described.raw_description
         if raw.HasField("pending_workflow_task"):
@@ -273,11 +277,11 @@ class Pacer:
     async def _status(self, workflow_id: str) -> CaseStatus | None:
         from workflows.product_lifecycle import ProductLifecycleWorkflow
 
+        if workflow_id in self._ended:  # not running at the last pass: waits for nothing
+            return None
         handle = case_handle(self._client, workflow_id)
         try:
-            described = await handle.describe()
-            if described.status != WorkflowExecutionStatus.RUNNING:
-                return None
+            # Running when the quiet pass just described it: asked without describing again.
             return await handle.query(ProductLifecycleWorkflow.status)
         except RPCError as error:
             if error.status == RPCStatusCode.NOT_FOUND:
