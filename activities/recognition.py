@@ -31,6 +31,7 @@ from contracts import case
 from contracts.refs import query, update
 from infra.action_keys import ActionKeys
 from infra.refusals import explain_refusal
+from infra.waiting import is_busy
 from models.actors import batch_authority
 from models.case import CaseStatus, RecognitionDecision
 from models.certificate_numbers import CERTIFICATE_NUMBER_TAKEN
@@ -74,32 +75,48 @@ class ProductRecognition:
     ) -> RecognitionOutcome:
         """One product. A case that cannot answer (gone, ended, frozen) is listed with why
         once a wait finds it so; one that is only slow — every case is, on a saturated
-        machine at a decision moment — is waited for again (`waiting` heartbeats), on the
-        same Update, up to `PRODUCT_RECOGNITION_LIMIT`."""
+        machine at a decision moment — is waited for (`waiting` heartbeats) on the one
+        request already sent, up to `PRODUCT_RECOGNITION_LIMIT`: asking it again would
+        only add to what keeps it slow."""
         handle = self._client.get_workflow_handle(item.workflow_id)
         update_id = case.batch_recognition_update_id(decision.number, item.certificate_number)
-        waits = ceil(PRODUCT_RECOGNITION_LIMIT / PRODUCT_RECOGNITION_TIMEOUT)
-        for _ in range(waits):
-            try:
-                async with asyncio.timeout(PRODUCT_RECOGNITION_TIMEOUT.total_seconds()):
-                    return await self._recognise_one(handle, decision, item, update_id)
-            except (TimeoutError, RPCTimeoutOrCancelledError) as error:
-                what = str(error) or "no answer within the time limit"
-                broken = await self._broken(handle, what)
+        asked: asyncio.Task[RecognitionOutcome] | None = None
+        try:
+            for _ in range(ceil(PRODUCT_RECOGNITION_LIMIT / PRODUCT_RECOGNITION_TIMEOUT)):
+                if asked is None:
+                    asked = asyncio.create_task(
+                        self._recognise_one(handle, decision, item, update_id)
+                    )
+                done, _ = await asyncio.wait(
+                    {asked}, timeout=PRODUCT_RECOGNITION_TIMEOUT.total_seconds()
+                )
+                if asked in done:
+                    try:
+                        return asked.result()
+                    except RPCTimeoutOrCancelledError:
+                        asked = None  # the request itself gave up: the same Update again
+                        continue
+                    except RPCError as error:
+                        if not is_busy(error):
+                            raise
+                        asked = None  # too busy to answer yet: ask again
+                        continue
+                # Slow, not yet broken, as long as its task has not failed twice: one
+                # attempt timed out on a saturated worker is still a slow case.
+                broken = await self._broken(handle, "no answer yet", frozen_after=FROZEN_AFTER)
                 if broken is not None:
                     return not_recognised(item, *broken)
                 waiting()
-            except (RPCError, WorkflowQueryFailedError) as error:
-                failure, reason = await self._why_unanswered(
-                    handle, str(error) or type(error).__name__
-                )
-                return not_recognised(item, failure, reason)
-            except Exception as error:  # anything else of one case must not fail the batch
-                activity.logger.warning("recognising %s failed", item.workflow_id, exc_info=True)
-                failure, reason = await self._why_unanswered(
-                    handle, f"{type(error).__name__}: {error}"
-                )
-                return not_recognised(item, failure, reason)
+        except (RPCError, WorkflowQueryFailedError) as error:
+            why = await self._why_unanswered(handle, str(error) or type(error).__name__)
+            return not_recognised(item, *why)
+        except Exception as error:  # anything else of one case must not fail the batch
+            activity.logger.warning("recognising %s failed", item.workflow_id, exc_info=True)
+            why = await self._why_unanswered(handle, f"{type(error).__name__}: {error}")
+            return not_recognised(item, *why)
+        finally:
+            if asked is not None and not asked.done():
+                asked.cancel()  # the Update stays with the case; only the waiting ends
         limit = int(PRODUCT_RECOGNITION_LIMIT.total_seconds() // 60)
         what = f"no answer within {limit} minutes, though the case is not frozen"
         return not_recognised(item, *await self._why_unanswered(handle, what))
@@ -187,11 +204,13 @@ class ProductRecognition:
             return broken
         return RecognitionFailure.TIMED_OUT, f"the product's case did not answer ({what[:200]})"
 
-    async def _broken(self, handle: CaseHandle, what: str) -> tuple[RecognitionFailure, str] | None:
+    async def _broken(
+        self, handle: CaseHandle, what: str, frozen_after: int = 2
+    ) -> tuple[RecognitionFailure, str] | None:
         """Why the case can no longer answer (gone, ended, frozen), or None if it still can."""
         try:
             async with asyncio.timeout(PRODUCT_RECOGNITION_TIMEOUT.total_seconds()):
-                found = await self._closed_or_frozen(handle, frozen_after=2)
+                found = await self._closed_or_frozen(handle, frozen_after=frozen_after)
         except (TimeoutError, RPCError, RPCTimeoutOrCancelledError):
             found = None
         if found is not None:

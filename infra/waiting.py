@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import Final, TypeVar
+
+from temporalio.service import RPCError, RPCStatusCode
 
 T = TypeVar("T")
 
@@ -31,14 +33,34 @@ class StillWaitingError(TimeoutError):
         self.within = within
 
 
+BUSY_ANSWERS: Final = frozenset(
+    {RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.RESOURCE_EXHAUSTED}
+)
+"""What Temporal answers when a worker did not get to a question in time ("Timeout
+expired", "operation was canceled") or a workflow has too many queries waiting
+("consistent query buffer is full"): a busy machine, not a broken case. Ask again."""
+
+
+def is_busy(error: RPCError) -> bool:
+    """Whether the error says only that the machine was too busy to answer in time."""
+    return error.status in BUSY_ANSWERS
+
+
+BACKOFF = 1.5
+"""How much longer each wait grows when a poll backs off (`slowest`)."""
+
+
 async def poll_until(
     check: Callable[[], Awaitable[T | None]],
     *,
     within: float | None,
     every: float = POLL_SECONDS,
     what: str = "the awaited event",
+    slowest: float | None = None,
 ) -> T:
-    """Ask `check` every `every` seconds until it returns something other than None.
+    """Ask `check` every `every` seconds until it returns something other than None;
+    with `slowest`, each wait half as long again as the last, up to `slowest` seconds
+    (thousands of waiters asking ten times a second would crowd out what they await).
 
     The check is asked at least once, and once more after `within` seconds have passed,
     so a slow first answer does not cost the last chance; after that the wait raises
@@ -56,3 +78,5 @@ async def poll_until(
         if last_chance and within is not None:
             raise StillWaitingError(what, within)
         await asyncio.sleep(every)
+        if slowest is not None:
+            every = min(slowest, every * BACKOFF)

@@ -55,3 +55,28 @@ async def test_an_error_of_the_check_ends_the_wait() -> None:
 
 def test_running_out_is_a_timeout() -> None:
     assert issubclass(StillWaitingError, TimeoutError)
+
+
+async def test_a_backing_off_wait_grows_to_its_slowest_and_stays(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr("infra.waiting.asyncio.sleep", sleep)
+    check = Counter(answer_at=8)
+    assert await poll_until(check, within=None, every=0.1, slowest=0.3) == "ready"
+    assert waits == pytest.approx([0.1, 0.15, 0.225, 0.3, 0.3, 0.3, 0.3])
+
+
+async def test_without_a_slowest_every_wait_is_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    monkeypatch.setattr("infra.waiting.asyncio.sleep", sleep)
+    assert await poll_until(Counter(answer_at=4), within=None, every=0.1) == "ready"
+    assert waits == [0.1, 0.1, 0.1]

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from rich.markup import escape
 from temporalio.client import Client, WorkflowHandle
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from cli.api_client import StepRefused
 from cli.common import new_console
@@ -39,7 +39,7 @@ from contracts import case
 from contracts.case import product_workflow_id
 from contracts.refs import UpdateRef, query
 from infra.cases import case_handle
-from infra.waiting import StillWaitingError, poll_until
+from infra.waiting import StillWaitingError, is_busy, poll_until
 from models.actors import Actor, CaseAccess, Role, Scope, applicant_key
 from models.applicants import RegistrationKind
 from models.case import (
@@ -76,9 +76,8 @@ def level_en(level: str) -> str:
     return level_label(level, Language.EN, Form.BARE)
 
 
-BUSY = frozenset({RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED})
-"""What a query answers when the worker did not get to it in time ("Timeout expired"
-after 30 s): asked again while following, not taken for a failure of the story."""
+FOLLOW_SLOWEST = 2.0
+"""Following a case asks quickly at first, then less often, up to every 2 s."""
 FOLLOW_GIVE_UP_SECONDS = 180.0
 """How long a case may take to act on what it was just told while the calendar stands
 still. Nothing in the story depends on it: it only turns a hang into a clear error."""
@@ -161,13 +160,15 @@ class ProductCase:
             try:
                 seen.append(await self.handle.query(ProductLifecycleWorkflow.status))
             except RPCError as error:
-                if error.status in BUSY:  # a saturated worker let one question time out
+                if is_busy(error):  # a saturated worker let one question time out
                     return None
                 raise self.failure("reading its status", error.message) from None
             return seen[-1] if until(seen[-1]) else None
 
         try:
-            return await poll_until(reached, within=self.give_up_seconds, every=poll, what=what)
+            return await poll_until(
+                reached, within=self.give_up_seconds, every=poll, what=what, slowest=FOLLOW_SLOWEST
+            )
         except StillWaitingError:
             where = f"still at {seen[-1].stage.value}" if seen else "not answering"
             raise self.failure(
@@ -183,7 +184,7 @@ class ProductCase:
             try:
                 return await query(self.handle, case.ACCESS_FACTS)
             except RPCError as error:
-                if error.status in BUSY:
+                if is_busy(error):
                     return None
                 raise
 
