@@ -21,6 +21,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Final
 
+from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
@@ -245,11 +247,27 @@ async def _start_one(
     except WorkflowAlreadyStartedError:
         # Told by the running case's start memo: no replay on a worker, which thousands
         # of status queries on a resumed load would cost.
-        running = await client.get_workflow_handle(workflow_id).describe()
-        memo = await running.memo()
-        if memo.get(HELD_CERTIFICATE_MEMO) == held.number:
+        if await _held_memo(client, workflow_id) == held.number:
             progress.already_loaded += 1  # an earlier load of this file started it
         else:
             progress.other_case.append(dossier.product_code)
         return
     progress.started += 1
+
+
+async def _held_memo(client: Client, workflow_id: str) -> object:
+    """The certificate number the running case's start memo names, if any.
+
+    Read from the raw description: the SDK's `describe()` also decodes every search
+    attribute, and the time-skipping test server returns a datetime one (the case's
+    `OcopValidUntil`) in a shape it cannot parse — which failed a resumed load in CI."""
+    described = await client.workflow_service.describe_workflow_execution(
+        DescribeWorkflowExecutionRequest(
+            namespace=client.namespace, execution=WorkflowExecution(workflow_id=workflow_id)
+        )
+    )
+    fields = described.workflow_execution_info.memo.fields
+    if HELD_CERTIFICATE_MEMO not in fields:
+        return None
+    [number] = await client.data_converter.decode([fields[HELD_CERTIFICATE_MEMO]])
+    return number
