@@ -194,7 +194,7 @@ class CycleActivities:
 
         async def one(item: RecognitionItem) -> None:
             async with gate:
-                outcome = await self._recognition.within_time(
+                outcome = await self._recognition.recognise(
                     decision, item, lambda: activity.heartbeat(list(said.values()))
                 )
                 done[item.product_code] = outcome

@@ -70,7 +70,7 @@ class ProductRecognition:
         self._client = client
         self._keys = keys
 
-    async def within_time(
+    async def recognise(
         self, decision: PlannedDecision, item: RecognitionItem, waiting: Callable[[], None]
     ) -> RecognitionOutcome:
         """One product. A case that cannot answer (gone, ended, frozen) is listed with why

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
-import mailbox
 import subprocess
 import tempfile
 import time
@@ -29,11 +28,11 @@ from typing import Final
 
 from temporalio.client import Client
 
-from activities.mailer import EVENT_HEADER
 from benchmarks.fanout.province import council
 from benchmarks.fanout.tools import dev_server_pid, progress, stdout_to_stderr
 from benchmarks.open_cases import Peak, sample_every
 from benchmarks.processes import start_sink, start_worker, stop, throwaway_register
+from benchmarks.sink_process import delivered
 from benchmarks.stack import start_dev_server
 from contracts import case
 from infra.certificate_loading import (
@@ -215,15 +214,8 @@ class Letters:
 async def _letters(mail_dir: Path, expected: int) -> Letters:
     """The letters delivered, once at least as many as expected have arrived."""
 
-    def read() -> Letters:
-        box = mailbox.Maildir(mail_dir, create=False)
-        messages = list(box)
-        ids = Counter(str(message["Message-ID"]) for message in messages)
-        kinds = Counter(str(message[EVENT_HEADER]) for message in messages)
-        return Letters(kinds, sum(n - 1 for n in ids.values()))
-
     async def arrived() -> Letters | None:
-        letters = await asyncio.to_thread(read)
+        letters = Letters(*await asyncio.to_thread(delivered, mail_dir))
         return letters if letters.kinds[LOADED] >= expected else None
 
     return await poll_until(arrived, within=SETTLED_WITHIN, every=2.0, what="every letter")

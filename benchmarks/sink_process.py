@@ -6,11 +6,23 @@ stores every message into MAILDIR, and stops on SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import mailbox
 import signal
 import sys
+from collections import Counter
 from pathlib import Path
 
+from activities.mailer import EVENT_HEADER
 from infra.mailsink import MailSink
+
+
+def delivered(mail_dir: Path) -> tuple[Counter[str], int]:
+    """What the sink holds: messages by kind (their event header), and how many arrived
+    more than once (the same Message-ID again)."""
+    messages = list(mailbox.Maildir(mail_dir, create=False))
+    ids = Counter(str(message["Message-ID"]) for message in messages)
+    kinds = Counter(str(message[EVENT_HEADER]) for message in messages)
+    return kinds, sum(n - 1 for n in ids.values())
 
 
 async def serve(mail_dir: Path, port_file: Path) -> None:

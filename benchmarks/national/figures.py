@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import mailbox
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -13,10 +12,10 @@ from typing import TYPE_CHECKING, Final
 from sqlalchemy import func, select
 from temporalio.client import Client
 
-from activities.mailer import EVENT_HEADER
 from benchmarks.national.script import LOADED_ON
 from benchmarks.national.stories import Ending
 from benchmarks.open_cases import Peak
+from benchmarks.sink_process import delivered
 from contracts import case
 from infra.database import create_engine
 from infra.waiting import poll_until
@@ -44,14 +43,6 @@ class Letters:
         return sum(self.kinds.values())
 
 
-def _read_sink(mail_dir: Path) -> tuple[Counter[str], int]:
-    box = mailbox.Maildir(mail_dir, create=False)
-    messages = list(box)
-    ids = Counter(str(message["Message-ID"]) for message in messages)
-    kinds = Counter(str(message[EVENT_HEADER]) for message in messages)
-    return kinds, sum(n - 1 for n in ids.values())
-
-
 async def mail_settled(folder: Path, register: str) -> Letters:
     """Once the register's outbox holds nothing unsent and the sink has every message
     the register says it sent: what arrived."""
@@ -66,7 +57,7 @@ async def mail_settled(folder: Path, register: str) -> Letters:
 
     async def settled() -> Letters | None:
         statuses = await outbox()
-        kinds, twice = await asyncio.to_thread(_read_sink, folder / "mail")
+        kinds, twice = await asyncio.to_thread(delivered, folder / "mail")
         unsent = sum(n for status, n in statuses.items() if status != "sent")
         if unsent or sum(kinds.values()) < statuses["sent"]:
             return None
