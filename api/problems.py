@@ -116,56 +116,75 @@ def _field_errors(items: list[Any]) -> list[FieldError]:
     ]
 
 
+def invalid_input(items: list[Any]) -> tuple[str, list[FieldError]]:
+    """Validation findings as one line and as each field with what it accepts."""
+    return describe_findings([_in_body(item) for item in items]), _field_errors(items)
+
+
+def update_refused(error: WorkflowUpdateFailedError) -> ApiProblem:
+    """A workflow's refusal of an Update, with the rule's words."""
+    kind = _refusal_type(error)
+    status = STATUS_OF_REFUSAL.get(kind, 409)
+    return ApiProblem(status, kind, "Yêu cầu bị từ chối — refused", explain_refusal(error))
+
+
+def temporal_failed(error: RPCError) -> ApiProblem:
+    """What Temporal's refusal of a call means to the caller."""
+    # An Update on a workflow that has completed: the case (or cycle) takes no more
+    # steps. Anything else is Temporal being unavailable, not the caller's fault.
+    if error.status == RPCStatusCode.NOT_FOUND:
+        return ApiProblem(
+            409,
+            "ended",
+            "Đã kết thúc — ended",
+            "hồ sơ hoặc chu trình đã kết thúc, không nhận thêm bước nào — it has ended "
+            "and takes no more steps",
+        )
+    return ApiProblem(
+        503,
+        "temporal-unavailable",
+        "Tạm thời không phục vụ được — unavailable",
+        f"Temporal answered: {bounded(error.message, 200)}",
+    )
+
+
+def _answer(request: Request, problem: ApiProblem) -> JSONResponse:
+    return problem_response(
+        request,
+        problem.status,
+        problem.kind,
+        problem.title,
+        problem.detail,
+        headers=problem.headers,
+    )
+
+
 def install(app: FastAPI) -> None:
     """Answer every error of `app` as a problem document."""
 
     @app.exception_handler(ApiProblem)
     async def _problem(request: Request, error: ApiProblem) -> JSONResponse:
-        return problem_response(
-            request, error.status, error.kind, error.title, error.detail, headers=error.headers
-        )
+        return _answer(request, error)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, error: RequestValidationError) -> JSONResponse:
-        items = list(error.errors())
-        detail = describe_findings([_in_body(item) for item in items])
+        detail, errors = invalid_input(list(error.errors()))
         return problem_response(
             request,
             422,
             "invalid-input",
             "Dữ liệu không hợp lệ — invalid input",
             detail,
-            errors=_field_errors(items),
+            errors=errors,
         )
 
     @app.exception_handler(WorkflowUpdateFailedError)
     async def _refused(request: Request, error: WorkflowUpdateFailedError) -> JSONResponse:
-        kind = _refusal_type(error)
-        status = STATUS_OF_REFUSAL.get(kind, 409)
-        return problem_response(
-            request, status, kind, "Yêu cầu bị từ chối — refused", explain_refusal(error)
-        )
+        return _answer(request, update_refused(error))
 
     @app.exception_handler(RPCError)
     async def _temporal(request: Request, error: RPCError) -> JSONResponse:
-        # An Update on a workflow that has completed: the case (or cycle) takes no more
-        # steps. Anything else is Temporal being unavailable, not the caller's fault.
-        if error.status == RPCStatusCode.NOT_FOUND:
-            return problem_response(
-                request,
-                409,
-                "ended",
-                "Đã kết thúc — ended",
-                "hồ sơ hoặc chu trình đã kết thúc, không nhận thêm bước nào — it has ended "
-                "and takes no more steps",
-            )
-        return problem_response(
-            request,
-            503,
-            "temporal-unavailable",
-            "Tạm thời không phục vụ được — unavailable",
-            f"Temporal answered: {bounded(error.message, 200)}",
-        )
+        return _answer(request, temporal_failed(error))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:

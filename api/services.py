@@ -23,6 +23,7 @@ from contracts import case
 from contracts.refs import query
 from infra.action_keys import ActionKeys
 from infra.cases import case_handle, case_of_dossier_number
+from infra.documents import DocumentStore, document_store
 from infra.settings import Settings
 from models.actors import Actor, CaseAccess
 from models.dossier_numbers import is_dossier_number
@@ -46,6 +47,10 @@ class Services:
     verifier: TokenVerifier
     codec: PayloadCodec | None = None
     limits: RateLimits = field(default_factory=RateLimits)
+    documents: DocumentStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.documents = document_store(self.settings.data_dir, self.settings.document_max_bytes)
 
 
 def services(request: Request) -> Services:

@@ -14,6 +14,9 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.documents import DEFAULT_UPLOAD_BYTES
+from models.dossier import MAX_DOCUMENT_BYTES
+
 ENV_PREFIX = "OCOP_"
 
 # Never echoed in an error message: a mistyped key is still a key.
@@ -144,6 +147,12 @@ class Settings(BaseSettings):
         "API with it (default: the one `ocop login` kept, if any).",
     )
     token_lifetime_seconds: int = Field(default=3600, ge=60, le=86_400)
+    document_max_bytes: int = Field(
+        default=DEFAULT_UPLOAD_BYTES,
+        ge=1,
+        le=MAX_DOCUMENT_BYTES,
+        description="The largest file the portal takes into a dossier.",
+    )
 
     @field_validator("database_url")
     @classmethod
