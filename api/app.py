@@ -17,6 +17,7 @@ from temporalio.client import Client
 from api import problems
 from api.identity import TokenVerifier
 from api.limits import BodyLimit
+from api.portal import site as portal
 from api.routes import auth, cases, codec, cycles, meetings, reads
 from api.services import Services
 from infra.action_keys import ActionKeys
@@ -48,7 +49,11 @@ def _application(lifespan: Lifespan | None = None, ui_origins: list[str] | None 
     )
     for router in routers:
         app.include_router(router)
-    app.add_middleware(BodyLimit, larger=(("/codec/", codec.MAX_CODEC_BYTES),))
+    portal.install(app)
+    app.add_middleware(
+        BodyLimit,
+        larger=(("/codec/", codec.MAX_CODEC_BYTES), ("/portal/", portal.MAX_FORM_BYTES)),
+    )
     if ui_origins:
         # The Web UI calls the codec server from the browser, with the operator's token.
         app.add_middleware(

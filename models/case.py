@@ -465,6 +465,10 @@ class CaseStatus(BaseModel):
         default=None,
         description="The review's working days: used, stood still (supplements), due",
     )
+    documents: list[DocumentRef] = Field(
+        default_factory=list,
+        description="The dossier's documents as they stand this round (supplements included)",
+    )
 
 
 def days(value: int) -> timedelta:

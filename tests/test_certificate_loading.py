@@ -119,9 +119,7 @@ async def test_each_line_starts_a_certified_case_once_and_a_second_load_resumes(
     assert (again.started, again.already_loaded, len(again.other_case)) == (2, 1, 1)
     for line in (lines[0], lines[2], lines[3]):
         workflow_id = product_workflow_id("quang-ninh", line.dossier.product_code)
-        handle = case_world.client.get_workflow_handle_for(
-            ProductLifecycleWorkflow.run, workflow_id
-        )
+        handle = case_world.client.get_workflow_handle(workflow_id)
         status = await handle.query(ProductLifecycleWorkflow.status)
         assert status.stage == CaseStage.CERTIFIED
         assert status.certificate is not None and status.certificate.number == line.held.number

@@ -108,6 +108,7 @@ def case_status(
         expired_certificate=this_round.expired_certificate,
         extensions=list(this_round.extensions),
         review_escalated=this_round.review_escalated,
+        documents=list(dossier.documents),
         local_assessment=this_round.local_assessment,
         council_meeting=this_round.session.meeting,
     )

@@ -1,0 +1,130 @@
+"""A case's page, for whoever takes part in it, and its documents.
+
+The page is the API's `status` read (with its access rule), the register's timeline in
+plain words, the dossier's documents, and the step this person may take now: the
+producer's supplement, the office's review.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import Response, StreamingResponse
+from sqlalchemy import select
+
+from api.portal.outcomes import StepRefused, attempt
+from api.portal.rendering import Shown, language, page
+from api.portal.session import PortalActor
+from api.routes import cases as case_steps
+from api.services import Services, Svc
+from models.actors import Actor, Role
+from models.case import CaseStage, CaseStatus, ReviewAction
+from models.catalogue import DocumentKind
+from models.dossier import DocumentRef
+from models.dossier_numbers import DOSSIER_NUMBER_PATTERN
+from models.register import AuditEventRow
+from presentation.timeline import TimelineLine, timeline_line
+
+router = APIRouter(prefix="/portal/cases", include_in_schema=False)
+
+MAX_TIMELINE = 300
+
+CaseId = Annotated[
+    str,
+    Path(min_length=1, max_length=200, pattern=rf"^[a-z0-9][a-z0-9-]*$|{DOSSIER_NUMBER_PATTERN}"),
+]
+Sha256 = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$")]
+
+
+async def timeline(svc: Services, workflow_id: str, request: Request) -> list[TimelineLine]:
+    async with svc.sessions() as session:
+        rows = await session.scalars(
+            select(AuditEventRow)
+            .where(AuditEventRow.workflow_id == workflow_id)
+            .order_by(AuditEventRow.occurred_at, AuditEventRow.id)
+            .limit(MAX_TIMELINE)
+        )
+        found = list(rows)
+    lang = language(request)
+    return [timeline_line(r.action, r.occurred_at, r.reason, r.details, lang) for r in found]
+
+
+def steps_open(actor: Actor, status: CaseStatus) -> dict[str, bool]:
+    """Which forms the page offers this person now (the rules decide again on sending)."""
+    own = actor.role == Role.PRODUCER
+    reviewer = actor.role == Role.REVIEWER and actor.scope.locality == status.locality
+    return {
+        "supplement": own and status.stage == CaseStage.AWAITING_SUPPLEMENT,
+        "review": reviewer and status.stage == CaseStage.LOCAL_REVIEW,
+    }
+
+
+async def case_page(
+    request: Request,
+    workflow_id: str,
+    actor: Actor,
+    svc: Services,
+    *,
+    refusal: StepRefused | None = None,
+    typed: Mapping[str, Any] | None = None,
+) -> Response:
+    """The case as this person may see it; a refused step is shown above its form."""
+    try:
+        status: CaseStatus = await attempt(lambda: case_steps.status(workflow_id, actor, svc))
+    except StepRefused as refused:
+        return page(request, "refused.html.j2", actor, status=refused.status, refusal=refused.shown)
+    return page(
+        request,
+        "case.html.j2",
+        actor,
+        status=refusal.status if refusal else 200,
+        refusal=refusal.shown if refusal else None,
+        case=status,
+        lines=await timeline(svc, status.workflow_id, request),
+        steps=steps_open(actor, status),
+        typed=typed or {},
+        document_kinds=list(DocumentKind),
+        review_actions=list(ReviewAction),
+        submitted=request.query_params.get("submitted"),
+    )
+
+
+@router.get("/{workflow_id}")
+async def show(request: Request, workflow_id: CaseId, actor: PortalActor, svc: Svc) -> Response:
+    return await case_page(request, workflow_id, actor, svc)
+
+
+def _attachment(document: DocumentRef) -> str:
+    ascii_name = document.file_name.encode("ascii", "replace").decode().replace('"', "_")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(document.file_name)}"
+
+
+@router.get("/{workflow_id}/documents/{sha256}")
+async def document(
+    request: Request, workflow_id: CaseId, sha256: Sha256, actor: PortalActor, svc: Svc
+) -> Response:
+    """A document of the case, for whoever may read the case."""
+    try:
+        status: CaseStatus = await attempt(lambda: case_steps.status(workflow_id, actor, svc))
+    except StepRefused as refused:
+        return page(request, "refused.html.j2", actor, status=refused.status, refusal=refused.shown)
+    found = next((d for d in status.documents if d.sha256 == sha256), None)
+    chunks = await svc.documents.read(sha256) if found is not None else None
+    if found is None or chunks is None:
+        missing = Shown(
+            "Không tìm thấy — not found",
+            "hồ sơ không có tài liệu này — the dossier has no such document",
+        )
+        return page(request, "refused.html.j2", actor, status=404, refusal=missing)
+    return StreamingResponse(
+        chunks,
+        media_type="application/octet-stream",
+        headers={
+            "Content-Disposition": _attachment(found),
+            "X-Content-Type-Options": "nosniff",
+            "Cache-Control": "private, no-store",
+        },
+    )

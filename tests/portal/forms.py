@@ -1,0 +1,56 @@
+"""The portal as a browser without a screen would use it: httpx with cookies, forms
+filled in from the pages' own fields (the form value included)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from tests.fixtures.api import PASSWORD
+
+_CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def pdf(words: str) -> bytes:
+    """A small PDF whose bytes differ by `words` (each one its own stored document)."""
+    return PDF.replace(b"<<>>endobj", f"<</T({words})>>endobj".encode())
+
+
+@dataclass
+class Browser:
+    http: httpx.AsyncClient
+
+    async def sign_in(self, username: str) -> httpx.Response:
+        answer = await self.http.post(
+            "/portal/sign-in",
+            data={"username": username, "password": PASSWORD, "next": "/portal/"},
+            follow_redirects=True,
+        )
+        assert answer.status_code == 200, answer.text
+        return answer
+
+    async def page(self, path: str) -> httpx.Response:
+        return await self.http.get(path, follow_redirects=True)
+
+    async def csrf(self, path: str) -> str:
+        found = _CSRF.search((await self.page(path)).text)
+        assert found is not None, f"no form value on {path}"
+        return found.group(1)
+
+    async def post(
+        self, form_page: str, action: str, data: dict[str, Any], files: Any = None
+    ) -> httpx.Response:
+        """POST `data` to `action` as the form on `form_page` would."""
+        fields = {**data, "csrf": await self.csrf(form_page)}
+        return await self.http.post(action, data=fields, files=files, follow_redirects=True)
+
+
+def text_of(html: str) -> str:
+    """The page's words without tags (what a reader sees, roughly)."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
