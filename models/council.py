@@ -179,7 +179,15 @@ def quorum_missing(
     council: Council, rules: CouncilRules, scorecards: Mapping[str, Scorecard]
 ) -> QuorumMissing | None:
     """What the session still lacks to close (who has not scored), or None at quorum."""
-    counted = counted_scorecards(council, scorecards)
+    return quorum_missing_of(council, rules, scorecards.keys())
+
+
+def quorum_missing_of(
+    council: Council, rules: CouncilRules, scored: Collection[str]
+) -> QuorumMissing | None:
+    """`quorum_missing` by the ids of the members who have scored (what a status shows)."""
+    member_ids = {m.member_id for m in council.members}
+    counted = [member_id for member_id in scored if member_id in member_ids]
     required = rules.quorum_size(len(council.members))
     chair_scored = council.chair_id in counted or not rules.chair_required
     if len(counted) >= required and chair_scored:

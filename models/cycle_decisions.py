@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Final
+from typing import Final, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, ValidationError
 
@@ -86,9 +86,17 @@ class PlannedDecision(BaseModel):
     items: tuple[RecognitionItem, ...]
 
 
-def allocate_certificates(
-    decision: str, products: Iterable[CaseProgress]
-) -> tuple[RecognitionItem, ...]:
+class Listed(Protocol):
+    """A product as a decision lists it (a cycle's progress line, a case's status)."""
+
+    @property
+    def workflow_id(self) -> str: ...
+
+    @property
+    def product_code(self) -> str: ...
+
+
+def allocate_certificates(decision: str, products: Iterable[Listed]) -> tuple[RecognitionItem, ...]:
     """A decision's certificates, numbered in product-code order: same list, same numbers."""
     ordered = sorted(products, key=lambda p: p.product_code)
     return tuple(

@@ -453,5 +453,22 @@ class CouncilMeetingRow(Base):
     created_at: Mapped[datetime] = _created_at()
 
 
+class ScorecardDraftRow(Base):
+    """A council member's scorecard saved in the portal before it is submitted: one per
+    member, case, level and session attempt; the case knows nothing of it until sent."""
+
+    __tablename__ = "scorecard_drafts"
+
+    id: Mapped[int] = mapped_column(IdType, primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(255))
+    level: Mapped[str] = mapped_column(String(64))
+    attempt: Mapped[int] = mapped_column(Integer)
+    subject: Mapped[str] = mapped_column(String(200))
+    fields: Mapped[dict[str, Any]] = mapped_column(JsonType)
+    saved_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+    __table_args__ = (UniqueConstraint("workflow_id", "level", "attempt", "subject"),)
+
+
 REGISTER_TABLES: Final = tuple(Base.metadata.sorted_tables)
 """Every table of the register, parents before children."""

@@ -93,6 +93,7 @@ _PLAIN: Final[dict[CaseTransition, Words]] = {
 _DUE: Final = Words("hạn {}", "due {}")
 _DAYS_BEFORE: Final = Words("còn {} ngày", "{} days before expiry")
 _RESULT: Final = Words("{} điểm, {} sao", "{} points, {} stars")
+_SPREAD: Final = Words("chênh lệch {} điểm", "{} points apart")
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,8 @@ def _particulars(
             found.append(_DUE.said_in(lang).format(due))
     elif transition == CaseTransition.COUNCIL_RESULT and "stars" in details:
         found.append(_RESULT.said_in(lang).format(details.get("mean", "?"), details["stars"]))
+    elif transition == CaseTransition.RESCORE_REQUESTED and "spread" in details:
+        found.append(_SPREAD.said_in(lang).format(details["spread"]))
     elif transition == CaseTransition.EXPIRY_REMINDER and occasion:
         found.append(_DAYS_BEFORE.said_in(lang).format(occasion))
     return found

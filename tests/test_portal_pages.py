@@ -16,6 +16,7 @@ from models.cycle_settings import cycle_input
 from tests.fixtures.api import ApiWorld
 from tests.fixtures.cycle import CYCLE_START, cycle_settings
 from tests.portal.forms import Browser, pdf, text_of
+from tests.test_api_case import opened
 
 pytestmark = pytest.mark.devserver
 
@@ -122,3 +123,59 @@ async def test_a_dossier_goes_from_the_producer_to_the_office_and_back(portal: A
         after = text_of(brought.text)
         assert "đang thẩm định hồ sơ" in after and "Đã nhận hồ sơ bổ sung" in after
         assert "✓ Phiếu kết quả kiểm nghiệm: kiem-nghiem.pdf" in after
+
+
+async def test_a_council_scores_its_chair_closes_and_the_authority_issues_the_decision(
+    api_world: ApiWorld,
+) -> None:
+    world = api_world
+    workflow_id, _ = await opened(world)
+    case_path = f"/portal/cases/{workflow_id}"
+    async for office in browser(world, "reviewer-bl"):
+        accepted = await office.post(case_path, case_path + "/review", {"action": "accept"})
+        assert "đang được Hội đồng chấm điểm" in text_of(accepted.text)
+
+    card = {"part_a": "25", "part_b": "15", "part_c": "22", "mandatory_criteria_met": "yes"}
+    async for member in browser(world, "district-m1"):
+        inbox = text_of((await member.page("/portal/council")).text)
+        assert "Mật ong rừng Bình Liêu" in inbox and "chưa chấm" in inbox, inbox
+        draft = await member.post(
+            case_path, case_path + "/scorecard", {**card, "part_a": "99", "intent": "draft"}
+        )
+        assert "Đã lưu nháp phiếu chấm" in text_of(draft.text)
+        assert 'name="part_a" min="0" max="40" step="1" value="99"' in draft.text
+        over = await member.post(case_path, case_path + "/scorecard", {**card, "part_a": "99"})
+        assert over.status_code == 409, over.text
+        assert "part_a has 99 points but its maximum is 40" in text_of(over.text)
+        assert 'value="99"' in over.text
+    for seat, part_c in (("chair", "22"), ("m1", "20"), ("m2", "24"), ("m3", "21")):
+        async for member in browser(world, f"district-{seat}"):
+            scored = await member.post(
+                case_path, case_path + "/scorecard", {**card, "part_c": part_c}
+            )
+            assert "Đã nộp phiếu chấm điểm" in text_of(scored.text), text_of(scored.text)
+
+    async for secretary in browser(world, "secretary"):
+        session = text_of((await secretary.page(case_path)).text)
+        assert "✓ Đủ số phiếu" in session and "4 điểm (cho phép tối đa 10)" in session, session
+        closed = await secretary.post(case_path, case_path + "/close-session", {})
+        assert "Kết quả phiên: 61.75 điểm, 3 sao" in text_of(closed.text)
+
+    async for authority in browser(world, "ubnd-bl"):
+        listed = text_of((await authority.page("/portal/decisions")).text)
+        assert "Mật ong rừng Bình Liêu" in listed and "61.75" in listed, listed
+        number = f"{uuid.uuid4().hex[:4]}/QĐ-UBND"
+        fields = {"workflow_id": [workflow_id], "decision_number": number}
+        preview = await authority.post("/portal/decisions", "/portal/decisions", fields)
+        assert f"{number}-001" in text_of(preview.text)
+        printed = await authority.post(
+            "/portal/decisions", "/portal/decisions", {**fields, "intent": "issue"}
+        )
+        assert printed.status_code == 200, printed.text
+        decision = text_of(printed.text)
+        assert "QUYẾT ĐỊNH" not in decision  # the authority's name heads it, in capitals
+        assert "UBND HUYỆN BÌNH LIÊU" in decision and f"{number}-001" in decision, decision
+
+    async for producer in browser(world, "producer"):
+        mine = text_of((await producer.page(case_path)).text)
+        assert "đã được công nhận" in mine and f"{number}-001 · ★★★" in mine, mine

@@ -74,6 +74,7 @@ REGISTER_TABLES = {
     "accounts",
     "access_refusals",
     "council_meetings",
+    "scorecard_drafts",
 }
 
 

@@ -15,14 +15,17 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 
+from api.portal.council_view import session_view
 from api.portal.outcomes import StepRefused, attempt
 from api.portal.rendering import Shown, language, page
 from api.portal.session import PortalActor
 from api.routes import cases as case_steps
 from api.services import Services, Svc
-from models.actors import Actor, Role
-from models.case import CaseStage, CaseStatus, ReviewAction
+from models import actors as access
+from models.actors import Actor, CaseAccess
+from models.case import CaseStage, CaseStatus, CloseSessionResult, ReviewAction
 from models.catalogue import DocumentKind
+from models.deadline_rules import escalated_review_refusal
 from models.dossier import DocumentRef
 from models.dossier_numbers import DOSSIER_NUMBER_PATTERN
 from models.register import AuditEventRow
@@ -52,13 +55,15 @@ async def timeline(svc: Services, workflow_id: str, request: Request) -> list[Ti
     return [timeline_line(r.action, r.occurred_at, r.reason, r.details, lang) for r in found]
 
 
-def steps_open(actor: Actor, status: CaseStatus) -> dict[str, bool]:
-    """Which forms the page offers this person now (the rules decide again on sending)."""
-    own = actor.role == Role.PRODUCER
-    reviewer = actor.role == Role.REVIEWER and actor.scope.locality == status.locality
+def steps_open(actor: Actor, found: CaseAccess, status: CaseStatus) -> dict[str, bool]:
+    """Which forms the page offers this person now: the access rules' answer for the
+    case's stage (the case decides again when the step is sent)."""
+    facts = found.facts
     return {
-        "supplement": own and status.stage == CaseStage.AWAITING_SUPPLEMENT,
-        "review": reviewer and status.stage == CaseStage.LOCAL_REVIEW,
+        "supplement": status.stage == CaseStage.AWAITING_SUPPLEMENT
+        and access.own_case_refusal(actor, facts) is None,
+        "review": status.stage == CaseStage.LOCAL_REVIEW
+        and escalated_review_refusal(actor, facts, found.review_escalated) is None,
     }
 
 
@@ -70,10 +75,12 @@ async def case_page(
     *,
     refusal: StepRefused | None = None,
     typed: Mapping[str, Any] | None = None,
+    notice: str | None = None,
+    closed: CloseSessionResult | None = None,
 ) -> Response:
     """The case as this person may see it; a refused step is shown above its form."""
     try:
-        status: CaseStatus = await attempt(lambda: case_steps.status(workflow_id, actor, svc))
+        _, found, status = await attempt(case_steps.readable_case(svc, actor, workflow_id))
     except StepRefused as refused:
         return page(request, "refused.html.j2", actor, status=refused.status, refusal=refused.shown)
     return page(
@@ -84,12 +91,22 @@ async def case_page(
         refusal=refusal.shown if refusal else None,
         case=status,
         lines=await timeline(svc, status.workflow_id, request),
-        steps=steps_open(actor, status),
+        steps=steps_open(actor, found, status),
+        session=await session_view(svc, actor, found, status),
         typed=typed or {},
         document_kinds=list(DocumentKind),
         review_actions=list(ReviewAction),
-        submitted=request.query_params.get("submitted"),
+        notice=notice or _notice(request),
+        closed=closed,
     )
+
+
+def _notice(request: Request) -> str | None:
+    """The word of a step just done, from the address it was sent back to."""
+    for key in ("submitted", "scored", "issued"):
+        if request.query_params.get(key):
+            return key
+    return None
 
 
 @router.get("/{workflow_id}")
@@ -108,12 +125,12 @@ async def document(
 ) -> Response:
     """A document of the case, for whoever may read the case."""
     try:
-        status: CaseStatus = await attempt(lambda: case_steps.status(workflow_id, actor, svc))
+        _, _, status = await attempt(case_steps.readable_case(svc, actor, workflow_id))
     except StepRefused as refused:
         return page(request, "refused.html.j2", actor, status=refused.status, refusal=refused.shown)
-    found = next((d for d in status.documents if d.sha256 == sha256), None)
-    chunks = await svc.documents.read(sha256) if found is not None else None
-    if found is None or chunks is None:
+    listed = next((d for d in status.documents if d.sha256 == sha256), None)
+    chunks = await svc.documents.read(sha256) if listed is not None else None
+    if listed is None or chunks is None:
         missing = Shown(
             "Không tìm thấy — not found",
             "hồ sơ không có tài liệu này — the dossier has no such document",
@@ -123,7 +140,7 @@ async def document(
         chunks,
         media_type="application/octet-stream",
         headers={
-            "Content-Disposition": _attachment(found),
+            "Content-Disposition": _attachment(listed),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
         },

@@ -6,7 +6,7 @@ fields it names, and the form as the person filled it in.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -55,10 +55,10 @@ def refused(error: Exception) -> StepRefused | None:
     return None
 
 
-async def attempt(step: Callable[[], Awaitable[T]]) -> T:
-    """Run the step; a refusal of any kind comes out as StepRefused."""
+async def attempt(step: Awaitable[T]) -> T:
+    """Await the step; a refusal of any kind comes out as StepRefused."""
     try:
-        return await step()
+        return await step
     except Exception as error:
         found = refused(error)
         if found is None:

@@ -52,7 +52,7 @@ TEXT_FIELDS: Final = (
 
 async def _stage_of(svc: Services, actor: Actor, workflow_id: str) -> CaseStatus | None:
     try:
-        return await attempt(lambda: case_steps.status(workflow_id, actor, svc))
+        return await attempt(case_steps.status(workflow_id, actor, svc))
     except StepRefused:
         return None
 
@@ -60,7 +60,7 @@ async def _stage_of(svc: Services, actor: Actor, workflow_id: str) -> CaseStatus
 @router.get("/products")
 async def products(request: Request, actor: PortalActor, svc: Svc) -> Response:
     try:
-        mine = await attempt(lambda: reads.my_cases(actor, svc))
+        mine = await attempt(reads.my_cases(actor, svc))
     except StepRefused as refusal:
         return page(request, "refused.html.j2", actor, status=refusal.status, refusal=refusal.shown)
     statuses = await asyncio.gather(
@@ -168,7 +168,7 @@ async def submit_dossier(
         )
 
     try:
-        handed = await attempt(lambda: documents_of(form, svc.documents))
+        handed = await attempt(documents_of(form, svc.documents))
         dossier = validated(Dossier, _dossier_fields(form, actor, handed))
     except StepRefused as refusal:
         return again(refusal)
@@ -181,9 +181,7 @@ async def submit_dossier(
     if year is None:
         return again(StepRefused(409, Shown(both("refused"), both("no_open_cycle"))))
     try:
-        receipt = await attempt(
-            lambda: cycle_steps.submit(dossier.province, year, dossier, actor, svc)
-        )
+        receipt = await attempt(cycle_steps.submit(dossier.province, year, dossier, actor, svc))
     except StepRefused as refusal:
         return again(refusal)
     return RedirectResponse(f"/portal/cases/{receipt.workflow_id}?submitted=1", status_code=303)
@@ -194,14 +192,14 @@ async def supplement(
     request: Request, workflow_id: CaseId, form: CheckedForm, actor: PortalActor, svc: Svc
 ) -> Response:
     try:
-        handed = await attempt(lambda: documents_of(form, svc.documents))
+        handed = await attempt(documents_of(form, svc.documents))
         if handed.refused:
             raise StepRefused(422, Shown(both("refused"), " · ".join(handed.refused)))
         submission = validated(
             SupplementSubmission,
             {"submitted_by": actor.display_name, "documents": handed.documents},
         )
-        await attempt(lambda: case_steps.supplement(workflow_id, submission, actor, svc))
+        await attempt(case_steps.supplement(workflow_id, submission, actor, svc))
     except StepRefused as refusal:
         return await case_page(request, workflow_id, actor, svc, refusal=refusal)
     return RedirectResponse(f"/portal/cases/{workflow_id}", status_code=303)

@@ -61,7 +61,7 @@ async def inbox(svc: Services, actor: Actor) -> list[InboxRow]:
     async def read(workflow_id: str) -> CaseStatus | None:
         async with gate:
             try:
-                return await attempt(lambda: case_steps.status(workflow_id, actor, svc))
+                return await attempt(case_steps.status(workflow_id, actor, svc))
             except StepRefused:
                 return None  # ended or moved on since the list was read
 
@@ -75,9 +75,7 @@ async def reviews(request: Request, actor: PortalActor, svc: Svc) -> Response:
     province, locality = actor.scope.province or "", actor.scope.locality or ""
     try:
         await attempt(
-            lambda: permit(
-                svc, actor, access.review_refusal(actor, province, locality), "inbox", locality
-            )
+            permit(svc, actor, access.review_refusal(actor, province, locality), "inbox", locality)
         )
     except StepRefused as refusal:
         return page(request, "refused.html.j2", actor, status=refusal.status, refusal=refusal.shown)
@@ -95,7 +93,7 @@ async def review(
     }
     try:
         decision = validated(ReviewDecision, {**typed, "reviewer": actor.display_name})
-        await attempt(lambda: case_steps.review(workflow_id, decision, actor, svc))
+        await attempt(case_steps.review(workflow_id, decision, actor, svc))
     except StepRefused as refusal:
         return await case_page(request, workflow_id, actor, svc, refusal=refusal, typed=typed)
     return RedirectResponse(f"/portal/cases/{workflow_id}", status_code=303)

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.identity import issue_token
-from api.portal import cases, producer, reviewer
+from api.portal import authority, cases, council, producer, reviewer
 from api.portal.outcomes import StepRefused, attempt
 from api.portal.rendering import Shown, language, page
 from api.portal.session import (
@@ -33,6 +33,9 @@ router = APIRouter(prefix="/portal", include_in_schema=False)
 HOME_OF: Final[dict[Role, str]] = {
     Role.PRODUCER: "/portal/products",
     Role.REVIEWER: "/portal/reviews",
+    Role.COUNCIL_MEMBER: "/portal/council",
+    Role.COUNCIL_SECRETARY: "/portal/council",
+    Role.AUTHORITY: "/portal/decisions",
 }
 """Each role's main page (the other roles' pages come with the council and decisions)."""
 
@@ -82,7 +85,7 @@ async def sign_in(
     next: Annotated[str, Form(max_length=500)] = "/portal/",
 ) -> Response:
     try:
-        account = await attempt(lambda: local_account(request, svc, username, password))
+        account = await attempt(local_account(request, svc, username, password))
     except StepRefused as refusal:
         return page(
             request,
@@ -122,7 +125,7 @@ async def choose_language(
 def install(app: FastAPI) -> None:
     """Serve the portal from `app`: its pages, its stylesheet, its redirects."""
     app.include_router(router)
-    for part in (producer.router, reviewer.router, cases.router):
+    for part in (producer.router, reviewer.router, council.router, authority.router, cases.router):
         app.include_router(part)
     app.mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static")
 

@@ -105,7 +105,75 @@ PHRASES: Final[dict[str, Words]] = {
     "dossier_number": Words("Số hồ sơ", "Dossier number"),
     "not_your_page": Words("Trang này dành cho vai trò khác.", "This page is for another role."),
     "home": Words("Trang chính", "Home"),
+    "scored": Words("Đã nộp phiếu chấm điểm.", "Your scorecard was submitted."),
+    "draft_saved": Words(
+        "Đã lưu nháp phiếu chấm (chưa nộp).", "Your draft scorecard was saved (not submitted)."
+    ),
+    "issued": Words("Đã ban hành quyết định.", "The decision was issued."),
+    "council_inbox": Words("Phiên chấm điểm đang mở", "Open scoring sessions"),
+    "no_sessions": Words("Không có phiên chấm điểm nào đang mở.", "No scoring session is open."),
+    "my_scorecard": Words("Phiếu chấm điểm của tôi", "My scorecard"),
+    "part_a": Words("Phần A — Sản phẩm và sức mạnh cộng đồng", "Part A — product and community"),
+    "part_b": Words("Phần B — Khả năng tiếp thị", "Part B — marketing capacity"),
+    "part_c": Words("Phần C — Chất lượng sản phẩm", "Part C — product quality"),
+    "max_points": Words("tối đa {} điểm", "at most {} points"),
+    "mandatory_met": Words(
+        "Sản phẩm đáp ứng tất cả các tiêu chí bắt buộc để đạt hạng 3 sao",
+        "The product meets every mandatory criterion for 3 stars",
+    ),
+    "comment": Words("Nhận xét", "Comment"),
+    "save_draft": Words("Lưu nháp", "Save the draft"),
+    "submit_scorecard": Words("Nộp phiếu chấm", "Submit the scorecard"),
+    "already_scored": Words(
+        "Bạn đã chấm: {} điểm (có thể chấm lại trong phiên này).",
+        "You scored {} points (you may score again in this session).",
+    ),
+    "rescore_why": Words(
+        "Chấm lại (lần {}): tổng điểm các thành viên chênh nhau {} điểm, quá {} điểm cho phép.",
+        "Re-score (attempt {}): the totals were {} points apart, more than the {} allowed.",
+    ),
+    "session": Words("Phiên chấm điểm", "Scoring session"),
+    "attempt": Words("Lần chấm", "Attempt"),
+    "who_scored": Words("Thành viên đã chấm", "Who has scored"),
+    "not_scored": Words("chưa chấm", "not yet"),
+    "chair": Words("Chủ tịch", "Chair"),
+    "quorum": Words("Số phiếu", "Quorum"),
+    "quorum_of": Words("{} / {} phiếu cần có", "{} of the {} scorecards needed"),
+    "quorum_reached": Words("Đủ số phiếu", "Quorum reached"),
+    "chair_missing": Words("chủ tịch chưa chấm", "the chair has not scored"),
+    "spread": Words("Chênh lệch tổng điểm", "Spread of totals"),
+    "spread_of": Words("{} điểm (cho phép tối đa {})", "{} points (at most {} allowed)"),
+    "close_session": Words("Kết thúc phiên chấm", "Close the session"),
+    "closed_result": Words("Kết quả phiên: {} điểm, {} sao", "Session result: {} points, {} stars"),
+    "closed_rescore": Words(
+        "Điểm chênh lệch quá mức: các thành viên chấm lại.",
+        "The totals diverge too far: the members score again.",
+    ),
     "decision": Words("Quyết định", "Decision"),
+    "awaiting_decision": Words(
+        "Sản phẩm chờ quyết định công nhận", "Products awaiting recognition"
+    ),
+    "no_awaiting": Words(
+        "Không có sản phẩm nào chờ quyết định.", "No product is awaiting a decision."
+    ),
+    "council_result": Words("Kết quả Hội đồng", "Council result"),
+    "decision_number": Words("Số quyết định", "Decision number"),
+    "decided_on": Words("Ngày ký", "Signed on"),
+    "preview": Words("Xem trước quyết định", "Preview the decision"),
+    "issue": Words("Ban hành quyết định", "Issue the decision"),
+    "certificate_number": Words("Số giấy chứng nhận", "Certificate number"),
+    "none_chosen": Words("Chưa chọn sản phẩm nào", "No product was chosen"),
+    "some_not_issued": Words(
+        "Một số sản phẩm chưa được công nhận (xem từng dòng)",
+        "Some products were not recognised (see each line)",
+    ),
+    "no_decision": Words("Không có quyết định này", "There is no such decision"),
+    "decision_title": Words(
+        "Quyết định công nhận sản phẩm đạt chuẩn OCOP",
+        "Decision recognising products as meeting the OCOP standard",
+    ),
+    "recognised_list": Words("Danh sách sản phẩm được công nhận", "Products recognised"),
+    "print": Words("In quyết định", "Print the decision"),
     "as_of": Words("Tính đến", "As of"),
 }
 

@@ -13,7 +13,15 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Path
 from pydantic import BaseModel
 
-from api.services import CurrentActor, Handle, Svc, answered, case_access, permit
+from api.services import (
+    CurrentActor,
+    Handle,
+    Services,
+    Svc,
+    answered,
+    case_access,
+    permit,
+)
 from contracts import case
 from contracts.refs import UpdateRef, query
 from infra.actions import act
@@ -191,6 +199,15 @@ async def revoke(
 async def status(workflow_id: CaseId, actor: CurrentActor, svc: Svc) -> Any:
     """For whoever takes part in the case: its producer, the province's operators and
     office, the reviewer of its locality, its councils, the authorities who sign for it."""
+    _, _, found = await readable_case(svc, actor, workflow_id)
+    return found
+
+
+async def readable_case(
+    svc: Services, actor: Actor, workflow_id: str
+) -> tuple[Handle, CaseAccess, CaseStatus]:
+    """The case, its access facts and where it stands, for someone who may read it."""
     handle, found = await case_access(svc, workflow_id)
     await permit(svc, actor, access.case_reader_refusal(actor, found), "status", handle.id)
-    return await answered(query(handle, case.STATUS), "status")
+    status: CaseStatus = await answered(query(handle, case.STATUS), "status")
+    return handle, found, status
