@@ -4,6 +4,7 @@ and each refusal is shown on the page it was tried from, with what was typed kep
 
 from __future__ import annotations
 
+import io
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 import pytest_asyncio
+from pypdf import PdfReader
 
 from models.cycle_settings import cycle_input
 from tests.fixtures.api import ApiWorld
@@ -179,3 +181,9 @@ async def test_a_council_scores_its_chair_closes_and_the_authority_issues_the_de
     async for producer in browser(world, "producer"):
         mine = text_of((await producer.page(case_path)).text)
         assert "đã được công nhận" in mine and f"{number}-001 · ★★★" in mine, mine
+        pdf_answer = await producer.page(case_path + "/certificate.pdf")
+        assert pdf_answer.headers["content-type"] == "application/pdf"
+        printed_text = PdfReader(io.BytesIO(pdf_answer.content)).pages[0].extract_text()
+        for words in ("GIẤY CHỨNG NHẬN SẢN PHẨM OCOP", "Mật ong rừng Bình Liêu", "Đạt hạng 3 sao"):
+            assert words in printed_text, printed_text
+        assert f"{number}-001" in printed_text

@@ -201,7 +201,7 @@ async def printed(
                 .where(DecisionProductRow.decision_id == decision.id)
                 .order_by(ProductRow.product_code)
             )
-            rows = list(found.tuples())
+            rows = [(product, certificate) for product, certificate in found]
     if decision is None:
         missing = Shown("Không tìm thấy — not found", both("no_decision"))
         return page(request, "refused.html.j2", actor, status=404, refusal=missing)

@@ -7,6 +7,7 @@ producer's supplement, the office's review.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -19,6 +20,7 @@ from api.portal.council_view import session_view
 from api.portal.outcomes import StepRefused, attempt
 from api.portal.rendering import Shown, language, page
 from api.portal.session import PortalActor
+from api.portal.wording import both
 from api.routes import cases as case_steps
 from api.services import Services, Svc
 from models import actors as access
@@ -28,7 +30,8 @@ from models.catalogue import DocumentKind
 from models.deadline_rules import escalated_review_refusal
 from models.dossier import DocumentRef
 from models.dossier_numbers import DOSSIER_NUMBER_PATTERN
-from models.register import AuditEventRow
+from models.register import ApplicantRow, AuditEventRow, ProductRow
+from presentation.certificate_pdf import CertificateSheet, certificate_pdf
 from presentation.timeline import TimelineLine, timeline_line
 
 router = APIRouter(prefix="/portal/cases", include_in_schema=False)
@@ -143,5 +146,52 @@ async def document(
             "Content-Disposition": _attachment(listed),
             "X-Content-Type-Options": "nosniff",
             "Cache-Control": "private, no-store",
+        },
+    )
+
+
+async def _holder(svc: Services, workflow_id: str) -> str:
+    async with svc.sessions() as session:
+        name = await session.scalar(
+            select(ApplicantRow.name)
+            .join(ProductRow, ProductRow.applicant_id == ApplicantRow.id)
+            .where(ProductRow.workflow_id == workflow_id)
+        )
+    return name or "—"
+
+
+@router.get("/{workflow_id}/certificate.pdf")
+async def certificate(
+    request: Request, workflow_id: CaseId, actor: PortalActor, svc: Svc
+) -> Response:
+    """The case's certificate as a printable PDF, for whoever may read the case."""
+    try:
+        _, _, status = await attempt(case_steps.readable_case(svc, actor, workflow_id))
+    except StepRefused as refused:
+        return page(request, "refused.html.j2", actor, status=refused.status, refusal=refused.shown)
+    held = status.certificate
+    if held is None:
+        none = Shown("Không tìm thấy — not found", both("no_certificate"))
+        return page(request, "refused.html.j2", actor, status=404, refusal=none)
+    decision = next((d for d in status.decisions if d.number == held.decision_number), None)
+    sheet = CertificateSheet(
+        number=held.number,
+        product=status.product_name,
+        holder=await _holder(svc, status.workflow_id),
+        stars=int(held.stars),
+        authority=held.authority,
+        decision_number=held.decision_number,
+        decided_on=decision.decided_on if decision else None,
+        valid_from=held.valid_from,
+        valid_until=held.valid_until,
+    )
+    body = await asyncio.to_thread(certificate_pdf, sheet)
+    name = f"giay-chung-nhan-ocop-{status.product_code}.pdf"
+    return Response(
+        body,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
         },
     )

@@ -90,6 +90,8 @@ PHRASES: Final[dict[str, Words]] = {
     "send_supplement": Words("Gửi bổ sung", "Send the supplement"),
     "certificate": Words("Giấy chứng nhận", "Certificate"),
     "valid_until": Words("Hiệu lực đến", "Valid until"),
+    "no_certificate": Words("Hồ sơ chưa có giấy chứng nhận", "The case has no certificate"),
+    "download_certificate": Words("Tải giấy chứng nhận (PDF)", "Download the certificate (PDF)"),
     "review_inbox": Words("Hồ sơ chờ thẩm định", "Dossiers to review"),
     "no_reviews": Words("Không có hồ sơ nào chờ thẩm định.", "No dossier is waiting for review."),
     "checklist": Words("Kiểm tra thành phần hồ sơ", "Completeness checklist"),
