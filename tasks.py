@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -82,6 +83,31 @@ def _last_step(log: Path) -> str:
     return ""
 
 
+BROWSER_PACKAGES = ("chromium", "fonts-dejavu-core")
+
+
+def ensure_browser() -> None:
+    """Debian's chromium for the portal's browser tests: found on the PATH (or named by
+    OCOP_CHROMIUM), else installed with apt when running as root. Without it the
+    browser tests say why they are skipped (or fail, where OCOP_REQUIRE_BROWSER is set)."""
+    if os.environ.get("OCOP_CHROMIUM") or shutil.which("chromium"):
+        return
+    apt = shutil.which("apt-get")
+    if apt is None or not hasattr(os, "geteuid") or os.geteuid() != 0:
+        print("note: no chromium here; the browser tests will say so", flush=True)
+        return
+    print("Installing Debian's chromium for the browser tests (apt-get) ...", flush=True)
+    log = VENV / "apt.log"
+    with log.open("w", encoding="utf-8") as out:
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        for step in (["update"], ["install", "-y", "--no-install-recommends", *BROWSER_PACKAGES]):
+            if subprocess.run(
+                [apt, *step], stdout=out, stderr=subprocess.STDOUT, env=env
+            ).returncode:
+                print(f"note: apt-get {step[0]} failed (see {log}); the browser tests will say so")
+                return
+
+
 def run(argv: list[str]) -> int:
     if not argv or argv[0] not in {"demo", "test", "lint", "install"}:
         print("usage: python3 tasks.py {demo|test|lint|install} [extra arguments]")
@@ -94,6 +120,7 @@ def run(argv: list[str]) -> int:
     if job == "demo":
         command = [str(BIN / "ocop"), "demo", *extra]
     elif job == "test":
+        ensure_browser()
         command = [str(BIN / "python"), "-m", "pytest", *extra]
     else:
         for tool in (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy", "."]):

@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.cycle",
     "tests.fixtures.fakes",
     "tests.fixtures.api",
+    "tests.fixtures.browser",
 ]

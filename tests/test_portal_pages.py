@@ -11,27 +11,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import pytest_asyncio
 from pypdf import PdfReader
 
-from models.cycle_settings import cycle_input
 from tests.fixtures.api import ApiWorld
-from tests.fixtures.cycle import CYCLE_START, cycle_settings
 from tests.portal.forms import Browser, pdf, text_of
 from tests.test_api_case import opened
 
 pytestmark = pytest.mark.devserver
-
-
-@pytest_asyncio.fixture(loop_scope="session")
-async def portal(api_world: ApiWorld) -> AsyncIterator[ApiWorld]:
-    """The API world with its province's 2024 cycle open."""
-    cycle = cycle_input(api_world.province, 2024, cycle_settings(), business_start=CYCLE_START)
-    opened = await api_world.call(
-        "POST", "/api/v1/cycles", "admin", json=cycle.model_dump(mode="json")
-    )
-    assert opened.status_code == 201, opened.text
-    yield api_world
 
 
 async def browser(world: ApiWorld, username: str) -> AsyncIterator[Browser]:
@@ -64,8 +50,10 @@ FOOD_DOCUMENTS = (
 )  # test_results left out: the office asks for it
 
 
-async def test_a_dossier_goes_from_the_producer_to_the_office_and_back(portal: ApiWorld) -> None:
-    world = portal
+async def test_a_dossier_goes_from_the_producer_to_the_office_and_back(
+    portal_world: ApiWorld,
+) -> None:
+    world = portal_world
     code = f"MO-{uuid.uuid4().hex[:6].upper()}"
     async for producer in browser(world, "producer"):
         files = [

@@ -16,9 +16,10 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from api.portal.outcomes import StepRefused, attempt, validated
+from api.portal.outcomes import StepRefused, attempt, checked, validated
 from api.portal.rendering import Shown, page
 from api.portal.session import CheckedForm, PortalActor
 from api.portal.wording import both
@@ -30,6 +31,7 @@ from models.actors import Actor, Role
 from models.case import CaseStage, CaseStatus, RecognitionDecision
 from models.clock import VIETNAM
 from models.cycle_decisions import RecognitionItem, allocate_certificates
+from models.dossier import DocumentNumber
 from models.register import CertificateRow, DecisionProductRow, DecisionRow, ProductRow
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -70,6 +72,15 @@ async def awaiting(svc: Services, actor: Actor) -> list[CaseStatus]:
 
     found = [s for s in await asyncio.gather(*map(read, ids)) if s is not None]
     return sorted(found, key=lambda s: s.product_code)
+
+
+class DecisionHeading(BaseModel):
+    """What the authority types: checked before any certificate is numbered from it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    decision_number: DocumentNumber
+    decided_on: date
 
 
 @dataclass(frozen=True)
@@ -148,7 +159,8 @@ async def decide(request: Request, form: CheckedForm, actor: PortalActor, svc: S
         refusal = Shown(both("refused"), both("none_chosen"))
         return _decisions_page(request, actor, cases, typed, refusal=refusal, status=422)
     try:
-        items = allocate_certificates(typed["decision_number"], chosen)
+        heading = validated(DecisionHeading, typed)
+        items = checked(lambda: allocate_certificates(heading.decision_number, chosen))
         decisions = [_recognition(actor, typed, item) for item in items]
     except StepRefused as refused:
         return _decisions_page(

@@ -6,7 +6,7 @@ fields it names, and the form as the person filled it in.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -63,6 +63,16 @@ async def attempt(step: Awaitable[T]) -> T:
         found = refused(error)
         if found is None:
             raise
+        raise found from None
+
+
+def checked(make: Callable[[], T]) -> T:
+    """What `make` builds; StepRefused when the input it was given breaks a rule."""
+    try:
+        return make()
+    except (ValidationError, DomainError) as error:
+        found = refused(error)
+        assert found is not None  # both are always refusals
         raise found from None
 
 
