@@ -15,6 +15,7 @@ import uuid
 from email.header import decode_header, make_header
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import select
 from temporalio.client import Client
@@ -22,11 +23,14 @@ from temporalio.testing import WorkflowEnvironment
 
 from cli.demo.command import run_demo
 from cli.demo.province import ENTRIES
+from cli.demo.showcase import PortalAccount
+from cli.identity import dev_password
 from infra.database import create_engine
 from infra.settings import Settings
 from models.register import CertificateRow, ProductRow
 from tests.fixtures.smtp import SmtpTestServer
 from tests.plaintext import clear_payloads, readable_without_key
+from tests.portal.forms import Browser, text_of
 
 # About 30 s on two idle cores; a saturated machine takes a few times as long.
 pytestmark = [pytest.mark.devserver, pytest.mark.timeout(600)]
@@ -60,9 +64,35 @@ async def test_the_demo_runs_a_province_year_and_the_certificates_after_it(
         smtp_port=smtp_server.port,
     )
 
-    story = await run_demo(settings, days_per_second=None, time_limit=300, entries=FIVE)
+    seen: dict[str, str] = {}
+
+    async def portal_people_see_their_work(
+        base_url: str, accounts: tuple[PortalAccount, ...]
+    ) -> None:
+        password = dev_password(settings)
+        for account in accounts:
+            async with httpx.AsyncClient(base_url=base_url, timeout=60.0) as http:
+                home = await Browser(http).sign_in(account.username, password)
+                seen[account.actor.role.value + ":" + account.username] = text_of(home.text)
+
+    story = await run_demo(
+        settings,
+        days_per_second=None,
+        time_limit=300,
+        entries=FIVE,
+        afterwards=portal_people_see_their_work,
+    )
 
     shown = capsys.readouterr().out
+    # The portal is left with work for each role, and the accounts to see it with.
+    assert "Portal http://127.0.0.1:" in shown and "password" in shown
+    pages = {key.split(":")[0]: page for key, page in seen.items()}
+    assert "Trà hoa vàng Bình Liêu" in pages["producer"], pages["producer"]
+    assert "Mật ong rừng Bình Liêu" in pages["producer"]
+    assert "Trà hoa vàng Bình Liêu" in pages["reviewer"], pages["reviewer"]
+    assert "Miến dong Bình Liêu" in pages["council_member"], pages["council_member"]
+    assert "Miến dong Bình Liêu" in pages["council_secretary"]
+    assert "Rượu men lá Bình Liêu" in pages["authority"], pages["authority"]
     assert "reused the Temporal server" in shown
     # The cycle refused a second copy, another province's dossier and a late one.
     assert "refused: sản phẩm MO-BINHLIEU đã đăng ký trong chu trình OCOP 2024" in shown

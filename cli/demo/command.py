@@ -23,7 +23,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import datetime
 from typing import Annotated, Any, NoReturn
 
@@ -40,7 +40,15 @@ from cli.demo.pacer import Pacer, PacerError
 from cli.demo.people import console, stars
 from cli.demo.province import ENTRIES, Entry, demo_province
 from cli.demo.scenario import CYCLE_START, DemoRecap, DemoRun, play
+from cli.demo.showcase import (
+    PortalAccount,
+    enrol_accounts,
+    leave_work,
+    print_portal,
+    serve_until_stopped,
+)
 from cli.demo.stack import DemoError, DemoStack, demo_stack, one_line
+from cli.identity import dev_password
 from infra.binaries import BinaryNotFoundError
 from infra.database import create_engine, migrate
 from infra.devserver import DevServerError, SearchAttributeConflictError, ui_url
@@ -136,13 +144,21 @@ async def _watch(
                     await task
 
 
+Afterwards = Callable[[str, tuple[PortalAccount, ...]], Awaitable[None]]
+"""What runs once the story is told, while the stack still serves its portal."""
+
+
 async def run_demo(
     settings: Settings,
     days_per_second: float | None,
     time_limit: float,
     entries: tuple[Entry, ...] = ENTRIES,
+    *,
+    afterwards: Afterwards | None = None,
 ) -> DemoRecap:
-    """Bring the stack up, play the story under a watchdog, print where to look."""
+    """Bring the stack up, play the story under a watchdog, leave work for the portal's
+    people, print where to look; then `afterwards` (the portal's address, its accounts)
+    runs while the stack still serves (the command: until Ctrl-C)."""
     started = time.monotonic()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     await migrate(settings.register_url)
@@ -192,9 +208,17 @@ async def run_demo(
             await _abandon(pacer, province)
             raise
         mail = await _mail_counts(settings, province)
+        accounts = await leave_work(stack.client, stack.door, province, number, pacer, chronicle)
+        password = dev_password(settings)
+        await enrol_accounts(stack.door, accounts, password)
+        _print_summary(story)
+        _print_where_to_look(settings, stack, story, mail, time.monotonic() - started)
+        kept = settings.data_dir.resolve() / "dev-accounts.json"
+        print_portal(console, stack.door.base_url, accounts, password, kept)
+        if afterwards is not None:
+            await afterwards(stack.door.base_url, accounts)
         console.print("\nStopping the worker" + (" and Temporal" if stack.server else "") + " …")
-    _print_summary(story)
-    _print_where_to_look(settings, stack, story, mail, time.monotonic() - started)
+    story.accounts = accounts
     return story
 
 
@@ -341,6 +365,14 @@ def demo(
     verbose: Annotated[
         bool, typer.Option("--verbose", help="Show the worker's log and full errors.")
     ] = False,
+    keep_portal: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-portal/--no-keep-portal",
+            help="After the story, keep the stack and its portal up until Ctrl-C "
+            "(default: when run in a terminal).",
+        ),
+    ] = None,
 ) -> None:
     """Run Quảng Ninh's OCOP year through the annual cycle, then its certificates' next years.
 
@@ -354,7 +386,9 @@ def demo(
         _fail(str(error), code=2)
     _configure_logging(verbose)
     try:
-        asyncio.run(run_demo(settings, days_per_second, timeout))
+        keep = console.is_terminal if keep_portal is None else keep_portal
+        until_stopped = (lambda *_: serve_until_stopped(console)) if keep else None
+        asyncio.run(run_demo(settings, days_per_second, timeout, afterwards=until_stopped))
     except KeyboardInterrupt:
         _fail("interrupted; the run's workflows were terminated and the stack stopped", code=130)
     except ConfigurationError as error:  # e.g. an unreadable OCOP_TEMPORAL_TLS_* file

@@ -29,7 +29,7 @@ from cli.api_client import post, post_step
 from contracts.refs import UpdateRef
 from infra.action_keys import ActionKeys
 from infra.database import create_engine, migrate, session_factory
-from infra.ports import find_free_port
+from infra.ports import find_free_port, port_is_free
 from infra.settings import Settings
 from models.actors import Actor
 from models.cycle_messages import SubmissionReceipt
@@ -70,6 +70,20 @@ class ApiDoor:
             self._tokens[key] = issue_token(self._settings, self._identity, account)[0]
         return self._tokens[key]
 
+    async def keep_account(self, username: str, actor: Actor, password_hash: str) -> None:
+        """Enrol `actor` as a local account people sign in to the portal with."""
+        account = Account(
+            subject=f"portal-{username}"[:64],
+            display_name=actor.display_name,
+            role=actor.role,
+            scope=actor.scope,
+        )
+        await enrol(self._sessions, account, username, password_hash)
+
+    @property
+    def base_url(self) -> str:
+        return self._settings.public_api_url
+
     async def step(
         self, workflow_id: str, ref: UpdateRef[In, Out], payload: In, actor: Actor
     ) -> Out:
@@ -95,7 +109,8 @@ async def served_door(settings: Settings, client: Client) -> AsyncIterator[ApiDo
     engine = create_engine(settings.register_url)
     sessions = session_factory(engine)
     identity = ActionKeys.load_or_create(settings.identity_keys_path)
-    port = find_free_port()
+    # The configured API port when it is free (the portal stays there after the story).
+    port = settings.api_port if port_is_free("127.0.0.1", settings.api_port) else find_free_port()
     local = settings.model_copy(update={"api_url": f"http://127.0.0.1:{port}"})
     app = create_app(
         local,

@@ -318,6 +318,21 @@ class ProductCase:
 
     # -- the councils
 
+    async def score_some(self, level: str, quality: int, members: int) -> None:
+        """The first `members` of the council score; the session stays open for the rest."""
+        council = self.councils[level]
+        totals = member_totals(self.entry, level, quality)
+        for member, total in list(zip(council.members, totals, strict=False))[:members]:
+            card = scorecard(
+                member.member_id, level, total, RULEBOOK.maxima, self.entry.mandatory_met
+            )
+            await self._update(
+                f"the scorecard of {member.member_id}",
+                case.SUBMIT_SCORECARD,
+                ScorecardSubmission(scorecard=card),
+                cast.council_member(member.member_id, level, member.name),
+            )
+
     async def score(self, level: str, quality: int) -> tuple[CouncilResult, CaseStatus]:
         """The council scores until its totals agree, then its secretary closes the session."""
         council = self.councils[level]

@@ -103,6 +103,8 @@ class DemoRecap:
     outcomes: list[Outcome] = field(default_factory=list)
     narrator: Narrator | None = None
     pacer: Pacer | None = None
+    accounts: tuple[Any, ...] = ()
+    """The portal accounts the demo left (`cli.demo.showcase.PortalAccount`)."""
 
 
 def cycle_moments(cycle: CycleInput) -> list[datetime]:

@@ -26,10 +26,10 @@ def pdf(words: str) -> bytes:
 class Browser:
     http: httpx.AsyncClient
 
-    async def sign_in(self, username: str) -> httpx.Response:
+    async def sign_in(self, username: str, password: str = PASSWORD) -> httpx.Response:
         answer = await self.http.post(
             "/portal/sign-in",
-            data={"username": username, "password": PASSWORD, "next": "/portal/"},
+            data={"username": username, "password": password, "next": "/portal/"},
             follow_redirects=True,
         )
         assert answer.status_code == 200, answer.text
