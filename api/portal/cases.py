@@ -84,8 +84,9 @@ async def case_page(
     """The case as this person may see it; a refused step is shown above its form."""
     try:
         _, found, status = await attempt(case_steps.readable_case(svc, actor, workflow_id))
-    except StepRefused as refused:
-        return page(request, "refused.html.j2", actor, status=refused.status, refusal=refused.shown)
+    except StepRefused as unreadable:
+        shown = refusal or unreadable  # the step's own refusal says more than the page's
+        return page(request, "refused.html.j2", actor, status=shown.status, refusal=shown.shown)
     return page(
         request,
         "case.html.j2",

@@ -3,6 +3,7 @@ filled in from the pages' own fields (the form value included)."""
 
 from __future__ import annotations
 
+import html as html_text
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -53,4 +54,4 @@ class Browser:
 
 def text_of(html: str) -> str:
     """The page's words without tags (what a reader sees, roughly)."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return html_text.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)))
