@@ -14,7 +14,10 @@ AT = datetime(2024, 3, 4, 2, tzinfo=UTC)
 
 @pytest.mark.parametrize("transition", list(CaseTransition))
 def test_every_transition_is_told_in_vietnamese_and_in_english(transition: CaseTransition) -> None:
-    occasion = {CaseTransition.EXPIRY_REMINDER: 90, CaseTransition.OVERDUE: "local_review"}
+    occasion: dict[CaseTransition, str | int] = {
+        CaseTransition.EXPIRY_REMINDER: 90,
+        CaseTransition.OVERDUE: "local_review",
+    }
     recorded = action(transition, occasion.get(transition))
     vi = timeline_line(recorded, AT, None, {}, "vi").text
     en = timeline_line(recorded, AT, None, {}, "en").text

@@ -125,7 +125,7 @@ PHRASES: Final[dict[str, Words]] = {
     ),
     "comment": Words("Nhận xét", "Comment"),
     "save_draft": Words("Lưu nháp", "Save the draft"),
-    "submit_scorecard": Words("Nộp phiếu chấm", "Submit the scorecard"),
+    "send_scorecard": Words("Nộp phiếu chấm", "Submit the scorecard"),
     "already_scored": Words(
         "Bạn đã chấm: {} điểm (có thể chấm lại trong phiên này).",
         "You scored {} points (you may score again in this session).",
@@ -145,7 +145,7 @@ PHRASES: Final[dict[str, Words]] = {
     "chair_missing": Words("chủ tịch chưa chấm", "the chair has not scored"),
     "spread": Words("Chênh lệch tổng điểm", "Spread of totals"),
     "spread_of": Words("{} điểm (cho phép tối đa {})", "{} points (at most {} allowed)"),
-    "close_session": Words("Kết thúc phiên chấm", "Close the session"),
+    "end_session": Words("Kết thúc phiên chấm", "Close the session"),
     "closed_result": Words("Kết quả phiên: {} điểm, {} sao", "Session result: {} points, {} stars"),
     "closed_rescore": Words(
         "Điểm chênh lệch quá mức: các thành viên chấm lại.",
