@@ -116,9 +116,9 @@ async def test_a_dossier_goes_from_the_producer_to_the_office_and_back(
 
 
 async def test_a_council_scores_its_chair_closes_and_the_authority_issues_the_decision(
-    api_world: ApiWorld,
+    portal_world: ApiWorld,
 ) -> None:
-    world = api_world
+    world = portal_world
     workflow_id, _ = await opened(world)
     case_path = f"/portal/cases/{workflow_id}"
     async for office in browser(world, "reviewer-bl"):
@@ -175,3 +175,20 @@ async def test_a_council_scores_its_chair_closes_and_the_authority_issues_the_de
         for words in ("GIẤY CHỨNG NHẬN SẢN PHẨM OCOP", "Mật ong rừng Bình Liêu", "Đạt hạng 3 sao"):
             assert words in printed_text, printed_text
         assert f"{number}-001" in printed_text
+
+        # Later, the producer applies again, reusing the dossier the case holds.
+        form = await producer.page(case_path + "/apply")
+        assert "Tài liệu của hồ sơ trước (dùng lại)" in text_of(form.text)
+        kept = re.findall(r'name="kept" value="([^"]+)"', form.text)
+        assert len(kept) == 7
+        early = await producer.post(
+            case_path + "/apply", case_path + "/apply", {"kind": "reevaluation", "kept": kept}
+        )
+        assert early.status_code == 409, early.text
+        assert "re-evaluation opens on 2026-09-03, 180 days before expiry" in text_of(early.text)
+        upgrade = await producer.post(
+            case_path + "/apply", case_path + "/apply", {"kind": "upgrade", "kept": kept}
+        )
+        assert upgrade.status_code == 200, upgrade.text
+        again = text_of(upgrade.text)
+        assert "đang thẩm định hồ sơ" in again, again

@@ -10,7 +10,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from api.identity import issue_token
-from api.portal import authority, cases, council, producer, reviewer
+from api.portal import applications, authority, cases, council, producer, reviewer
 from api.portal.outcomes import StepRefused, attempt
 from api.portal.rendering import Shown, language, page
 from api.portal.session import (
@@ -125,7 +125,14 @@ async def choose_language(
 def install(app: FastAPI) -> None:
     """Serve the portal from `app`: its pages, its stylesheet, its redirects."""
     app.include_router(router)
-    for part in (producer.router, reviewer.router, council.router, authority.router, cases.router):
+    for part in (
+        producer.router,
+        applications.router,
+        reviewer.router,
+        council.router,
+        authority.router,
+        cases.router,
+    ):
         app.include_router(part)
     app.mount("/portal/static", StaticFiles(directory=STATIC), name="portal-static")
 

@@ -8,7 +8,7 @@ already stored when an earlier try was refused come back as `kept` fields
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -44,8 +44,11 @@ def _invalid(detail: str) -> StepRefused:
     return StepRefused(422, Shown(INVALID_TITLE, detail))
 
 
-async def _kept(store: DocumentStore, value: str) -> DocumentRef:
+async def _kept(store: DocumentStore, value: str, held: Sequence[DocumentRef] = ()) -> DocumentRef:
     kind, sha256, name = [*value.split("|", 2), "", ""][:3]
+    known = next((d for d in held if d.sha256 == sha256 and d.kind.value == kind), None)
+    if known is not None:  # a document the case already holds, as it holds it
+        return known
     size = await store.size_of(sha256)
     if size is None:
         raise _invalid(f"kept: tệp {name!r} không có trong kho — {name!r} is not stored here")
@@ -62,10 +65,14 @@ class Handed:
     refused: list[str]
 
 
-async def documents_of(form: FormData, store: DocumentStore) -> Handed:
-    """The documents the form hands in: kept ones first, then the new files, stored.
-    A file refused (its size, its type) is named and the others are still kept."""
-    found = [await _kept(store, v) for v in form.getlist(KEPT_FIELD) if isinstance(v, str)]
+async def documents_of(
+    form: FormData, store: DocumentStore, held: Sequence[DocumentRef] = ()
+) -> Handed:
+    """The documents the form hands in: kept ones first (from the store, or `held` by
+    the case already), then the new files, stored. A file refused (its size, its type)
+    is named and the others are still kept."""
+    kept = [v for v in form.getlist(KEPT_FIELD) if isinstance(v, str)]
+    found = [await _kept(store, value, held) for value in kept]
     refused: list[str] = []
     for field, value in form.multi_items():
         if not field.startswith(FILE_PREFIX) or not isinstance(value, UploadFile):

@@ -90,6 +90,11 @@ PHRASES: Final[dict[str, Words]] = {
     "send_supplement": Words("Gửi bổ sung", "Send the supplement"),
     "certificate": Words("Giấy chứng nhận", "Certificate"),
     "valid_until": Words("Hiệu lực đến", "Valid until"),
+    "apply": Words("Đăng ký đánh giá lại hoặc nâng hạng", "Apply for re-evaluation or upgrade"),
+    "reused_documents": Words(
+        "Tài liệu của hồ sơ trước (dùng lại)", "Documents of the last dossier (reused)"
+    ),
+    "send_application": Words("Gửi đăng ký", "Send the application"),
     "no_certificate": Words("Hồ sơ chưa có giấy chứng nhận", "The case has no certificate"),
     "download_certificate": Words("Tải giấy chứng nhận (PDF)", "Download the certificate (PDF)"),
     "review_inbox": Words("Hồ sơ chờ thẩm định", "Dossiers to review"),
