@@ -50,7 +50,7 @@ class Services:
     documents: DocumentStore = field(init=False)
 
     def __post_init__(self) -> None:
-        self.documents = document_store(self.settings.data_dir, self.settings.document_max_bytes)
+        self.documents = document_store(self.settings)
 
 
 def services(request: Request) -> Services:

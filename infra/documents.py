@@ -14,6 +14,7 @@ compose file) keeps them the same way.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import os
 import re
@@ -25,6 +26,7 @@ from typing import Final, Protocol
 
 import filetype
 
+from infra.settings import Settings
 from models.documents import media_type_refusal, upload_size_refusal
 from models.errors import Refusal
 
@@ -91,6 +93,33 @@ class _Incoming:
         return StoredDocument(self.digest.hexdigest(), self.size, str(media_type))
 
 
+@contextlib.asynccontextmanager
+async def received(
+    folder: Path, name: str, chunks: AsyncIterator[bytes], limit: int
+) -> AsyncIterator[tuple[Path, StoredDocument]]:
+    """The file as it arrived, in a temporary file of `folder` for the block, once the
+    rules take it (DocumentRefused otherwise; reading stops once past the limit)."""
+    await asyncio.to_thread(folder.mkdir, parents=True, exist_ok=True)
+    temporary = folder / uuid.uuid4().hex
+    incoming = _Incoming(limit)
+    try:
+        with temporary.open("wb") as out:
+            async for chunk in chunks:
+                if not incoming.take(chunk):
+                    break
+                await asyncio.to_thread(out.write, chunk)
+        yield temporary, incoming.verdict(name)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def object_key(sha256: str) -> str:
+    """Where a document lives in a folder or a bucket: `ab/abcdef…`."""
+    if not SHA256_PATTERN.match(sha256):
+        raise ValueError(f"not a sha256 in hex: {sha256!r}")
+    return f"{sha256[:2]}/{sha256}"
+
+
 class FileDocumentStore:
     """Documents in a folder: `root/ab/abcdef…`, written once, then read-only."""
 
@@ -98,26 +127,12 @@ class FileDocumentStore:
         self.root, self.limit = root, limit_bytes
 
     def path_of(self, sha256: str) -> Path:
-        if not SHA256_PATTERN.match(sha256):
-            raise ValueError(f"not a sha256 in hex: {sha256!r}")
-        return self.root / sha256[:2] / sha256
+        return self.root / object_key(sha256)
 
     async def put(self, name: str, chunks: AsyncIterator[bytes]) -> StoredDocument:
-        incoming_dir = self.root / ".incoming"
-        await asyncio.to_thread(incoming_dir.mkdir, parents=True, exist_ok=True)
-        temporary = incoming_dir / uuid.uuid4().hex
-        incoming = _Incoming(self.limit)
-        try:
-            with temporary.open("wb") as out:
-                async for chunk in chunks:
-                    if not incoming.take(chunk):
-                        break
-                    await asyncio.to_thread(out.write, chunk)
-            stored = incoming.verdict(name)
-            await asyncio.to_thread(self._keep, temporary, self.path_of(stored.sha256))
+        async with received(self.root / ".incoming", name, chunks, self.limit) as (path, stored):
+            await asyncio.to_thread(self._keep, path, self.path_of(stored.sha256))
             return stored
-        finally:
-            temporary.unlink(missing_ok=True)
 
     @staticmethod
     def _keep(temporary: Path, target: Path) -> None:
@@ -150,6 +165,12 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
-def document_store(data_dir: Path, limit_bytes: int) -> DocumentStore:
-    """The configured store: the data folder's `documents/` on the embedded stack."""
-    return FileDocumentStore(data_dir / "documents", limit_bytes)
+def document_store(settings: Settings) -> DocumentStore:
+    """The configured store: an S3 bucket when an endpoint is set (MinIO in the compose
+    file), else the data folder's `documents/` (the embedded stack)."""
+    limit = settings.document_max_bytes
+    if settings.documents_s3_endpoint:
+        from infra.object_store import S3DocumentStore  # only where a bucket is used
+
+        return S3DocumentStore.from_settings(settings)
+    return FileDocumentStore(settings.data_dir / "documents", limit)

@@ -153,6 +153,19 @@ class Settings(BaseSettings):
         le=MAX_DOCUMENT_BYTES,
         description="The largest file the portal takes into a dossier.",
     )
+    documents_s3_endpoint: str | None = Field(
+        default=None,
+        pattern=r"^[^\s/:]+(:\d{1,5})?$",
+        description="host:port of an S3-compatible store for documents (MinIO in the "
+        "compose file); default: the data folder's documents/.",
+    )
+    documents_s3_bucket: str = Field(
+        default="ocop-documents", pattern=r"^[a-z0-9][a-z0-9.-]{2,62}$"
+    )
+    documents_s3_access_key: SecretStr | None = None
+    documents_s3_secret_key: SecretStr | None = None
+    documents_s3_secure: bool = Field(default=True, description="HTTPS to the store")
+    documents_s3_region: str | None = Field(default=None, max_length=64)
 
     @field_validator("database_url")
     @classmethod

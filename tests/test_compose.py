@@ -13,6 +13,7 @@ import yaml
 
 from api.serving import KEEP_ALIVE_SECONDS
 from infra.devserver import search_attribute_cli_args
+from infra.settings import Settings
 from models.actors import Actor, Role, Scope
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -253,3 +254,26 @@ def test_the_trial_users_are_valid_actors_one_per_role() -> None:
         assert all(credential["temporary"] for credential in user["credentials"])
         roles.append(actor.role)
     assert sorted(roles) == sorted(Role)
+
+
+def test_the_api_keeps_documents_in_minio_by_its_settings() -> None:
+    services = _compose()["services"]
+    env = services["ocop-api"]["environment"]
+    assert env["OCOP_DOCUMENTS_S3_ENDPOINT"] == "minio:9000"
+    assert (
+        env["OCOP_DOCUMENTS_S3_ACCESS_KEY"] == services["minio"]["environment"]["MINIO_ROOT_USER"]
+    )
+    assert (
+        env["OCOP_DOCUMENTS_S3_SECRET_KEY"]
+        == services["minio"]["environment"]["MINIO_ROOT_PASSWORD"]
+    )
+    settings = Settings.model_validate(
+        {
+            "documents_s3_endpoint": env["OCOP_DOCUMENTS_S3_ENDPOINT"],
+            "documents_s3_secure": env["OCOP_DOCUMENTS_S3_SECURE"],
+        }
+    )
+    assert settings.documents_s3_secure is False
+    assert services["ocop-api"]["depends_on"]["minio"]["condition"] == "service_healthy"
+    assert "minio-data:/data" in services["minio"]["volumes"]
+    assert "ports" not in services["minio"]  # reached on the stack's network only

@@ -3,12 +3,15 @@ once and for good."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
-from infra.documents import DocumentRefused, FileDocumentStore, media_type_of
+from infra.documents import DocumentRefused, FileDocumentStore, document_store, media_type_of
+from infra.ports import find_free_port
+from infra.settings import Settings
 from models.documents import media_type_refusal, upload_size_refusal
 from tests.portal.forms import PNG, pdf
 
@@ -84,3 +87,43 @@ async def test_a_program_named_like_a_pdf_is_refused_and_not_kept(tmp_path: Path
     with pytest.raises(DocumentRefused, match="không phải loại được nhận"):
         await store.put("ket-qua.pdf", chunks(b"\x7fELF\x02\x01\x01" + b"\0" * 64))
     assert stored_files(tmp_path) == []
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    """An S3 API on a free local port: moto's server, as MinIO answers in production."""
+    server_module = pytest.importorskip("moto.server")
+    port = find_free_port()
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+async def test_the_bucket_keeps_documents_by_hash_the_same_way(
+    s3_endpoint: str, tmp_path: Path
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        documents_s3_endpoint=s3_endpoint,
+        documents_s3_bucket=f"ocop-{uuid.uuid4().hex[:8]}",
+        documents_s3_access_key="testing",
+        documents_s3_secret_key="testing",
+        documents_s3_secure=False,
+        documents_s3_region="us-east-1",
+    )
+    store = document_store(settings)
+    assert type(store).__name__ == "S3DocumentStore"
+    first = await store.put("a.pdf", chunks(pdf("one")))
+    again = await store.put("b.pdf", chunks(pdf("one")))
+    assert first == again and await store.size_of(first.sha256) == len(pdf("one"))
+    read = await store.read(first.sha256)
+    assert read is not None and b"".join([c async for c in read]) == pdf("one")
+    assert await store.read("f" * 64) is None and await store.size_of("not-a-hash") is None
+    with pytest.raises(DocumentRefused, match="không phải loại được nhận"):
+        await store.put("x.pdf", chunks(b"\x7fELF\x02\x01\x01" + b"\0" * 64))
+    listed = store.client.list_objects(settings.documents_s3_bucket, recursive=True)  # type: ignore[attr-defined]
+    assert [o.object_name for o in listed] == [f"{first.sha256[:2]}/{first.sha256}"]
+    assert not (tmp_path / "documents").exists()  # nothing in the data folder
