@@ -8,18 +8,18 @@ certificate is worth is what the register (and the public lookup) says of it tod
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Final
-
-import matplotlib
-from fpdf import FPDF
+from typing import TYPE_CHECKING, Final
 
 from models.dates import format_day
 from models.dossier import Language
 
-FONT_DIR: Final = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+if TYPE_CHECKING:
+    from fpdf import FPDF
+
 FONT: Final = "DejaVu"
 GREEN: Final = (11, 110, 79)
 
@@ -50,13 +50,25 @@ def _both(pdf: FPDF, vi: str, en: str, size: float, *, bold: bool = False) -> No
     pdf.set_text_color(0, 0, 0)
 
 
+def font_dir() -> Path:
+    """matplotlib's DejaVu fonts, found without importing matplotlib (and numpy): only
+    the PDF needs them, and every `ocop` command loads this module."""
+    spec = importlib.util.find_spec("matplotlib")
+    if spec is None or spec.origin is None:
+        raise RuntimeError("matplotlib is not installed: the certificate's fonts come with it")
+    return Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf"
+
+
 def certificate_pdf(sheet: CertificateSheet) -> bytes:
     """The certificate's printable page."""
+    from fpdf import FPDF  # late: a second's import, for the PDF alone
+
     pdf = FPDF(orientation="landscape", format="A4")
     pdf.set_title(f"Giấy chứng nhận OCOP {sheet.number}")
     pdf.set_author(sheet.authority)
-    pdf.add_font(FONT, "", str(FONT_DIR / "DejaVuSans.ttf"))
-    pdf.add_font(FONT, "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+    fonts = font_dir()
+    pdf.add_font(FONT, "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font(FONT, "B", str(fonts / "DejaVuSans-Bold.ttf"))
     pdf.set_auto_page_break(False)
     pdf.add_page()
     pdf.set_draw_color(*GREEN)
