@@ -469,6 +469,12 @@ class CaseStatus(BaseModel):
         default_factory=list,
         description="The dossier's documents as they stand this round (supplements included)",
     )
+    supplement_days: int | None = Field(
+        default=None,
+        description="The days a producer has to bring a supplement once asked (working "
+        "days where the case keeps a working calendar)",
+    )
+    supplement_in_working_days: bool = False
 
 
 def days(value: int) -> timedelta:

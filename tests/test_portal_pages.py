@@ -82,6 +82,9 @@ async def test_a_dossier_goes_from_the_producer_to_the_office_and_back(
         inbox = await office.page("/portal/reviews")
         listed = text_of(inbox.text)
         assert "Mật ong rừng Bình Liêu" in listed and "Còn 42 ngày" in listed, listed
+        checklist = text_of((await office.page(case_path)).text)
+        assert "✗ Còn thiếu: Phiếu kết quả kiểm nghiệm" in checklist
+        assert "Chủ thể có 15 ngày làm việc để bổ sung." in checklist, checklist
         asked = await office.post(
             case_path,
             case_path + "/review",

@@ -108,6 +108,9 @@ PHRASES: Final[dict[str, Words]] = {
     "supplement_due": Words(
         "Chủ thể có {} ngày làm việc để bổ sung.", "The producer has {} working days to bring it."
     ),
+    "supplement_due_days": Words(
+        "Chủ thể có {} ngày để bổ sung.", "The producer has {} days to bring it."
+    ),
     "open_case": Words("Mở hồ sơ", "Open"),
     "dossier_number": Words("Số hồ sơ", "Dossier number"),
     "not_your_page": Words("Trang này dành cho vai trò khác.", "This page is for another role."),

@@ -109,6 +109,8 @@ def case_status(
         extensions=list(this_round.extensions),
         review_escalated=this_round.review_escalated,
         documents=list(dossier.documents),
+        supplement_days=input.policy.supplement_deadline_days,
+        supplement_in_working_days=input.policy.working_calendar is not None,
         local_assessment=this_round.local_assessment,
         council_meeting=this_round.session.meeting,
     )
