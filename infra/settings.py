@@ -133,6 +133,12 @@ class Settings(BaseSettings):
         "API's own local issuer (accounts in the register).",
     )
     oidc_audience: str = Field(default="ocop-api", min_length=1)
+    oidc_portal_client_id: str = Field(
+        default="ocop-portal",
+        min_length=1,
+        max_length=255,
+        description="The portal's client at the OIDC issuer (authorization code with PKCE).",
+    )
     oidc_jwks_url: str | None = Field(
         default=None, description="The issuer's JWKS, when its discovery document is not used."
     )

@@ -277,3 +277,17 @@ def test_the_api_keeps_documents_in_minio_by_its_settings() -> None:
     assert services["ocop-api"]["depends_on"]["minio"]["condition"] == "service_healthy"
     assert "minio-data:/data" in services["minio"]["volumes"]
     assert "ports" not in services["minio"]  # reached on the stack's network only
+
+
+def test_the_realm_has_a_portal_client_for_the_code_flow_with_pkce() -> None:
+    clients = {client["clientId"]: client for client in _realm()["clients"]}
+    portal = clients["ocop-portal"]
+    assert portal["publicClient"] and portal["standardFlowEnabled"]
+    assert not portal["directAccessGrantsEnabled"] and not portal["implicitFlowEnabled"]
+    assert portal["attributes"]["pkce.code.challenge.method"] == "S256"
+    assert "http://localhost:8000/portal/callback" in portal["redirectUris"]
+    assert Settings().oidc_portal_client_id == "ocop-portal"
+    # Its tokens carry what the API reads, as the command line's do.
+    mappers = {m["name"]: m["config"] for m in portal["protocolMappers"]}
+    cli = {m["name"]: m["config"] for m in clients["ocop-cli"]["protocolMappers"]}
+    assert mappers == cli and "audience ocop-api" in mappers

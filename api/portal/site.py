@@ -9,8 +9,16 @@ from fastapi import APIRouter, FastAPI, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api.identity import issue_token
+from api.identity import TokenRefused, issue_token
 from api.portal import applications, authority, cases, council, producer, reviewer
+from api.portal.oidc import (
+    LOGIN_COOKIE,
+    LOGIN_SECONDS,
+    LoginAttempt,
+    Provider,
+    SignInFailed,
+    same_state,
+)
 from api.portal.outcomes import StepRefused, attempt
 from api.portal.rendering import Shown, language, page
 from api.portal.session import (
@@ -22,9 +30,9 @@ from api.portal.session import (
     safe_next,
     sign_in_location,
 )
-from api.portal.wording import LANGUAGE_COOKIE, phrase
+from api.portal.wording import LANGUAGE_COOKIE, both, phrase
 from api.routes.auth import local_account
-from api.services import Svc
+from api.services import Services, Svc
 from models.actors import Role
 from models.dossier import MAX_DOCUMENT_BYTES, Language
 
@@ -64,6 +72,8 @@ async def sign_in_form(
     next: Annotated[str, Query(max_length=500)] = "/portal/",
     expired: Annotated[bool, Query()] = False,
 ) -> Response:
+    if svc.settings.oidc_issuer is not None:
+        return await _to_provider(request, svc, safe_next(next))
     notice = phrase("session_ended", language(request)) if expired else None
     return page(
         request,
@@ -101,6 +111,67 @@ async def sign_in(
     token, lifetime = issue_token(svc.settings, svc.identity_keys, account)
     response = _see_other(safe_next(next))
     keep_session(response, request, token, lifetime)
+    return response
+
+
+def _provider(request: Request, svc: Services) -> Provider:
+    found: Provider | None = getattr(request.app.state, "portal_provider", None)
+    if found is None:
+        found = request.app.state.portal_provider = Provider(svc.settings)
+    return found
+
+
+def _callback_url(svc: Services) -> str:
+    return f"{svc.settings.public_api_url}/portal/callback"
+
+
+async def _to_provider(request: Request, svc: Services, next_path: str) -> Response:
+    attempt = LoginAttempt.new(next_path)
+    try:
+        location = await _provider(request, svc).authorization_url(attempt, _callback_url(svc))
+    except SignInFailed as error:
+        return _sign_in_failed(request, str(error))
+    response = _see_other(location)
+    # Lax, not Strict: the provider sends the browser back here from its own site.
+    response.set_cookie(
+        LOGIN_COOKIE,
+        attempt.cookie,
+        max_age=LOGIN_SECONDS,
+        path="/portal/callback",
+        httponly=True,
+        samesite="lax",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+def _sign_in_failed(request: Request, why: str) -> Response:
+    shown = Shown(both("sign_in_failed"), why)
+    return page(request, "refused.html.j2", None, status=401, refusal=shown)
+
+
+@router.get("/callback")
+async def callback(
+    request: Request,
+    svc: Svc,
+    code: Annotated[str, Query(min_length=1, max_length=4096)] = "",
+    state: Annotated[str, Query(max_length=200)] = "",
+    error: Annotated[str, Query(max_length=200)] = "",
+) -> Response:
+    """The provider sends the browser back: check the state, exchange the code."""
+    attempt = LoginAttempt.of_cookie(request.cookies.get(LOGIN_COOKIE))
+    if error or not code:
+        return _sign_in_failed(request, f"the provider answered: {error or 'no code'}")
+    if attempt is None or not same_state(attempt, state):
+        return _sign_in_failed(request, "the sign-in did not start here (its state does not match)")
+    try:
+        token, lifetime = await _provider(request, svc).exchange(code, attempt, _callback_url(svc))
+        await svc.verifier.actor(token)  # the token must name a usable actor
+    except (SignInFailed, TokenRefused) as failed:
+        return _sign_in_failed(request, str(failed))
+    response = _see_other(safe_next(attempt.next_path))
+    keep_session(response, request, token, lifetime)
+    response.delete_cookie(LOGIN_COOKIE, path="/portal/callback")
     return response
 
 

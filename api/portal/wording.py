@@ -31,6 +31,7 @@ PHRASES: Final[dict[str, Words]] = {
         "Sign in at the province's identity provider",
     ),
     "other_language": Words("English", "Tiếng Việt"),
+    "sign_in_failed": Words("Không đăng nhập được", "Sign-in failed"),
     "refused": Words("Không thực hiện được", "Not done"),
     "fix_fields": Words("Vui lòng sửa các mục sau", "Please correct these fields"),
     "my_products": Words("Sản phẩm của tôi", "My products"),
