@@ -17,7 +17,6 @@ from temporalio.client import Client
 from api import problems
 from api.identity import TokenVerifier
 from api.limits import BodyLimit
-from api.portal import site as portal
 from api.routes import auth, cases, codec, cycles, meetings, reads
 from api.services import Services
 from infra.action_keys import ActionKeys
@@ -37,6 +36,8 @@ DESCRIPTION = (
 
 
 def _application(lifespan: Lifespan | None = None, ui_origins: list[str] | None = None) -> FastAPI:
+    from api.portal import site as portal  # late: the `ocop` commands import this module
+
     app = FastAPI(title=TITLE, description=DESCRIPTION, version="1.0.0", lifespan=lifespan)
     problems.install(app)
     routers = (
