@@ -195,3 +195,44 @@ async def test_a_council_scores_its_chair_closes_and_the_authority_issues_the_de
         assert upgrade.status_code == 200, upgrade.text
         again = text_of(upgrade.text)
         assert "đang thẩm định hồ sơ" in again, again
+
+
+async def test_english_is_a_click_away_and_the_choice_stays(api_world: ApiWorld) -> None:
+    async for producer in browser(api_world, "producer"):
+        vietnamese = text_of((await producer.page("/portal/products")).text)
+        assert "Sản phẩm của tôi" in vietnamese and "Nộp hồ sơ mới" in vietnamese
+        english = await producer.page("/portal/language/en?back=/portal/products")
+        assert english.url.path == "/portal/products"
+        words = text_of(english.text)
+        assert "My products" in words and "Submit a new dossier" in words
+        assert "Tiếng Việt" in words  # the way back
+        again = text_of((await producer.page("/portal/dossiers/new?group=food")).text)
+        assert "Documents the group requires" in again and "Laboratory test results" in again
+        elsewhere = await producer.http.get("/portal/language/en?back=https://evil.example/")
+        assert elsewhere.headers["location"] == "/portal/"
+
+
+async def test_after_a_divergence_the_members_are_told_why_they_score_again(
+    api_world: ApiWorld,
+) -> None:
+    world = api_world
+    workflow_id, _ = await opened(world)
+    case_path = f"/portal/cases/{workflow_id}"
+    async for office in browser(world, "reviewer-bl"):
+        await office.post(case_path, case_path + "/review", {"action": "accept"})
+    card = {"part_b": "15", "part_c": "20", "mandatory_criteria_met": "yes"}
+    for seat, part_a in (("chair", "15"), ("m1", "25"), ("m2", "35"), ("m3", "25")):
+        async for member in browser(world, f"district-{seat}"):
+            await member.post(case_path, case_path + "/scorecard", {**card, "part_a": part_a})
+    async for secretary in browser(world, "secretary"):
+        session = text_of((await secretary.page(case_path)).text)
+        assert "20 điểm (cho phép tối đa 10)" in session, session
+        closed = await secretary.post(case_path, case_path + "/close-session", {})
+        assert "Điểm chênh lệch quá mức: các thành viên chấm lại." in text_of(closed.text)
+    async for member in browser(world, "district-m1"):
+        again = text_of((await member.page(case_path)).text)
+        assert (
+            "Chấm lại (lần 2): tổng điểm các thành viên chênh nhau 20 điểm, quá 10 điểm cho phép."
+            in again
+        ), again
+        assert "Điểm chênh lệch nhiều: Hội đồng chấm lại: chênh lệch 20 điểm" in again
