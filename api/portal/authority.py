@@ -8,7 +8,6 @@ its signed action); the certificates are numbered by the cycle's own rule
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Final
@@ -19,7 +18,8 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
-from api.portal.outcomes import StepRefused, attempt, checked, validated
+from api.portal.listing import running_cases
+from api.portal.outcomes import StepRefused, attempt, checked, refused_page, validated
 from api.portal.rendering import Shown, page
 from api.portal.session import CheckedForm, PortalActor
 from api.portal.wording import both
@@ -37,29 +37,19 @@ from models.register import CertificateRow, DecisionProductRow, DecisionRow, Pro
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
 MAX_AWAITING: Final = 200
-READ_AT_ONCE: Final = 10
 
 
 async def awaiting(svc: Services, actor: Actor) -> list[CaseStatus]:
     """The running cases awaiting a recognition this authority may sign."""
     level = actor.scope.level or ""
     clauses = [
-        f"WorkflowType = '{case.WORKFLOW_TYPE}'",
-        "ExecutionStatus = 'Running'",
         f"{case.STAGE.name} = '{CaseStage.AWAITING_RECOGNITION.value}'",
-        f"{case.LEVEL.name} = '{level}'",  # an Identifier-patterned scope: safe to quote
+        f"{case.LEVEL.name} = '{level}'",
     ]
     if actor.scope.province:
         clauses.append(f"{case.PROVINCE.name} = '{actor.scope.province}'")
-    ids = [e.id async for e in svc.client.list_workflows(" AND ".join(clauses), limit=MAX_AWAITING)]
-    gate = asyncio.Semaphore(READ_AT_ONCE)
 
-    async def read(workflow_id: str) -> CaseStatus | None:
-        async with gate:
-            try:
-                _, _, status = await attempt(case_steps.readable_case(svc, actor, workflow_id))
-            except StepRefused:
-                return None
+    def signs(status: CaseStatus) -> bool:
         signing = access.signing_refusal(
             actor,
             level=level,
@@ -68,9 +58,9 @@ async def awaiting(svc: Services, actor: Actor) -> list[CaseStatus]:
             locality=status.locality,
         )
         ready = status.stage == CaseStage.AWAITING_RECOGNITION and status.level == level
-        return status if ready and signing is None else None
+        return ready and signing is None
 
-    found = [s for s in await asyncio.gather(*map(read, ids)) if s is not None]
+    found = [s for s in await running_cases(svc, actor, clauses, MAX_AWAITING) if signs(s)]
     return sorted(found, key=lambda s: s.product_code)
 
 
@@ -216,5 +206,5 @@ async def printed(
             rows = [(product, certificate) for product, certificate in found]
     if decision is None:
         missing = Shown("Không tìm thấy — not found", both("no_decision"))
-        return page(request, "refused.html.j2", actor, status=404, refusal=missing)
+        return refused_page(request, actor, missing, 404)
     return page(request, "decision_print.html.j2", actor, decision=decision, rows=rows)

@@ -17,7 +17,7 @@ from fastapi.responses import Response, StreamingResponse
 from sqlalchemy import select
 
 from api.portal.council_view import session_view
-from api.portal.outcomes import StepRefused, attempt
+from api.portal.outcomes import StepRefused, attempt, refused_page
 from api.portal.rendering import Shown, language, page
 from api.portal.session import PortalActor
 from api.portal.wording import both
@@ -86,7 +86,7 @@ async def case_page(
         _, found, status = await attempt(case_steps.readable_case(svc, actor, workflow_id))
     except StepRefused as unreadable:
         shown = refusal or unreadable  # the step's own refusal says more than the page's
-        return page(request, "refused.html.j2", actor, status=shown.status, refusal=shown.shown)
+        return refused_page(request, actor, shown)
     return page(
         request,
         "case.html.j2",
@@ -131,7 +131,7 @@ async def document(
     try:
         _, _, status = await attempt(case_steps.readable_case(svc, actor, workflow_id))
     except StepRefused as refused:
-        return page(request, "refused.html.j2", actor, status=refused.status, refusal=refused.shown)
+        return refused_page(request, actor, refused)
     listed = next((d for d in status.documents if d.sha256 == sha256), None)
     chunks = await svc.documents.read(sha256) if listed is not None else None
     if listed is None or chunks is None:
@@ -139,7 +139,7 @@ async def document(
             "Không tìm thấy — not found",
             "hồ sơ không có tài liệu này — the dossier has no such document",
         )
-        return page(request, "refused.html.j2", actor, status=404, refusal=missing)
+        return refused_page(request, actor, missing, 404)
     return StreamingResponse(
         chunks,
         media_type="application/octet-stream",
@@ -169,11 +169,11 @@ async def certificate(
     try:
         _, _, status = await attempt(case_steps.readable_case(svc, actor, workflow_id))
     except StepRefused as refused:
-        return page(request, "refused.html.j2", actor, status=refused.status, refusal=refused.shown)
+        return refused_page(request, actor, refused)
     held = status.certificate
     if held is None:
         none = Shown("Không tìm thấy — not found", both("no_certificate"))
-        return page(request, "refused.html.j2", actor, status=404, refusal=none)
+        return refused_page(request, actor, none, 404)
     decision = next((d for d in status.decisions if d.number == held.decision_number), None)
     sheet = CertificateSheet(
         number=held.number,

@@ -3,7 +3,6 @@ scorecard (saved as a draft, then submitted), and closing the session."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -14,6 +13,7 @@ from sqlalchemy import delete, select
 from starlette.datastructures import FormData
 
 from api.portal.cases import CaseId, case_page
+from api.portal.listing import running_cases
 from api.portal.outcomes import StepRefused, attempt, validated
 from api.portal.rendering import page
 from api.portal.session import CheckedForm, PortalActor
@@ -27,7 +27,6 @@ from models.register import ScorecardDraftRow
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
 MAX_SESSIONS: Final = 100
-READ_AT_ONCE: Final = 10
 WHOLE: Final = re.compile(r"^[0-9]{1,3}$")
 CARD_FIELDS: Final = ("part_a", "part_b", "part_c", "mandatory_criteria_met", "comment")
 
@@ -35,23 +34,12 @@ CARD_FIELDS: Final = ("part_a", "part_b", "part_c", "mandatory_criteria_met", "c
 async def open_sessions(svc: Services, actor: Actor) -> list[CaseStatus]:
     """The running cases scored now by the council of this person's level."""
     province, level = actor.scope.province or "", actor.scope.level or ""
-    # Both come from a Code/Identifier-patterned scope: safe to quote in the query.
-    query = (
-        f"WorkflowType = '{case.WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' "
-        f"AND {case.PROVINCE.name} = '{province}' AND {case.LEVEL.name} = '{level}' "
-        f"AND {case.STAGE.name} = '{CaseStage.COUNCIL_SCORING.value}'"
-    )
-    ids = [e.id async for e in svc.client.list_workflows(query, limit=MAX_SESSIONS)]
-    gate = asyncio.Semaphore(READ_AT_ONCE)
-
-    async def read(workflow_id: str) -> CaseStatus | None:
-        async with gate:
-            try:
-                return await attempt(case_steps.status(workflow_id, actor, svc))
-            except StepRefused:
-                return None
-
-    found = [s for s in await asyncio.gather(*map(read, ids)) if s is not None]
+    clauses = [
+        f"{case.PROVINCE.name} = '{province}'",
+        f"{case.LEVEL.name} = '{level}'",
+        f"{case.STAGE.name} = '{CaseStage.COUNCIL_SCORING.value}'",
+    ]
+    found = await running_cases(svc, actor, clauses, MAX_SESSIONS)
     return sorted(
         (s for s in found if s.stage == CaseStage.COUNCIL_SCORING and s.level == level),
         key=lambda s: (s.next_deadline.due if s.next_deadline else s.as_of, s.product_code),

@@ -10,12 +10,15 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from api.portal.rendering import Shown
+from api.portal.rendering import Shown, page
 from api.problems import ApiProblem, invalid_input, temporal_failed, update_refused
 from infra.documents import DocumentRefused
+from models.actors import Actor
 from models.errors import DomainError
 
 T = TypeVar("T")
@@ -84,3 +87,12 @@ def validated(model: type[M], data: object) -> M:
         found = refused(error)
         assert found is not None  # a validation error is always a refusal
         raise found from None
+
+
+def refused_page(
+    request: Request, actor: Actor | None, refusal: StepRefused | Shown, status: int = 404
+) -> Response:
+    """A page that is only the refusal (a case that cannot be read, a missing file)."""
+    if isinstance(refusal, StepRefused):
+        status, refusal = refusal.status, refusal.shown
+    return page(request, "refused.html.j2", actor, status=status, refusal=refusal)

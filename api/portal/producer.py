@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from starlette.datastructures import FormData
 
 from api.portal.cases import CaseId, case_page
-from api.portal.outcomes import StepRefused, attempt, validated
+from api.portal.outcomes import StepRefused, attempt, refused_page, validated
 from api.portal.rendering import Shown, page
 from api.portal.session import CheckedForm, PortalActor
 from api.portal.uploads import Handed, documents_of, kept_value
@@ -62,7 +62,7 @@ async def products(request: Request, actor: PortalActor, svc: Svc) -> Response:
     try:
         mine = await attempt(reads.my_cases(actor, svc))
     except StepRefused as refusal:
-        return page(request, "refused.html.j2", actor, status=refusal.status, refusal=refusal.shown)
+        return refused_page(request, actor, refusal)
     statuses = await asyncio.gather(
         *(_stage_of(svc, actor, p.workflow_id) for p in mine[:MAX_STATUSES])
     )

@@ -3,7 +3,6 @@ soonest deadline first, and the review itself (accept, ask for a supplement, rej
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
@@ -12,7 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from api.portal.cases import CaseId, case_page
-from api.portal.outcomes import StepRefused, attempt, validated
+from api.portal.listing import running_cases
+from api.portal.outcomes import StepRefused, attempt, refused_page, validated
 from api.portal.rendering import page
 from api.portal.session import CheckedForm, PortalActor
 from api.routes import cases as case_steps
@@ -26,7 +26,6 @@ from models.clock import VIETNAM
 router = APIRouter(prefix="/portal", include_in_schema=False)
 
 MAX_INBOX: Final = 100
-READ_AT_ONCE: Final = 10
 INBOX_STAGES: Final = (CaseStage.LOCAL_REVIEW, CaseStage.AWAITING_SUPPLEMENT)
 
 
@@ -49,23 +48,12 @@ async def inbox(svc: Services, actor: Actor) -> list[InboxRow]:
     """The running cases at the office's locality that wait for it or for a supplement."""
     province, locality = actor.scope.province or "", actor.scope.locality or ""
     stages = ", ".join(f"'{stage.value}'" for stage in INBOX_STAGES)
-    # Province and locality are Code-patterned in the scope, the stages an enum: safe to quote.
-    query = (
-        f"WorkflowType = '{case.WORKFLOW_TYPE}' AND ExecutionStatus = 'Running' "
-        f"AND {case.PROVINCE.name} = '{province}' AND {case.LOCALITY.name} = '{locality}' "
-        f"AND {case.STAGE.name} IN ({stages})"
-    )
-    ids = [e.id async for e in svc.client.list_workflows(query, limit=MAX_INBOX)]
-    gate = asyncio.Semaphore(READ_AT_ONCE)
-
-    async def read(workflow_id: str) -> CaseStatus | None:
-        async with gate:
-            try:
-                return await attempt(case_steps.status(workflow_id, actor, svc))
-            except StepRefused:
-                return None  # ended or moved on since the list was read
-
-    found = [s for s in await asyncio.gather(*map(read, ids)) if s is not None]
+    clauses = [
+        f"{case.PROVINCE.name} = '{province}'",
+        f"{case.LOCALITY.name} = '{locality}'",
+        f"{case.STAGE.name} IN ({stages})",
+    ]
+    found = await running_cases(svc, actor, clauses, MAX_INBOX)
     rows = [_row(s) for s in found if s.stage in INBOX_STAGES]
     return sorted(rows, key=lambda r: (r.due is None, r.due or r.case.as_of))
 
@@ -78,7 +66,7 @@ async def reviews(request: Request, actor: PortalActor, svc: Svc) -> Response:
             permit(svc, actor, access.review_refusal(actor, province, locality), "inbox", locality)
         )
     except StepRefused as refusal:
-        return page(request, "refused.html.j2", actor, status=refusal.status, refusal=refusal.shown)
+        return refused_page(request, actor, refusal)
     return page(request, "reviews.html.j2", actor, rows=await inbox(svc, actor))
 
 

@@ -19,7 +19,7 @@ from api.portal.oidc import (
     SignInFailed,
     same_state,
 )
-from api.portal.outcomes import StepRefused, attempt
+from api.portal.outcomes import StepRefused, attempt, refused_page
 from api.portal.rendering import Shown, language, page
 from api.portal.session import (
     ForgedForm,
@@ -147,7 +147,7 @@ async def _to_provider(request: Request, svc: Services, next_path: str) -> Respo
 
 def _sign_in_failed(request: Request, why: str) -> Response:
     shown = Shown(both("sign_in_failed"), why)
-    return page(request, "refused.html.j2", None, status=401, refusal=shown)
+    return refused_page(request, None, shown, 401)
 
 
 @router.get("/callback")
@@ -219,4 +219,4 @@ def install(app: FastAPI) -> None:
             "trang — the form was not sent from the portal's own page (or the session "
             "changed); reload the page",
         )
-        return page(request, "refused.html.j2", None, status=403, refusal=shown)
+        return refused_page(request, None, shown, 403)
