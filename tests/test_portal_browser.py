@@ -15,19 +15,10 @@ import pytest
 from pypdf import PdfReader
 
 from tests.fixtures.api import ApiWorld
-from tests.portal.forms import pdf
+from tests.portal.forms import FOOD_DOCUMENTS, pdf
 from tests.portal.people import Person, signed_in
 
 pytestmark = [pytest.mark.devserver, pytest.mark.timeout(420)]
-
-FOOD_DOCUMENTS = (
-    "registration_form",
-    "self_assessment",
-    "business_registration",
-    "sample_receipt",
-    "food_safety_certificate",
-    "quality_declaration",
-)
 
 
 async def press(page: Any, button: str) -> None:

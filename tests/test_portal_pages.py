@@ -14,7 +14,7 @@ import pytest
 from pypdf import PdfReader
 
 from tests.fixtures.api import ApiWorld
-from tests.portal.forms import Browser, pdf, text_of
+from tests.portal.forms import FOOD_DOCUMENTS, Browser, dossier_form, pdf, text_of
 from tests.test_api_case import opened
 
 pytestmark = pytest.mark.devserver
@@ -25,29 +25,6 @@ async def browser(world: ApiWorld, username: str) -> AsyncIterator[Browser]:
         person = Browser(http)
         await person.sign_in(username)
         yield person
-
-
-def dossier_form(code: str) -> dict[str, str]:
-    return {
-        "group": "food",
-        "product_set": "processed_food",
-        "product_code": code,
-        "product_name": "Mật ong rừng Bình Liêu",
-        "locality": "binh-lieu",
-        "applicant.name": "HTX Hợp Tiến",
-        "applicant.kind": "cooperative",
-        "applicant.phone": "0203 3878 111",
-    }
-
-
-FOOD_DOCUMENTS = (
-    "registration_form",
-    "self_assessment",
-    "business_registration",
-    "sample_receipt",
-    "food_safety_certificate",
-    "quality_declaration",
-)  # test_results left out: the office asks for it
 
 
 async def test_a_dossier_goes_from_the_producer_to_the_office_and_back(

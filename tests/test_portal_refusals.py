@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from tests.fixtures.api import ApiWorld
-from tests.portal.forms import Browser, pdf, text_of
+from tests.portal.forms import Browser, dossier_form, pdf, text_of
 from tests.test_api_case import opened
 
 pytestmark = pytest.mark.devserver
@@ -89,15 +89,7 @@ async def test_documents_are_only_what_the_store_holds_and_only_for_the_case(
 ) -> None:
     world = portal_world
     code = f"MO-{uuid.uuid4().hex[:6].upper()}"
-    form = {
-        "group": "food",
-        "product_set": "processed_food",
-        "product_code": code,
-        "product_name": "Mật ong rừng Bình Liêu",
-        "locality": "binh-lieu",
-        "applicant.name": "HTX Hợp Tiến",
-        "applicant.kind": "cooperative",
-    }
+    form = dossier_form(code)
     async with signed_in(world, "producer") as producer:
         made_up = await producer.post(
             "/portal/dossiers/new?group=food",

@@ -9,10 +9,11 @@ from typing import Any, Final
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from starlette.datastructures import FormData
 
 from api.portal.cases import CaseId, case_page
+from api.portal.council_view import my_draft
 from api.portal.listing import running_cases
 from api.portal.outcomes import StepRefused, attempt, validated
 from api.portal.rendering import page
@@ -71,14 +72,7 @@ async def _save_draft(
 ) -> None:
     level = status.level or ""
     async with svc.sessions.begin() as session:
-        row = await session.scalar(
-            select(ScorecardDraftRow).where(
-                ScorecardDraftRow.workflow_id == status.workflow_id,
-                ScorecardDraftRow.level == level,
-                ScorecardDraftRow.attempt == status.session_attempt,
-                ScorecardDraftRow.subject == actor.subject,
-            )
-        )
+        row = await session.scalar(my_draft(actor, status))
         if row is None:
             row = ScorecardDraftRow(
                 workflow_id=status.workflow_id,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from api.services import Services
 from models import actors as access
@@ -55,16 +55,19 @@ def _rules(status: CaseStatus) -> tuple[CouncilRules, PartMaxima]:
     return book.council, book.maxima
 
 
-async def draft_of(svc: Services, actor: Actor, status: CaseStatus, level: str) -> dict[str, Any]:
+def my_draft(actor: Actor, status: CaseStatus) -> Select[ScorecardDraftRow]:
+    """This member's draft for the case's session now (its level and attempt)."""
+    return select(ScorecardDraftRow).where(
+        ScorecardDraftRow.workflow_id == status.workflow_id,
+        ScorecardDraftRow.level == (status.level or ""),
+        ScorecardDraftRow.attempt == status.session_attempt,
+        ScorecardDraftRow.subject == actor.subject,
+    )
+
+
+async def draft_of(svc: Services, actor: Actor, status: CaseStatus) -> dict[str, Any]:
     async with svc.sessions() as session:
-        row = await session.scalar(
-            select(ScorecardDraftRow).where(
-                ScorecardDraftRow.workflow_id == status.workflow_id,
-                ScorecardDraftRow.level == level,
-                ScorecardDraftRow.attempt == status.session_attempt,
-                ScorecardDraftRow.subject == actor.subject,
-            )
-        )
+        row = await session.scalar(my_draft(actor, status))
     return dict(row.fields) if row is not None else {}
 
 
@@ -96,7 +99,7 @@ async def session_view(
         too_wide=bool(totals) and needs_rescore(rules, totals),
         may_score=may_score,
         may_close=may_close,
-        draft=await draft_of(svc, actor, status, status.level) if may_score else {},
+        draft=await draft_of(svc, actor, status) if may_score else {},
         rescore_spread=await _last_spread(svc, status) if status.session_attempt > 1 else None,
     )
 

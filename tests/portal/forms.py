@@ -18,6 +18,31 @@ PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
+FOOD_DOCUMENTS = (
+    "registration_form",
+    "self_assessment",
+    "business_registration",
+    "sample_receipt",
+    "food_safety_certificate",
+    "quality_declaration",
+)
+"""A food dossier's required documents but its test results (the office asks for them)."""
+
+
+def dossier_form(code: str) -> dict[str, str]:
+    """The new-dossier form as HTX Hợp Tiến fills it in for its honey."""
+    return {
+        "group": "food",
+        "product_set": "processed_food",
+        "product_code": code,
+        "product_name": "Mật ong rừng Bình Liêu",
+        "locality": "binh-lieu",
+        "applicant.name": "HTX Hợp Tiến",
+        "applicant.kind": "cooperative",
+        "applicant.phone": "0203 3878 111",
+    }
+
+
 def pdf(words: str) -> bytes:
     """A small PDF whose bytes differ by `words` (each one its own stored document)."""
     return PDF.replace(b"<<>>endobj", f"<</T({words})>>endobj".encode())
