@@ -7,24 +7,15 @@ from __future__ import annotations
 import io
 import re
 import uuid
-from collections.abc import AsyncIterator
 
-import httpx
 import pytest
 from pypdf import PdfReader
 
 from tests.fixtures.api import ApiWorld
-from tests.portal.forms import FOOD_DOCUMENTS, Browser, dossier_form, pdf, text_of
+from tests.portal.forms import FOOD_DOCUMENTS, dossier_form, pdf, signed_in, text_of
 from tests.test_api_case import opened
 
 pytestmark = pytest.mark.devserver
-
-
-async def browser(world: ApiWorld, username: str) -> AsyncIterator[Browser]:
-    async with httpx.AsyncClient(base_url=world.base_url, timeout=90.0) as http:
-        person = Browser(http)
-        await person.sign_in(username)
-        yield person
 
 
 async def test_a_dossier_goes_from_the_producer_to_the_office_and_back(
@@ -32,7 +23,7 @@ async def test_a_dossier_goes_from_the_producer_to_the_office_and_back(
 ) -> None:
     world = portal_world
     code = f"MO-{uuid.uuid4().hex[:6].upper()}"
-    async for producer in browser(world, "producer"):
+    async with signed_in(world, "producer") as producer:
         files = [
             (f"file_{kind}", (f"{kind}.pdf", pdf(kind + code), "application/pdf"))
             for kind in FOOD_DOCUMENTS
@@ -55,7 +46,7 @@ async def test_a_dossier_goes_from_the_producer_to_the_office_and_back(
         assert "/portal/cases/" in str(sent.url), sent.url
         case_path = str(sent.url.path)
         assert "Đã nộp hồ sơ" in text_of(sent.text)
-    async for office in browser(world, "reviewer-bl"):
+    async with signed_in(world, "reviewer-bl") as office:
         inbox = await office.page("/portal/reviews")
         listed = text_of(inbox.text)
         assert "Mật ong rừng Bình Liêu" in listed and "Còn 42 ngày" in listed, listed
@@ -75,7 +66,7 @@ async def test_a_dossier_goes_from_the_producer_to_the_office_and_back(
         told = text_of(asked.text)
         assert "chờ chủ thể bổ sung hồ sơ" in told
         assert "Yêu cầu bổ sung hồ sơ: Phiếu kết quả kiểm nghiệm; hạn 25/03/2024 23:59" in told
-    async for producer in browser(world, "producer"):
+    async with signed_in(world, "producer") as producer:
         page = text_of((await producer.page(case_path)).text)
         assert "Cơ quan thẩm định yêu cầu bổ sung, hạn 25/03/2024 23:59" in page
         brought = await producer.post(
@@ -101,12 +92,12 @@ async def test_a_council_scores_its_chair_closes_and_the_authority_issues_the_de
     world = portal_world
     workflow_id, _ = await opened(world)
     case_path = f"/portal/cases/{workflow_id}"
-    async for office in browser(world, "reviewer-bl"):
+    async with signed_in(world, "reviewer-bl") as office:
         accepted = await office.post(case_path, case_path + "/review", {"action": "accept"})
         assert "đang được Hội đồng chấm điểm" in text_of(accepted.text)
 
     card = {"part_a": "25", "part_b": "15", "part_c": "22", "mandatory_criteria_met": "yes"}
-    async for member in browser(world, "district-m1"):
+    async with signed_in(world, "district-m1") as member:
         inbox = text_of((await member.page("/portal/council")).text)
         assert "Mật ong rừng Bình Liêu" in inbox and "chưa chấm" in inbox, inbox
         draft = await member.post(
@@ -119,19 +110,19 @@ async def test_a_council_scores_its_chair_closes_and_the_authority_issues_the_de
         assert "part_a has 99 points but its maximum is 40" in text_of(over.text)
         assert 'value="99"' in over.text
     for seat, part_c in (("chair", "22"), ("m1", "20"), ("m2", "24"), ("m3", "21")):
-        async for member in browser(world, f"district-{seat}"):
+        async with signed_in(world, f"district-{seat}") as member:
             scored = await member.post(
                 case_path, case_path + "/scorecard", {**card, "part_c": part_c}
             )
             assert "Đã nộp phiếu chấm điểm" in text_of(scored.text), text_of(scored.text)
 
-    async for secretary in browser(world, "secretary"):
+    async with signed_in(world, "secretary") as secretary:
         session = text_of((await secretary.page(case_path)).text)
         assert "✓ Đủ số phiếu" in session and "4 điểm (cho phép tối đa 10)" in session, session
         closed = await secretary.post(case_path, case_path + "/close-session", {})
         assert "Kết quả phiên: 61.75 điểm, 3 sao" in text_of(closed.text)
 
-    async for authority in browser(world, "ubnd-bl"):
+    async with signed_in(world, "ubnd-bl") as authority:
         listed = text_of((await authority.page("/portal/decisions")).text)
         assert "Mật ong rừng Bình Liêu" in listed and "61.75" in listed, listed
         number = f"{uuid.uuid4().hex[:4]}/QĐ-UBND"
@@ -146,7 +137,7 @@ async def test_a_council_scores_its_chair_closes_and_the_authority_issues_the_de
         assert "QUYẾT ĐỊNH" not in decision  # the authority's name heads it, in capitals
         assert "UBND HUYỆN BÌNH LIÊU" in decision and f"{number}-001" in decision, decision
 
-    async for producer in browser(world, "producer"):
+    async with signed_in(world, "producer") as producer:
         mine = text_of((await producer.page(case_path)).text)
         assert "đã được công nhận" in mine and f"{number}-001 · ★★★" in mine, mine
         pdf_answer = await producer.page(case_path + "/certificate.pdf")
@@ -175,7 +166,7 @@ async def test_a_council_scores_its_chair_closes_and_the_authority_issues_the_de
 
 
 async def test_english_is_a_click_away_and_the_choice_stays(api_world: ApiWorld) -> None:
-    async for producer in browser(api_world, "producer"):
+    async with signed_in(api_world, "producer") as producer:
         vietnamese = text_of((await producer.page("/portal/products")).text)
         assert "Sản phẩm của tôi" in vietnamese and "Nộp hồ sơ mới" in vietnamese
         english = await producer.page("/portal/language/en?back=/portal/products")
@@ -195,18 +186,18 @@ async def test_after_a_divergence_the_members_are_told_why_they_score_again(
     world = api_world
     workflow_id, _ = await opened(world)
     case_path = f"/portal/cases/{workflow_id}"
-    async for office in browser(world, "reviewer-bl"):
+    async with signed_in(world, "reviewer-bl") as office:
         await office.post(case_path, case_path + "/review", {"action": "accept"})
     card = {"part_b": "15", "part_c": "20", "mandatory_criteria_met": "yes"}
     for seat, part_a in (("chair", "15"), ("m1", "25"), ("m2", "35"), ("m3", "25")):
-        async for member in browser(world, f"district-{seat}"):
+        async with signed_in(world, f"district-{seat}") as member:
             await member.post(case_path, case_path + "/scorecard", {**card, "part_a": part_a})
-    async for secretary in browser(world, "secretary"):
+    async with signed_in(world, "secretary") as secretary:
         session = text_of((await secretary.page(case_path)).text)
         assert "20 điểm (cho phép tối đa 10)" in session, session
         closed = await secretary.post(case_path, case_path + "/close-session", {})
         assert "Điểm chênh lệch quá mức: các thành viên chấm lại." in text_of(closed.text)
-    async for member in browser(world, "district-m1"):
+    async with signed_in(world, "district-m1") as member:
         again = text_of((await member.page(case_path)).text)
         assert (
             "Chấm lại (lần 2): tổng điểm các thành viên chênh nhau 20 điểm, quá 10 điểm cho phép."

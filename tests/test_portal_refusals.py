@@ -7,25 +7,15 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 import httpx
 import pytest
 
 from tests.fixtures.api import ApiWorld
-from tests.portal.forms import Browser, dossier_form, pdf, text_of
+from tests.portal.forms import dossier_form, pdf, signed_in, text_of
 from tests.test_api_case import opened
 
 pytestmark = pytest.mark.devserver
-
-
-@asynccontextmanager
-async def signed_in(world: ApiWorld, username: str) -> AsyncIterator[Browser]:
-    async with httpx.AsyncClient(base_url=world.base_url, timeout=90.0) as http:
-        person = Browser(http)
-        await person.sign_in(username)
-        yield person
 
 
 async def test_signing_in_refuses_a_wrong_password_and_never_leaves_the_portal(

@@ -318,11 +318,14 @@ class ProductCase:
 
     # -- the councils
 
-    async def score_some(self, level: str, quality: int, members: int) -> None:
-        """The first `members` of the council score; the session stays open for the rest."""
+    async def score_some(
+        self, level: str, quality: int, members: int, attempt: int = 1
+    ) -> tuple[int, ...]:
+        """The first `members` of the council score (the session stays open for any
+        others); the totals they gave."""
         council = self.councils[level]
-        totals = member_totals(self.entry, level, quality)
-        for member, total in list(zip(council.members, totals, strict=False))[:members]:
+        totals = member_totals(self.entry, level, quality, attempt)[:members]
+        for member, total in zip(council.members, totals, strict=False):
             card = scorecard(
                 member.member_id, level, total, RULEBOOK.maxima, self.entry.mandatory_met
             )
@@ -332,22 +335,13 @@ class ProductCase:
                 ScorecardSubmission(scorecard=card),
                 cast.council_member(member.member_id, level, member.name),
             )
+        return totals
 
     async def score(self, level: str, quality: int) -> tuple[CouncilResult, CaseStatus]:
         """The council scores until its totals agree, then its secretary closes the session."""
         council = self.councils[level]
         for attempt in (1, 2):
-            totals = member_totals(self.entry, level, quality, attempt)
-            for member, total in zip(council.members, totals, strict=False):
-                card = scorecard(
-                    member.member_id, level, total, RULEBOOK.maxima, self.entry.mandatory_met
-                )
-                await self._update(
-                    f"the scorecard of {member.member_id}",
-                    case.SUBMIT_SCORECARD,
-                    ScorecardSubmission(scorecard=card),
-                    cast.council_member(member.member_id, level, member.name),
-                )
+            totals = await self.score_some(level, quality, len(council.members), attempt)
             secretary = f"Thư ký Hội đồng OCOP {level_label(level)}"
             closed = await self._update(
                 f"closing the {level} council session",

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import html as html_text
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from tests.fixtures.api import PASSWORD
+from tests.fixtures.api import PASSWORD, ApiWorld
 
 _CSRF = re.compile(r'name="csrf" value="([0-9a-f]+)"')
 
@@ -75,6 +77,15 @@ class Browser:
         """POST `data` to `action` as the form on `form_page` would."""
         fields = {**data, "csrf": await self.csrf(form_page)}
         return await self.http.post(action, data=fields, files=files, follow_redirects=True)
+
+
+@asynccontextmanager
+async def signed_in(world: ApiWorld, username: str) -> AsyncIterator[Browser]:
+    """`username` signed in to the portal of `world` on a client of their own."""
+    async with httpx.AsyncClient(base_url=world.base_url, timeout=90.0) as http:
+        person = Browser(http)
+        await person.sign_in(username)
+        yield person
 
 
 def text_of(html: str) -> str:
