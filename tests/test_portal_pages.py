@@ -129,6 +129,8 @@ async def test_a_council_scores_its_chair_closes_and_the_authority_issues_the_de
         fields = {"workflow_id": [workflow_id], "decision_number": number}
         preview = await authority.post("/portal/decisions", "/portal/decisions", fields)
         assert f"{number}-001" in text_of(preview.text)
+        heading = rf"Xem trước quyết định: {re.escape(number)} · \d{{2}}/\d{{2}}/\d{{4}}"
+        assert re.search(heading, text_of(preview.text)), text_of(preview.text)
         printed = await authority.post(
             "/portal/decisions", "/portal/decisions", {**fields, "intent": "issue"}
         )

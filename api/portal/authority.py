@@ -108,6 +108,7 @@ def _decisions_page(
     typed: dict[str, str],
     *,
     chosen: list[tuple[RecognitionItem, CaseStatus]] | None = None,
+    heading: DecisionHeading | None = None,
     issued: list[Issued] | None = None,
     refusal: Shown | None = None,
     status: int = 200,
@@ -121,6 +122,7 @@ def _decisions_page(
         cases=cases,
         typed=typed,
         chosen=chosen,
+        heading=heading,
         issued=issued,
     )
 
@@ -158,7 +160,7 @@ async def decide(request: Request, form: CheckedForm, actor: PortalActor, svc: S
         )
     if form.get("intent") != "issue":
         preview = [(item, by_id[item.workflow_id]) for item in items]
-        return _decisions_page(request, actor, cases, typed, chosen=preview)
+        return _decisions_page(request, actor, cases, typed, chosen=preview, heading=heading)
     issued = []
     for item, decision in zip(items, decisions, strict=True):
         try:
